@@ -1,0 +1,51 @@
+/**
+ * Installs one add-on spec: its Helm release (atomic, awaited) and the custom resources it owns.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { AddonSpec } from "../models/addons";
+import { registerObject, objectResourceName } from "./k8sObject";
+
+export interface HelmAddonArgs {
+  readonly spec: AddonSpec;
+  readonly provider: k8s.Provider;
+  /** Releases of the add-ons this one depends on (from spec.dependsOn). */
+  readonly dependsOn: pulumi.Resource[];
+  /** Protect the release (prod: deleting a CRD-owning release deletes every custom resource). */
+  readonly protect: boolean;
+}
+
+export class HelmAddon extends pulumi.ComponentResource {
+  static readonly TYPE = "inference-platform:addons:HelmAddon";
+  readonly release: k8s.helm.v3.Release;
+  /** The release plus its objects: what dependents wait on. */
+  readonly ready: pulumi.Resource[];
+
+  constructor(name: string, args: HelmAddonArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(HelmAddon.TYPE, name, {}, opts);
+    const { spec } = args;
+    const isOci = spec.chart.repository.startsWith("oci://");
+    this.release = new k8s.helm.v3.Release(
+      `${name}-release`,
+      {
+        name: spec.name,
+        namespace: spec.namespace,
+        createNamespace: true,
+        chart: isOci ? `${spec.chart.repository}/${spec.chart.chart}` : spec.chart.chart,
+        version: spec.chart.version,
+        ...(isOci ? {} : { repositoryOpts: { repo: spec.chart.repository } }),
+        values: spec.values,
+        // Wait for workloads (webhooks!) to be ready; roll back a failed install instead of leaving it half-done.
+        skipAwait: false,
+        atomic: true,
+        cleanupOnFail: true,
+        timeout: spec.timeoutSeconds,
+        skipCrds: false,
+      },
+      { parent: this, provider: args.provider, dependsOn: args.dependsOn, protect: args.protect && spec.ownsCrds, retainOnDelete: spec.ownsCrds && args.protect },
+    );
+    const objects = (spec.objects ?? []).map((o) => registerObject(`${name}-${objectResourceName(o)}`, o, { parent: this, provider: args.provider, dependsOn: [this.release] }));
+    this.ready = [this.release, ...objects];
+    this.registerOutputs({ release: this.release.status });
+  }
+}

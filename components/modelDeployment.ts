@@ -1,0 +1,42 @@
+/**
+ * One model deployment: registers the objects models/serving/modelObjects.ts decides on, and, for
+ * s3:// storage on EKS, the model's own read-only IAM role bound to its ServiceAccount.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ModelObjects } from "../models/serving/modelObjects";
+import { registerObject, objectResourceName } from "./k8sObject";
+import { PodIdentityRole } from "./podIdentityRole";
+
+export interface ModelDeploymentArgs {
+  readonly objects: ModelObjects;
+  readonly namespace: string;
+  readonly provider: k8s.Provider;
+  /** Serving stack readiness (CRDs, webhooks) plus the namespace's own objects. */
+  readonly dependsOn: pulumi.Resource[];
+  /** EKS only: cluster name and pod identity agent for s3 access. */
+  readonly aws?: { clusterName: string; agent: pulumi.Resource; tags: Record<string, string> };
+}
+
+export class ModelDeployment extends pulumi.ComponentResource {
+  static readonly TYPE = "inference-platform:models:ModelDeployment";
+  readonly inferenceServices: pulumi.CustomResource[];
+
+  constructor(name: string, args: ModelDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(ModelDeployment.TYPE, name, {}, opts);
+    const o = args.objects;
+    const register = (obj: (typeof o.inferenceServices)[number], dependsOn: pulumi.Resource[]) =>
+      registerObject(`${name}-${objectResourceName(obj)}`, obj, { parent: this, provider: args.provider, dependsOn });
+    const sa = register(o.serviceAccount, args.dependsOn);
+    const access: pulumi.Resource[] = [sa];
+    if (args.aws) {
+      o.s3.forEach((s3, i) => {
+        const role = new PodIdentityRole(`${name}-s3-${i}`, { clusterName: args.aws!.clusterName, namespace: args.namespace, serviceAccount: String(o.serviceAccount.metadata.name), policy: s3.policy, tags: args.aws!.tags, agent: args.aws!.agent }, { parent: this });
+        access.push(role);
+      });
+    }
+    this.inferenceServices = o.inferenceServices.map((isvc) => register(isvc, [...args.dependsOn, ...access]));
+    for (const obj of [...o.autoscalers, ...o.routing, ...o.disruptionBudgets]) register(obj, [...args.dependsOn, ...this.inferenceServices]);
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Installs the stack's add-ons in dependency order: each release depends on the releases (and owned
+ * objects) of the add-ons its spec names.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { addonCatalog, orderAddons, type AddonContext, type AddonName } from "../models/addons";
+import { HelmAddon } from "./helmAddon";
+
+export interface PlatformAddonsArgs {
+  readonly context: AddonContext;
+  readonly provider: k8s.Provider;
+  readonly protect: boolean;
+  /** Cloud resources an add-on needs first (e.g. the CA's Pod Identity association). */
+  readonly prerequisites?: Partial<Record<AddonName, pulumi.Resource[]>>;
+}
+
+export class PlatformAddons extends pulumi.ComponentResource {
+  static readonly TYPE = "inference-platform:addons:PlatformAddons";
+  readonly installed: ReadonlyMap<AddonName, HelmAddon>;
+
+  constructor(name: string, args: PlatformAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(PlatformAddons.TYPE, name, {}, opts);
+    const installed = new Map<AddonName, HelmAddon>();
+    for (const spec of orderAddons(addonCatalog(args.context))) {
+      const deps = spec.dependsOn.flatMap((d) => installed.get(d)?.ready ?? []);
+      installed.set(spec.name, new HelmAddon(spec.name, { spec, provider: args.provider, dependsOn: [...deps, ...(args.prerequisites?.[spec.name] ?? [])], protect: args.protect }, { parent: this }));
+    }
+    this.installed = installed;
+    this.registerOutputs({});
+  }
+
+  /** Everything a model deployment must wait for: CRDs and webhooks of the serving stack. */
+  servingReady(): pulumi.Resource[] {
+    const names: AddonName[] = ["kserve-runtime-configs", "kserve-resources", "istio-ingressgateway", "keda", "knative-operator", "kube-prometheus-stack"];
+    return names.flatMap((n) => this.installed.get(n)?.ready ?? []);
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Loads this stack's config through the Pulumi runtime (the map the CLI, or the offline plan, passes
+ * to the program). Invalid config stops the program before any resource is registered.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
+import { ConfigError } from "./problems";
+import { readRawConfig, validatePlatformConfig } from "./load";
+import type { PlatformConfig } from "./schema";
+
+export interface StackConfig {
+  readonly config: PlatformConfig;
+  /** Secret values by name, each a Pulumi secret. */
+  readonly secrets: Readonly<Record<string, pulumi.Output<string>>>;
+}
+
+// Marked @internal in the SDK's typings, but it is how the SDK itself knows which keys are secret.
+const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret;
+
+export function loadStackConfig(): StackConfig {
+  const stack = pulumi.getStack();
+  const raw = readRawConfig(pulumi.runtime.allConfig(), isConfigSecret);
+  try {
+    const config = validatePlatformConfig(stack, raw);
+    const secrets = Object.fromEntries(Object.entries(raw.secrets).map(([k, v]) => [k, pulumi.secret(v)]));
+    return { config, secrets };
+  } catch (err) {
+    // A RunError prints its message without a stack trace: the message already names every key path.
+    if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+    throw err;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Conformance of a plan with the upstream APIs: every custom resource against its CRD schema, every
+ * core object against the Kubernetes schema, every Helm value key against the chart's defaults.
+ */
+import { CHARTS } from "../models/versions";
+import { validateCustomResource } from "./crdSchema";
+import { isCoreKind, validateCoreObject } from "./coreKinds";
+import { checkHelmValues } from "./helmValues";
+
+export interface PlannedObject {
+  readonly resource: string;
+  readonly object: { apiVersion: string; kind: string; metadata?: { name?: string; namespace?: string } } & Record<string, unknown>;
+}
+
+export interface PlannedRelease {
+  readonly resource: string;
+  readonly chart: string;
+  readonly version: string;
+  readonly values: Record<string, unknown>;
+}
+
+export interface ConformanceReport {
+  readonly errors: string[];
+  /** Custom resources whose CRD is not available offline (listed, never silently passed). */
+  readonly unverified: string[];
+  readonly checked: { customResources: number; coreObjects: number; releases: number };
+}
+
+export function chartDirFor(chart: string, version: string): string | undefined {
+  const name = chart.split("/").pop();
+  return Object.values(CHARTS).find((c) => c.chart === name && c.version === version)?.defaultsDir;
+}
+
+export async function checkConformance(objects: readonly PlannedObject[], releases: readonly PlannedRelease[]): Promise<ConformanceReport> {
+  const errors: string[] = [];
+  const unverified: string[] = [];
+  const checked = { customResources: 0, coreObjects: 0, releases: 0 };
+  for (const { resource, object } of objects) {
+    const label = `${object.apiVersion} ${object.kind} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ""}${object.metadata?.name ?? "?"} (${resource})`;
+    if (isCoreKind(object.apiVersion)) {
+      checked.coreObjects++;
+      for (const p of await validateCoreObject(object)) errors.push(`${label}: ${p}`);
+      continue;
+    }
+    const problems = validateCustomResource(object);
+    if (problems === undefined) {
+      unverified.push(label);
+      continue;
+    }
+    checked.customResources++;
+    for (const p of problems) errors.push(`${label}: ${p}`);
+  }
+  for (const release of releases) {
+    const dir = chartDirFor(release.chart, release.version);
+    if (!dir) {
+      errors.push(`${release.resource}: chart ${release.chart}@${release.version} is not a pinned chart (models/versions.ts)`);
+      continue;
+    }
+    checked.releases++;
+    for (const p of checkHelmValues(release.chart.split("/").pop()!, dir, release.values)) errors.push(`${release.resource}: ${p}`);
+  }
+  return { errors, unverified, checked };
+}

@@ -1,0 +1,49 @@
+/**
+ * Cluster Autoscaler for the managed node groups: auto-discovery by tag, a priority expander that
+ * prefers the cheapest GPU pool, and flags that let GPU groups scale from and back to zero.
+ */
+import { lookupGpuInstance } from "../capacity/gpuInstances";
+import { CHARTS, IMAGES } from "../versions";
+import type { AddonContext, AddonSpec } from "./types";
+
+export const CLUSTER_AUTOSCALER_SA = "cluster-autoscaler";
+
+/** Priority expander config: cheaper pools get higher priority (CA picks the highest that fits). */
+export function expanderPriorities(ctx: AddonContext): Record<string, string[]> {
+  const priced = ctx.gpuPools.map((p) => ({ pool: p.name, price: lookupGpuInstance(p.instanceTypes[0] ?? "")?.pricePerHour ?? Number.MAX_SAFE_INTEGER }));
+  priced.sort((a, b) => b.price - a.price || a.pool.localeCompare(b.pool));
+  const out: Record<string, string[]> = { "1": [".*"] };
+  priced.forEach((p, i) => {
+    out[String(10 * (i + 2))] = [`.*-${p.pool}-.*`];
+  });
+  return out;
+}
+
+export function clusterAutoscaler(ctx: AddonContext): AddonSpec {
+  return {
+    name: "cluster-autoscaler",
+    namespace: "kube-system",
+    chart: CHARTS.clusterAutoscaler,
+    values: {
+      cloudProvider: "aws",
+      awsRegion: ctx.region,
+      autoDiscovery: { clusterName: ctx.clusterName },
+      rbac: { serviceAccount: { create: true, name: CLUSTER_AUTOSCALER_SA } },
+      image: { tag: IMAGES.clusterAutoscaler.tag },
+      expanderPriorities: expanderPriorities(ctx),
+      extraArgs: {
+        expander: "priority,least-waste",
+        "balance-similar-node-groups": true,
+        // Model pods use emptyDir (/dev/shm, caches): without this, GPU nodes would never scale down.
+        "skip-nodes-with-local-storage": false,
+        "scale-down-gpu-utilization-threshold": 0.5,
+        "scale-down-unneeded-time": "10m",
+        // Large GPU instances take a while to boot and join.
+        "max-node-provision-time": "25m",
+      },
+    },
+    dependsOn: [],
+    timeoutSeconds: 300,
+    ownsCrds: false,
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * The add-on catalog for a stack, and the order they are installed in. Dependencies are declared on
+ * each spec and resolved here once; a missing dependency or a cycle is an error naming both ends.
+ */
+import { certManager } from "./certManager";
+import { clusterAutoscaler } from "./clusterAutoscaler";
+import { dcgmExporter, nvidiaDevicePlugin } from "./gpu";
+import { istioBase, istioIngressGateway, istiod } from "./istio";
+import { keda } from "./keda";
+import { knative } from "./knative";
+import { kserveCrd, kserveResources, kserveRuntimeConfigs } from "./kserve";
+import { monitoring } from "./monitoring";
+import type { AddonContext, AddonName, AddonSpec } from "./types";
+
+export type { AddonContext, AddonName, AddonSpec } from "./types";
+
+/** Which add-ons a stack installs, from its config. GPU pieces need GPU pools; AWS pieces need EKS. */
+export function addonCatalog(ctx: AddonContext): AddonSpec[] {
+  const a = ctx.addons;
+  const hasGpu = ctx.gpuPools.length > 0;
+  const specs: AddonSpec[] = [certManager(), istioBase(), istiod(), istioIngressGateway(ctx)];
+  const knativeOn = a.knative.enabled === true || (a.knative.enabled === "auto" && ctx.usesKnative);
+  if (knativeOn) specs.push(knative(ctx.domain));
+  if (a.monitoring.enabled) specs.push(monitoring(ctx));
+  if (a.keda.enabled) specs.push(keda(ctx));
+  specs.push(kserveCrd(), kserveResources({ ...ctx, usesKnative: knativeOn }), kserveRuntimeConfigs());
+  if (hasGpu && a.nvidiaDevicePlugin.enabled && ctx.gpuPools.some((p) => p.os === "al2023")) specs.push(nvidiaDevicePlugin());
+  if (hasGpu && a.dcgmExporter.enabled) specs.push(dcgmExporter(ctx));
+  if (ctx.clusterMode === "eks") specs.push(clusterAutoscaler(ctx));
+  return specs;
+}
+
+/** Topological order (stable: ties keep catalog order). Throws on a missing dependency or a cycle. */
+export function orderAddons(specs: readonly AddonSpec[]): AddonSpec[] {
+  const byName = new Map(specs.map((s) => [s.name, s] as const));
+  for (const spec of specs) {
+    for (const dep of spec.dependsOn) {
+      if (!byName.has(dep)) throw new Error(`Add-on '${spec.name}' needs '${dep}', which is not enabled`);
+    }
+  }
+  const ordered: AddonSpec[] = [];
+  const state = new Map<AddonName, "visiting" | "done">();
+  const visit = (spec: AddonSpec, path: AddonName[]) => {
+    const s = state.get(spec.name);
+    if (s === "done") return;
+    if (s === "visiting") throw new Error(`Cycle: ${[...path, spec.name].join(" → ")}`);
+    state.set(spec.name, "visiting");
+    for (const dep of spec.dependsOn) visit(byName.get(dep)!, [...path, spec.name]);
+    state.set(spec.name, "done");
+    ordered.push(spec);
+  };
+  for (const spec of specs) visit(spec, []);
+  return ordered;
+}

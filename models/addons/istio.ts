@@ -1,0 +1,81 @@
+/**
+ * Istio base → istiod → ingress gateway (one version for all three). The gateway is an internal NLB
+ * unless config makes it public; a public gateway requires JWT request authentication.
+ */
+import type { K8sObject } from "../k8s";
+import { PART_OF } from "../k8s";
+import { CHARTS } from "../versions";
+import type { AddonContext, AddonSpec } from "./types";
+
+export const INGRESS_GATEWAY_LABEL = { istio: "ingressgateway" };
+
+export function istioBase(): AddonSpec {
+  return { name: "istio-base", namespace: "istio-system", chart: CHARTS.istioBase, values: { defaultRevision: "default" }, dependsOn: [], timeoutSeconds: 300, ownsCrds: true };
+}
+
+export function istiod(): AddonSpec {
+  return {
+    name: "istiod",
+    namespace: "istio-system",
+    chart: CHARTS.istiod,
+    values: {
+      meshConfig: { accessLogFile: "/dev/stdout", enablePrometheusMerge: true },
+      autoscaleMin: 2,
+      resources: { requests: { cpu: "500m", memory: "2Gi" } },
+    },
+    dependsOn: ["istio-base"],
+    timeoutSeconds: 600,
+    ownsCrds: false,
+  };
+}
+
+export function istioIngressGateway(ctx: AddonContext): AddonSpec {
+  const isPublic = ctx.addons.istio.publicIngress;
+  const awsLb = ctx.clusterMode === "eks"
+    ? {
+        "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+        "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": isPublic ? "internet-facing" : "internal",
+      }
+    : {};
+  const objects: K8sObject[] = [
+    {
+      apiVersion: "networking.istio.io/v1",
+      kind: "Gateway",
+      metadata: { name: "inference-gateway", namespace: "istio-system", labels: { ...PART_OF } },
+      spec: { selector: INGRESS_GATEWAY_LABEL, servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: [`*.${ctx.domain}`] }] },
+    },
+  ];
+  const jwt = ctx.addons.istio.jwt;
+  if (jwt) {
+    objects.push(
+      {
+        apiVersion: "security.istio.io/v1",
+        kind: "RequestAuthentication",
+        metadata: { name: "inference-gateway-jwt", namespace: "istio-system", labels: { ...PART_OF } },
+        spec: { selector: { matchLabels: INGRESS_GATEWAY_LABEL }, jwtRules: [{ issuer: jwt.issuer, jwksUri: jwt.jwksUri, ...(jwt.audiences.length ? { audiences: jwt.audiences } : {}), forwardOriginalToken: false }] },
+      },
+      {
+        // RequestAuthentication alone lets token-less requests through; this denies them.
+        apiVersion: "security.istio.io/v1",
+        kind: "AuthorizationPolicy",
+        metadata: { name: "inference-gateway-require-jwt", namespace: "istio-system", labels: { ...PART_OF } },
+        spec: { selector: { matchLabels: INGRESS_GATEWAY_LABEL }, action: "DENY", rules: [{ from: [{ source: { notRequestPrincipals: ["*"] } }] }] },
+      },
+    );
+  }
+  return {
+    name: "istio-ingressgateway",
+    namespace: "istio-system",
+    chart: CHARTS.istioGateway,
+    // The chart labels the pods istio=<release name without "istio-">, i.e. istio=ingressgateway.
+    values: {
+      service: { type: ctx.clusterMode === "eks" ? "LoadBalancer" : "ClusterIP", annotations: awsLb },
+      autoscaling: { minReplicas: ctx.environment === "prod" ? 3 : 1 },
+    },
+    dependsOn: ["istiod"],
+    timeoutSeconds: 600,
+    objects,
+    ownsCrds: false,
+  };
+}

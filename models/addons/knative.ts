@@ -1,0 +1,45 @@
+/**
+ * Knative Serving through the Knative Operator, with net-istio. Pod-spec features are enabled so GPU
+ * models can carry nodeSelector, tolerations and affinity; the progress deadline covers large models.
+ */
+import { PART_OF } from "../k8s";
+import { CHARTS, KNATIVE_VERSION } from "../versions";
+import type { AddonSpec } from "./types";
+
+export function knative(domain: string): AddonSpec {
+  return {
+    name: "knative-operator",
+    namespace: "knative-operator",
+    chart: CHARTS.knativeOperator,
+    values: {},
+    dependsOn: ["istiod"],
+    timeoutSeconds: 600,
+    ownsCrds: true,
+    objects: [
+      { apiVersion: "v1", kind: "Namespace", metadata: { name: "knative-serving", labels: { ...PART_OF, "istio-injection": "enabled" } } },
+      {
+        apiVersion: "operator.knative.dev/v1beta1",
+        kind: "KnativeServing",
+        metadata: { name: "knative-serving", namespace: "knative-serving", labels: { ...PART_OF } },
+        spec: {
+          version: KNATIVE_VERSION,
+          ingress: { istio: { enabled: true } },
+          config: {
+            domain: { [domain]: "" },
+            features: {
+              "kubernetes.podspec-nodeselector": "enabled",
+              "kubernetes.podspec-tolerations": "enabled",
+              "kubernetes.podspec-affinity": "enabled",
+              "kubernetes.podspec-topologyspreadconstraints": "enabled",
+              "kubernetes.podspec-persistent-volume-claim": "enabled",
+              "kubernetes.podspec-persistent-volume-write": "enabled",
+            },
+            // Model images are large and model loads slow: don't fail a revision after Knative's 10 minutes.
+            deployment: { "progress-deadline": "1800s", "registries-skipping-tag-resolving": "nvcr.io,index.docker.io,ghcr.io" },
+            autoscaler: { "enable-scale-to-zero": "true", "scale-to-zero-grace-period": "60s" },
+          },
+        },
+      },
+    ],
+  };
+}

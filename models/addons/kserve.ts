@@ -1,0 +1,60 @@
+/**
+ * KServe as three releases: CRDs, then controller + webhooks (after cert-manager), then the runtimes.
+ * Standard-mode ingress objects are not created by KServe: the platform owns the VirtualServices
+ * (needed for canary, A/B and shadow routing of Standard-mode models). Knative-mode models keep
+ * KServe's own routing (Knative's VirtualService), which implements canaryTrafficPercent.
+ */
+import { tgiClusterServingRuntime } from "../serving/runtimes";
+import { CHARTS, IMAGES } from "../versions";
+import type { AddonContext, AddonSpec } from "./types";
+
+export function kserveCrd(): AddonSpec {
+  return { name: "kserve-crd", namespace: "kserve", chart: CHARTS.kserveCrd, values: {}, dependsOn: [], timeoutSeconds: 300, ownsCrds: true };
+}
+
+export function kserveResources(ctx: AddonContext): AddonSpec {
+  return {
+    name: "kserve-resources",
+    namespace: "kserve",
+    chart: CHARTS.kserveResources,
+    values: {
+      kserve: {
+        controller: {
+          // The chart defaults to Knative; the platform's default is explicit (and set per model too).
+          deploymentMode: ctx.addons.kserve.defaultDeploymentMode,
+          gateway: {
+            domain: ctx.domain,
+            disableIngressCreation: true,
+            ingressGateway: { className: "istio", gateway: "knative-serving/knative-ingress-gateway" },
+          },
+        },
+        autoscaler: { scaleDownStabilizationWindowSeconds: "300" },
+      },
+    },
+    dependsOn: ["cert-manager", "kserve-crd", "istiod", ...(ctx.usesKnative ? (["knative-operator"] as const) : [])],
+    timeoutSeconds: 600,
+    ownsCrds: false,
+  };
+}
+
+export function kserveRuntimeConfigs(): AddonSpec {
+  return {
+    name: "kserve-runtime-configs",
+    namespace: "kserve",
+    chart: CHARTS.kserveRuntimeConfigs,
+    values: {
+      kserve: {
+        servingruntime: {
+          enabled: true,
+          huggingfaceserver: { devShm: { enabled: true } },
+          tritonserver: { tag: IMAGES.triton.tag },
+        },
+      },
+    },
+    // Its ClusterServingRuntimes are admitted by KServe's webhook: the controller must be ready first.
+    dependsOn: ["kserve-resources"],
+    timeoutSeconds: 300,
+    objects: [tgiClusterServingRuntime()],
+    ownsCrds: false,
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * The add-on contract: a Helm release (chart pin, namespace, values) plus the custom resources the
+ * add-on owns, and the add-ons it needs first. One generic component installs any spec.
+ */
+import type { Input } from "@pulumi/pulumi";
+import type { AddonsConfig, Environment, GpuPoolConfig } from "../../config/schema";
+import type { K8sObject } from "../k8s";
+import type { ChartPin } from "../versions";
+
+export type AddonName =
+  | "cert-manager"
+  | "istio-base"
+  | "istiod"
+  | "istio-ingressgateway"
+  | "knative-operator"
+  | "keda"
+  | "kube-prometheus-stack"
+  | "kserve-crd"
+  | "kserve-resources"
+  | "kserve-runtime-configs"
+  | "nvidia-device-plugin"
+  | "dcgm-exporter"
+  | "cluster-autoscaler";
+
+export interface AddonContext {
+  readonly environment: Environment;
+  readonly clusterName: string;
+  readonly clusterMode: "eks" | "existing";
+  readonly region: string;
+  readonly addons: AddonsConfig;
+  readonly gpuPools: readonly GpuPoolConfig[];
+  readonly usesKnative: boolean;
+  readonly domain: string;
+  /** AMP remote-write URL (prod with addons.monitoring.amp), known after deploy. */
+  readonly ampRemoteWriteUrl?: Input<string>;
+}
+
+export interface AddonSpec {
+  readonly name: AddonName;
+  readonly namespace: string;
+  readonly chart: ChartPin;
+  readonly values: Record<string, unknown>;
+  readonly dependsOn: readonly AddonName[];
+  /** Seconds Helm waits for the release's workloads to be ready (then rolls back: atomic). */
+  readonly timeoutSeconds: number;
+  /** Custom resources that belong to this add-on, applied after its release (and their own deps). */
+  readonly objects?: readonly K8sObject[];
+  /** The release installs CRDs: deleting it deletes every custom resource of those kinds. */
+  readonly ownsCrds: boolean;
+}

@@ -1,0 +1,92 @@
+/**
+ * Node pool decisions: AMI type per OS and instance family, the labels and taint GPU nodes carry,
+ * and the Cluster Autoscaler node-template tags that let an empty GPU group scale from zero.
+ * Pure data in, plain objects out; components/gpuNodeGroup.ts registers them.
+ */
+import type { GpuPoolConfig } from "../../config/schema";
+import { GPU_MODELS, instanceFamily, lookupGpuInstance, NON_NVIDIA_ACCELERATOR_FAMILIES } from "../capacity/gpuInstances";
+
+export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" } as const;
+/** EKS API spelling of the same taint effect. */
+export const GPU_TAINT_EKS = { key: GPU_TAINT.key, value: GPU_TAINT.value, effect: "NO_SCHEDULE" } as const;
+
+export const LABELS = {
+  pool: "inference-platform/pool",
+  gpuPresent: "nvidia.com/gpu.present",
+  gpuProduct: "nvidia.com/gpu.product",
+  gpuMemory: "nvidia.com/gpu.memory",
+  /** Cluster Autoscaler's AWS provider reads this label to know a node will have GPUs (GPULabel). */
+  accelerator: "k8s.amazonaws.com/accelerator",
+} as const;
+
+export type AmiType = "AL2023_x86_64_NVIDIA" | "AL2023_x86_64_STANDARD" | "BOTTLEROCKET_x86_64_NVIDIA" | "BOTTLEROCKET_x86_64";
+
+/** CPU families allowed for the system node group (x86_64, current generations). */
+const CPU_FAMILY = /^(m|c|r)(5|5a|5n|6i|6a|7i|7a|8i)$/;
+
+export interface AmiDecision {
+  readonly amiType?: AmiType;
+  readonly error?: string;
+}
+
+/** The AMI type of a pool: NVIDIA AMIs for NVIDIA GPU families, never for CPU families. */
+export function amiTypeFor(os: "al2023" | "bottlerocket", instanceType: string, wantsGpu: boolean): AmiDecision {
+  const family = instanceFamily(instanceType);
+  const gpu = lookupGpuInstance(instanceType);
+  if (wantsGpu) {
+    if (!gpu) {
+      const other = NON_NVIDIA_ACCELERATOR_FAMILIES[family];
+      const why = other
+        ? `${family} carries ${other} accelerators, not NVIDIA GPUs`
+        : CPU_FAMILY.test(family)
+          ? `${family} has no GPU`
+          : `unknown GPU instance type`;
+      return { error: `${instanceType}: ${why}; a GPU pool needs one of g5, g6, g6e, p4d, p4de, p5, p5e, p5en (sizes in models/capacity/gpuInstances.ts)` };
+    }
+    return { amiType: os === "bottlerocket" ? "BOTTLEROCKET_x86_64_NVIDIA" : "AL2023_x86_64_NVIDIA" };
+  }
+  if (gpu) return { error: `${instanceType} is a GPU instance; CPU node groups must not use GPU instance types` };
+  if (!CPU_FAMILY.test(family)) return { error: `${instanceType}: unsupported CPU instance family (allowed: m/c/r generations 5, 5a, 5n, 6i, 6a, 7i, 7a, 8i)` };
+  return { amiType: os === "bottlerocket" ? "BOTTLEROCKET_x86_64" : "AL2023_x86_64_STANDARD" };
+}
+
+/** The GPU model of a pool (all its instance types must share one, so labels and capacity are exact). */
+export function poolGpu(pool: Pick<GpuPoolConfig, "instanceTypes">) {
+  const first = lookupGpuInstance(pool.instanceTypes[0] ?? "");
+  return first ? { instance: first, model: GPU_MODELS[first.gpu] } : undefined;
+}
+
+export function gpuNodeLabels(pool: GpuPoolConfig): Record<string, string> {
+  const gpu = poolGpu(pool);
+  if (!gpu) throw new Error(`pool ${pool.name}: no GPU instance type`);
+  return {
+    [LABELS.pool]: pool.name,
+    [LABELS.gpuPresent]: "true",
+    [LABELS.gpuProduct]: gpu.model.name,
+    [LABELS.gpuMemory]: String(Math.round(gpu.model.memoryGiB * 1024)),
+    [LABELS.accelerator]: gpu.model.acceleratorLabel,
+  };
+}
+
+/**
+ * Tags for the pool's Auto Scaling group. Managed node group tags don't propagate to the ASG, so the
+ * component writes these with aws.autoscaling.Tag. Cluster Autoscaler ≥ 1.31 also reads labels and
+ * taints through eks:DescribeNodegroup; the tags make scale-from-zero independent of that call.
+ */
+export function clusterAutoscalerTags(pool: GpuPoolConfig, clusterName: string): Record<string, string> {
+  const prefix = "k8s.io/cluster-autoscaler/node-template";
+  const tags: Record<string, string> = {
+    "k8s.io/cluster-autoscaler/enabled": "true",
+    [`k8s.io/cluster-autoscaler/${clusterName}`]: "owned",
+    [`${prefix}/taint/${GPU_TAINT.key}`]: `${GPU_TAINT.value}:${GPU_TAINT.effect}`,
+  };
+  for (const [key, value] of Object.entries(gpuNodeLabels(pool))) tags[`${prefix}/label/${key}`] = value;
+  const gpu = poolGpu(pool);
+  if (gpu) tags[`${prefix}/resources/nvidia.com/gpu`] = String(gpu.instance.gpus);
+  return tags;
+}
+
+/** Size of the managed node group; desired defaults to min so `pulumi up` never scales GPU nodes up. */
+export function scalingConfig(pool: { minSize: number; maxSize: number; desiredSize?: number }) {
+  return { minSize: pool.minSize, maxSize: pool.maxSize, desiredSize: pool.desiredSize ?? pool.minSize };
+}

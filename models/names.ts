@@ -1,0 +1,31 @@
+/**
+ * Names derived from config. Kubernetes names are never truncated (a too-long model name is a config
+ * error), so two models can't collide; AWS names with tighter limits (IAM roles: 64) are shortened
+ * with a hash of the full name, which keeps them stable and distinct.
+ */
+import { createHash } from "node:crypto";
+
+/** Longest derived Kubernetes name is Knative's `<isvc>-predictor-00001-private` (name + 24 ≤ 63). */
+export const MAX_MODEL_NAME_LENGTH = 39;
+
+export function shortHash(text: string, length = 8): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, length);
+}
+
+/** Joins parts with '-'; when longer than `max`, keeps a prefix and appends a hash of the whole. */
+export function boundedName(parts: readonly string[], max: number): string {
+  const full = parts.filter((p) => p !== "").join("-");
+  if (full.length <= max) return full;
+  const hash = shortHash(full);
+  return `${full.slice(0, max - hash.length - 1).replace(/-+$/, "")}-${hash}`;
+}
+
+/** Name of the candidate InferenceService of a Standard-mode rollout. */
+export function candidateName(model: string): string {
+  return `${model}-canary`;
+}
+
+/** The Deployment KServe creates for an InferenceService's predictor in Standard mode. */
+export function predictorDeploymentName(isvc: string): string {
+  return `${isvc}-predictor`;
+}

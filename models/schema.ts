@@ -1,0 +1,191 @@
+/**
+ * The schema of one model deployment entry (`inference-platform:models[i]`).
+ * Structure, types, enums and defaults live here; rules that relate several fields or the rest of the
+ * platform (pools, modes, capacity) live in config/semantics.ts so all problems are reported together.
+ */
+import { z } from "zod";
+
+/** Runtimes the platform can serve. LLM runtimes get engine settings; the rest are classic predictors. */
+export const RUNTIMES = ["vllm", "tgi", "triton", "sklearn", "xgboost", "lightgbm", "torchserve"] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+export const LLM_RUNTIMES: readonly Runtime[] = ["vllm", "tgi"];
+
+export const DEPLOYMENT_MODES = ["Standard", "Knative"] as const;
+export type DeploymentMode = (typeof DEPLOYMENT_MODES)[number];
+
+export const STORAGE_SCHEMES = ["s3", "gs", "pvc", "hf", "oci"] as const;
+
+export const QUANTIZATIONS = ["awq", "gptq", "fp8"] as const;
+export const KV_CACHE_DTYPES = ["auto", "fp8", "fp8_e4m3", "fp8_e5m2"] as const;
+
+/** A Kubernetes quantity such as `4`, `500m`, `16Gi`. */
+const quantity = z
+  .union([z.string(), z.number()])
+  .transform((v) => String(v))
+  .pipe(z.string().regex(/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, "must be a Kubernetes quantity such as 2, 500m or 16Gi"));
+
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS-1123 label: lower-case letters, digits and '-', starting with a letter");
+
+const speculativeSchema = z.discriminatedUnion("method", [
+  z.strictObject({
+    method: z.literal("ngram"),
+    numSpeculativeTokens: z.number().int().min(1).max(16).default(5),
+    promptLookupMax: z.number().int().min(1).max(16).default(4),
+  }),
+  z.strictObject({
+    method: z.enum(["draft_model", "eagle", "eagle3"]),
+    /** Draft / EAGLE head: a Hugging Face id or a path inside the model storage. */
+    model: z.string().min(1),
+    numSpeculativeTokens: z.number().int().min(1).max(16).default(3),
+  }),
+]);
+
+/** vLLM / TGI engine settings. Anything left out is derived by the capacity planner (models/capacity). */
+export const engineSchema = z.strictObject({
+  /** A catalog architecture id (models/capacity/architectures.ts), used for the memory model. */
+  architecture: z.string().optional(),
+  maxModelLen: z.number().int().min(256).max(1_048_576).optional(),
+  gpuMemoryUtilization: z.number().min(0.5).max(0.98).optional(),
+  /** Continuous batching width. */
+  maxNumSeqs: z.number().int().min(1).max(4096).optional(),
+  maxNumBatchedTokens: z.number().int().min(256).optional(),
+  tensorParallelSize: z.number().int().min(1).max(8).optional(),
+  quantization: z.enum(QUANTIZATIONS).optional(),
+  kvCacheDtype: z.enum(KV_CACHE_DTYPES).default("auto"),
+  prefixCaching: z.boolean().default(true),
+  chunkedPrefill: z.boolean().default(true),
+  speculative: speculativeSchema.optional(),
+  /** Extra flags appended verbatim (after the generated ones, so they win for argparse). */
+  extraArgs: z.array(z.string()).default([]),
+});
+export type EngineSettings = z.infer<typeof engineSchema>;
+
+/** GPU placement: a named pool and GPUs per replica, or `auto` (cheapest fitting pool). */
+export const gpuSchema = z.union([
+  z.literal("auto"),
+  z.strictObject({
+    pool: dnsLabel,
+    count: z.number().int().min(1).max(8).default(1),
+  }),
+]);
+
+const triggerSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("queueDepth"), target: z.number().positive(), activation: z.number().min(0).default(0) }),
+  z.strictObject({ type: z.literal("runningRequests"), target: z.number().positive(), activation: z.number().min(0).default(0) }),
+  z.strictObject({ type: z.literal("kvCacheUsage"), target: z.number().gt(0).max(1), activation: z.number().min(0).default(0) }),
+  z.strictObject({ type: z.literal("tokenThroughput"), target: z.number().positive(), activation: z.number().min(0).default(0) }),
+  z.strictObject({ type: z.literal("tritonQueueTime"), targetMicroseconds: z.number().positive() }),
+  z.strictObject({ type: z.literal("p99Latency"), targetSeconds: z.number().positive() }),
+  z.strictObject({ type: z.literal("gpuUtilization"), targetPercent: z.number().min(1).max(100) }),
+  z.strictObject({ type: z.literal("concurrency"), target: z.number().positive(), targetUtilizationPercent: z.number().min(1).max(100).default(70) }),
+  z.strictObject({ type: z.literal("rps"), target: z.number().positive() }),
+  z.strictObject({ type: z.literal("cpu"), targetPercent: z.number().int().min(1).max(100) }),
+  z.strictObject({ type: z.literal("memory"), targetPercent: z.number().int().min(1).max(100) }),
+]);
+export type AutoscalingTrigger = z.infer<typeof triggerSchema>;
+export const KEDA_TRIGGERS = ["queueDepth", "runningRequests", "kvCacheUsage", "tokenThroughput", "tritonQueueTime", "p99Latency", "gpuUtilization"] as const;
+export const KPA_TRIGGERS = ["concurrency", "rps"] as const;
+export const HPA_TRIGGERS = ["cpu", "memory"] as const;
+
+export const autoscalingSchema = z.strictObject({
+  minReplicas: z.number().int().min(0).max(1000).default(1),
+  maxReplicas: z.number().int().min(1).max(1000).default(1),
+  /** Empty: the platform picks the signal that fits the runtime (queue depth for LLMs, concurrency for Knative). */
+  triggers: z.array(triggerSchema).default([]),
+  /** KEDA: how often triggers are polled, seconds. */
+  pollingIntervalSeconds: z.number().int().min(5).max(300).default(15),
+  /** KEDA / HPA: seconds of calm before scaling down. */
+  scaleDownStabilizationSeconds: z.number().int().min(0).max(3600).default(300),
+  /** KEDA: seconds after the last activation before scaling to zero (only with minReplicas 0). */
+  cooldownPeriodSeconds: z.number().int().min(30).max(7200).default(600),
+  /** Knative: how long the last pod is kept after traffic stops. */
+  scaleToZeroRetention: z.string().regex(/^[0-9]+[smh]$/).default("0s"),
+  panicWindowPercentage: z.number().min(1).max(100).default(10),
+  initialScale: z.number().int().min(0).optional(),
+});
+export type AutoscalingSettings = z.infer<typeof autoscalingSchema>;
+
+/** What may differ between the stable and the candidate version of a model. */
+export const versionSchema = z.strictObject({
+  storageUri: z.string().min(1),
+  /** Image override (`repo:tag` or `repo@sha256:…`). */
+  image: z.string().min(1).optional(),
+  args: z.array(z.string()).default([]),
+  engine: engineSchema.partial().optional(),
+});
+export type ModelVersion = z.infer<typeof versionSchema>;
+
+export const ROLLOUT_MODES = ["canary", "ab", "blueGreen", "shadow"] as const;
+export const rolloutSchema = z.strictObject({
+  candidate: versionSchema,
+  mode: z.enum(ROLLOUT_MODES).default("canary"),
+  /** canary: share of requests to the candidate; shadow: share mirrored to it. */
+  percent: z.number().int().min(0).max(100).default(0),
+  /** ab: requests carrying this header value (or cookie) go to the candidate. */
+  match: z
+    .strictObject({
+      header: z.string().regex(/^[A-Za-z0-9-]+$/).optional(),
+      cookie: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+      value: z.string().min(1),
+    })
+    .optional(),
+  /** blueGreen: which colour gets all traffic. */
+  active: z.enum(["stable", "candidate"]).default("stable"),
+  steps: z.array(z.number().int().min(1).max(100)).default([10, 50, 100]),
+  gate: z
+    .strictObject({
+      windowMinutes: z.number().int().min(1).max(1440).default(10),
+      maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
+      maxLatencyRatio: z.number().min(1).max(10).default(1.2),
+      minRequests: z.number().int().min(1).default(100),
+    })
+    .prefault({}),
+});
+export type RolloutSettings = z.infer<typeof rolloutSchema>;
+
+export const modelSchema = z.strictObject({
+  name: dnsLabel,
+  namespace: dnsLabel.default("models"),
+  runtime: z.enum(RUNTIMES),
+  deploymentMode: z.enum(DEPLOYMENT_MODES).optional(),
+  storageUri: z.string().min(1),
+  /** Model format for Triton (onnx, tensorrt, pytorch, tensorflow); derived for other runtimes. */
+  format: z.enum(["onnx", "tensorrt", "pytorch", "tensorflow", "triton"]).optional(),
+  protocol: z.enum(["v1", "v2"]).optional(),
+  image: z.string().min(1).optional(),
+  args: z.array(z.string()).default([]),
+  gpu: gpuSchema.optional(),
+  resources: z
+    .strictObject({
+      cpu: quantity.optional(),
+      memory: quantity.optional(),
+    })
+    .prefault({}),
+  /** Size of the in-memory /dev/shm (LLM and multi-GPU pods). */
+  shmSize: quantity.optional(),
+  /** Startup budget for loading the model, seconds (startup probe = this / period). */
+  startupSeconds: z.number().int().min(30).max(7200).optional(),
+  engine: engineSchema.prefault({}),
+  /** KServe request batcher (predictor.batcher) for runtimes without native batching. */
+  batcher: z
+    .strictObject({
+      maxBatchSize: z.number().int().min(1).max(1024).default(32),
+      maxLatencyMs: z.number().int().min(1).max(10_000).default(50),
+    })
+    .optional(),
+  transformer: z.strictObject({ image: z.string().min(1), args: z.array(z.string()).default([]) }).optional(),
+  explainer: z.strictObject({ image: z.string().min(1), args: z.array(z.string()).default([]) }).optional(),
+  /** Name of a platform secret (inference-platform:secrets) holding a Hugging Face token for hf:// URIs. */
+  hfTokenSecret: z.string().optional(),
+  autoscaling: autoscalingSchema.prefault({}),
+  rollout: rolloutSchema.optional(),
+  /** Header carrying a session or user id: consistent hashing on it keeps a conversation on the replica that has its prefix cached. */
+  sessionAffinityHeader: z.string().regex(/^[A-Za-z0-9-]+$/).optional(),
+});
+export type ModelConfig = z.infer<typeof modelSchema>;
+
+export function isLlm(model: Pick<ModelConfig, "runtime">): boolean {
+  return LLM_RUNTIMES.includes(model.runtime);
+}

@@ -1,0 +1,175 @@
+/**
+ * Autoscaling per model: KEDA ScaledObjects (Standard mode, platform-owned, autoscalerClass external),
+ * Knative KPA annotations (Knative mode) and KServe's HPA settings (CPU models in Standard mode).
+ * Every Prometheus query returns exactly one series: sums over the model's own pods, selected by the
+ * labels the series carry after scraping (vLLM's model_name; pod/namespace from the PodMonitor).
+ */
+import type { Input } from "@pulumi/pulumi";
+import type { AutoscalingTrigger } from "../schema";
+import type { K8sObject } from "../k8s";
+import { PART_OF } from "../k8s";
+import { predictorDeploymentName } from "../names";
+import type { ResolvedModel } from "./resolve";
+
+export interface PrometheusTarget {
+  /** Query endpoint (in-cluster Prometheus, or an AMP workspace URL). */
+  readonly serverAddress: Input<string>;
+  /** AMP: SigV4 through KEDA's AWS pod identity in this region. */
+  readonly awsRegion?: string;
+}
+
+export interface QueryScope {
+  readonly namespace: string;
+  /** InferenceService name: its predictor pods are `<isvc>-predictor-<hash>`. */
+  readonly isvc: string;
+  /** Name the model is served as (vLLM's model_name label). */
+  readonly servedName: string;
+}
+
+function podSelector(scope: QueryScope): string {
+  return `namespace="${scope.namespace}",pod=~"${predictorDeploymentName(scope.isvc)}-.*"`;
+}
+
+export interface TriggerQuery {
+  readonly name: string;
+  readonly query: string;
+  readonly threshold: number;
+  readonly activationThreshold?: number;
+  /** AverageValue: desired = ceil(query / threshold) — queries are sums over replicas. Value: for averages. */
+  readonly metricType: "AverageValue" | "Value";
+}
+
+/** The Prometheus query and target of one KEDA trigger. */
+export function triggerQuery(trigger: AutoscalingTrigger, scope: QueryScope, gpusPerReplica: number): TriggerQuery | undefined {
+  const vllm = `${podSelector(scope)},model_name="${scope.servedName}"`;
+  switch (trigger.type) {
+    case "queueDepth":
+      return { name: "queue-depth", query: `sum(vllm:num_requests_waiting{${vllm}})`, threshold: trigger.target, activationThreshold: trigger.activation, metricType: "AverageValue" };
+    case "runningRequests":
+      return { name: "running-requests", query: `sum(vllm:num_requests_running{${vllm}})`, threshold: trigger.target, activationThreshold: trigger.activation, metricType: "AverageValue" };
+    case "kvCacheUsage":
+      return { name: "kv-cache-usage", query: `sum(vllm:kv_cache_usage_perc{${vllm}})`, threshold: trigger.target, activationThreshold: trigger.activation, metricType: "AverageValue" };
+    case "tokenThroughput":
+      return { name: "token-throughput", query: `sum(rate(vllm:generation_tokens_total{${vllm}}[2m]))`, threshold: trigger.target, activationThreshold: trigger.activation, metricType: "AverageValue" };
+    case "tritonQueueTime":
+      // Mean queue time per request over the model's pods; an average, so metricType Value.
+      return {
+        name: "triton-queue-time",
+        query: `sum(rate(nv_inference_queue_duration_us{${podSelector(scope)}}[1m])) / clamp_min(sum(rate(nv_inference_request_success{${podSelector(scope)}}[1m])), 1)`,
+        threshold: trigger.targetMicroseconds,
+        metricType: "Value",
+      };
+    case "p99Latency":
+      return {
+        name: "p99-latency",
+        query: `histogram_quantile(0.99, sum by (le) (rate(vllm:e2e_request_latency_seconds_bucket{${vllm}}[5m])))`,
+        threshold: trigger.targetSeconds,
+        metricType: "Value",
+      };
+    case "gpuUtilization":
+      // dcgm-exporter reports per GPU; the sum over the model's GPUs divided by (target × GPUs per
+      // replica) is the replica count that keeps each GPU at the target.
+      return { name: "gpu-utilization", query: `sum(DCGM_FI_DEV_GPU_UTIL{${podSelector(scope)}})`, threshold: trigger.targetPercent * gpusPerReplica, metricType: "AverageValue" };
+    default:
+      return undefined;
+  }
+}
+
+function formatNumber(n: number): string {
+  return Number.isInteger(n) ? String(n) : String(Number(n.toFixed(6)));
+}
+
+export function triggerAuthName(namespace: string): string {
+  return `${namespace}-amp`;
+}
+
+/** KEDA ScaledObject for a Standard-mode InferenceService's predictor Deployment. */
+export function scaledObject(model: ResolvedModel, isvc: string, prometheus: PrometheusTarget, replicas: { min: number; max: number }): K8sObject | undefined {
+  const scope: QueryScope = { namespace: model.namespace, isvc, servedName: model.name };
+  const gpus = model.resolvedGpu?.count ?? 1;
+  const queries = model.triggers.map((t) => triggerQuery(t, scope, gpus)).filter((q): q is TriggerQuery => q !== undefined);
+  if (queries.length === 0) return undefined;
+  const scaling = model.autoscaling;
+  const allAverage = queries.every((q) => q.metricType === "AverageValue");
+  return {
+    apiVersion: "keda.sh/v1alpha1",
+    kind: "ScaledObject",
+    metadata: { name: isvc, namespace: model.namespace, labels: { ...PART_OF, "inference-platform/model": model.name } },
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: predictorDeploymentName(isvc) },
+      minReplicaCount: replicas.min,
+      maxReplicaCount: replicas.max,
+      pollingInterval: scaling.pollingIntervalSeconds,
+      cooldownPeriod: scaling.cooldownPeriodSeconds,
+      // A replica that is still loading weights reports an empty queue: don't scale it away meanwhile.
+      initialCooldownPeriod: model.startupSeconds,
+      // KEDA only supports fallback when every trigger is AverageValue.
+      ...(allAverage ? { fallback: { failureThreshold: 3, replicas: Math.max(replicas.min, 1) } } : {}),
+      advanced: {
+        horizontalPodAutoscalerConfig: {
+          behavior: {
+            scaleUp: { stabilizationWindowSeconds: 0, selectPolicy: "Max", policies: [{ type: "Pods", value: 2, periodSeconds: 60 }] },
+            scaleDown: { stabilizationWindowSeconds: scaling.scaleDownStabilizationSeconds, selectPolicy: "Min", policies: [{ type: "Pods", value: 1, periodSeconds: 120 }] },
+          },
+        },
+      },
+      triggers: queries.map((q) => ({
+        type: "prometheus",
+        name: q.name,
+        metricType: q.metricType,
+        metadata: {
+          serverAddress: prometheus.serverAddress,
+          query: q.query,
+          threshold: formatNumber(q.threshold),
+          ...(q.activationThreshold !== undefined ? { activationThreshold: formatNumber(q.activationThreshold) } : {}),
+          ...(prometheus.awsRegion ? { awsRegion: prometheus.awsRegion, identityOwner: "operator" } : {}),
+        },
+        ...(prometheus.awsRegion ? { authenticationRef: { name: triggerAuthName(model.namespace), kind: "TriggerAuthentication" } } : {}),
+      })),
+    },
+  };
+}
+
+/** TriggerAuthentication that lets KEDA sign AMP queries with its own Pod Identity role. */
+export function ampTriggerAuthentication(namespace: string): K8sObject {
+  return {
+    apiVersion: "keda.sh/v1alpha1",
+    kind: "TriggerAuthentication",
+    metadata: { name: triggerAuthName(namespace), namespace, labels: { ...PART_OF } },
+    spec: { podIdentity: { provider: "aws", identityOwner: "keda" } },
+  };
+}
+
+/** Knative KPA annotations for a Knative-mode InferenceService. */
+export function kpaAnnotations(model: ResolvedModel): Record<string, string> {
+  const kpa = model.triggers.find((t) => t.type === "concurrency" || t.type === "rps");
+  const scaling = model.autoscaling;
+  const annotations: Record<string, string> = {
+    "autoscaling.knative.dev/class": "kpa.autoscaling.knative.dev",
+    "autoscaling.knative.dev/panic-window-percentage": formatNumber(scaling.panicWindowPercentage),
+    "autoscaling.knative.dev/scale-down-delay": `${Math.min(scaling.scaleDownStabilizationSeconds, 3600)}s`,
+    "autoscaling.knative.dev/scale-to-zero-pod-retention-period": scaling.scaleToZeroRetention,
+  };
+  if (kpa?.type === "concurrency") annotations["autoscaling.knative.dev/target-utilization-percentage"] = formatNumber(kpa.targetUtilizationPercent);
+  if (scaling.initialScale !== undefined) annotations["autoscaling.knative.dev/initial-scale"] = String(scaling.initialScale);
+  return annotations;
+}
+
+/** KServe component fields that drive its autoscaler (KPA metric/target, or KServe's HPA for CPU). */
+export function componentScaling(model: ResolvedModel): Record<string, unknown> {
+  const kpa = model.triggers.find((t) => t.type === "concurrency" || t.type === "rps");
+  if (model.deploymentMode === "Knative" && kpa && (kpa.type === "concurrency" || kpa.type === "rps")) {
+    return { scaleMetric: kpa.type, scaleTarget: Math.max(1, Math.round(kpa.target)) };
+  }
+  const hpa = model.triggers.find((t) => t.type === "cpu" || t.type === "memory");
+  if (hpa && (hpa.type === "cpu" || hpa.type === "memory")) {
+    return { scaleMetric: hpa.type, scaleMetricType: "Utilization", scaleTarget: hpa.targetPercent };
+  }
+  return {};
+}
+
+/** Which autoscaler KServe should run for this model. */
+export function autoscalerClass(model: ResolvedModel): "external" | "hpa" | undefined {
+  if (model.deploymentMode === "Knative") return undefined;
+  return model.triggers.some((t) => t.type === "cpu" || t.type === "memory") ? "hpa" : "external";
+}

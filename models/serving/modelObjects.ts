@@ -1,0 +1,118 @@
+/**
+ * Everything one model deployment consists of, as plain objects: its ServiceAccount, one or two
+ * InferenceServices (stable, and a candidate during a Standard-mode rollout), autoscalers, routing and
+ * disruption budgets, plus the S3 read access its storage needs. components/modelDeployment.ts
+ * registers these; nothing here touches Pulumi.
+ */
+import type { K8sObject } from "../k8s";
+import { PART_OF } from "../k8s";
+import { candidateName } from "../names";
+import { scaledObject, type PrometheusTarget } from "./autoscaling";
+import { inferenceService, type Track } from "./inferenceService";
+import type { ResolvedModel } from "./resolve";
+import { isStorageError, parseStorageUri, s3ReadPolicy } from "./storage";
+import { destinationRule, trafficSplit, virtualService } from "./traffic";
+
+export interface ModelContext {
+  readonly region: string;
+  readonly domain: string;
+  readonly prometheus: PrometheusTarget;
+  /** Kubernetes Secret names by platform secret name (e.g. hfToken → hf-token). */
+  readonly secretObjectNames: Readonly<Record<string, string>>;
+}
+
+export interface S3Access {
+  readonly bucket: string;
+  readonly prefixes: string[];
+  readonly policy: string;
+}
+
+export interface ModelObjects {
+  readonly serviceAccount: K8sObject;
+  readonly inferenceServices: K8sObject[];
+  readonly autoscalers: K8sObject[];
+  readonly routing: K8sObject[];
+  readonly disruptionBudgets: K8sObject[];
+  /** s3:// buckets and prefixes this model reads (stable and candidate), for its IAM role. */
+  readonly s3: S3Access[];
+}
+
+export function serviceAccountName(model: Pick<ResolvedModel, "name">): string {
+  return `${model.name}-model`;
+}
+
+function s3Access(model: ResolvedModel): S3Access[] {
+  const uris = [model.storageUri, ...(model.rollout ? [model.rollout.candidate.storageUri] : [])];
+  const byBucket = new Map<string, string[]>();
+  for (const uri of uris) {
+    const parsed = parseStorageUri(uri);
+    if (!isStorageError(parsed) && parsed.scheme === "s3") byBucket.set(parsed.bucket, [...(byBucket.get(parsed.bucket) ?? []), parsed.prefix]);
+  }
+  return [...byBucket.entries()].map(([bucket, prefixes]) => {
+    const unique = [...new Set(prefixes)].sort();
+    return { bucket, prefixes: unique, policy: s3ReadPolicy(bucket, unique) };
+  });
+}
+
+function pdb(model: ResolvedModel, isvc: string): K8sObject {
+  return {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: { name: isvc, namespace: model.namespace, labels: { ...PART_OF, "inference-platform/model": model.name } },
+    spec: { maxUnavailable: 1, selector: { matchLabels: { "serving.kserve.io/inferenceservice": isvc } } },
+  };
+}
+
+export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObjects {
+  const s3 = s3Access(model);
+  const sa = serviceAccountName(model);
+  const serviceAccount: K8sObject = {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: {
+      name: sa,
+      namespace: model.namespace,
+      labels: { ...PART_OF, "inference-platform/model": model.name },
+      // Read by KServe's storage initializer; credentials come from EKS Pod Identity (no static keys).
+      annotations: s3.length > 0 ? { "serving.kserve.io/s3-endpoint": `s3.${ctx.region}.amazonaws.com`, "serving.kserve.io/s3-region": ctx.region, "serving.kserve.io/s3-usehttps": "1" } : {},
+    },
+    automountServiceAccountToken: true,
+  };
+  const hfTokenSecretName = model.hfTokenSecret ? ctx.secretObjectNames[model.hfTokenSecret] : undefined;
+  const base = { serviceAccountName: sa, hfTokenSecretName };
+  const stableVersion = { storageUri: model.storageUri, image: model.image, args: model.args };
+  const replicas = { min: model.autoscaling.minReplicas, max: model.autoscaling.maxReplicas };
+
+  const inferenceServices: K8sObject[] = [];
+  const autoscalers: K8sObject[] = [];
+  const routing: K8sObject[] = [];
+  const disruptionBudgets: K8sObject[] = [];
+  const addStandard = (name: string, track: Track, version: typeof stableVersion, trackReplicas: typeof replicas) => {
+    inferenceServices.push(inferenceService(model, { ...base, name, track, version, replicas: trackReplicas }));
+    const so = scaledObject(model, name, ctx.prometheus, trackReplicas);
+    if (so && trackReplicas.max > trackReplicas.min) autoscalers.push(so);
+    routing.push(destinationRule(model, name));
+    if (trackReplicas.min >= 2) disruptionBudgets.push(pdb(model, name));
+  };
+
+  if (model.deploymentMode === "Knative") {
+    // Knative: one InferenceService; during a rollout its spec is the candidate and KServe splits
+    // traffic between the new revision and the last rolled-out one (canaryTrafficPercent).
+    const version = model.rollout ? { ...model.rollout.candidate } : stableVersion;
+    const canaryTrafficPercent = model.rollout ? model.rollout.percent : undefined;
+    inferenceServices.push(inferenceService(model, { ...base, name: model.name, track: model.rollout ? "candidate" : "stable", version, replicas, canaryTrafficPercent }));
+    if (replicas.min >= 2) disruptionBudgets.push(pdb(model, model.name));
+  } else {
+    const split = trafficSplit(model);
+    // The idle colour of a blue/green pair stays warm at its minimum; a stable without traffic keeps one replica.
+    const stableReplicas = split.stable === 0 ? { min: Math.min(replicas.min, 1), max: replicas.max } : replicas;
+    addStandard(model.name, "stable", stableVersion, stableReplicas);
+    if (model.rollout) {
+      const candidate = model.rollout.candidate;
+      const candidateReplicas = split.candidate === 0 && split.mirror === 0 && !split.match ? { min: Math.min(replicas.min, 1), max: replicas.max } : replicas;
+      addStandard(candidateName(model.name), "candidate", { storageUri: candidate.storageUri, image: candidate.image ?? model.image, args: candidate.args.length > 0 ? candidate.args : model.args, ...(candidate.engine ? { engine: candidate.engine } : {}) }, candidateReplicas);
+    }
+    routing.unshift(virtualService(model, ctx.domain));
+  }
+  return { serviceAccount, inferenceServices, autoscalers, routing, disruptionBudgets, s3 };
+}

@@ -1,0 +1,132 @@
+/**
+ * One entry per runtime: which KServe runtime serves it, its model format, protocol, health endpoints,
+ * metrics port and how engine settings become flags. KServe concatenates runtime args first and
+ * InferenceService args after, so a flag given here overrides the runtime's default (argparse: last wins).
+ */
+import type { EngineSettings, ModelVersion, Runtime } from "../schema";
+import { IMAGES } from "../versions";
+import { formatImage } from "./images";
+
+export interface RuntimeSpec {
+  /** ClusterServingRuntime name (explicit, so KServe never auto-selects another one). */
+  readonly runtime: string;
+  readonly modelFormat: string;
+  readonly protocol: "v1" | "v2";
+  readonly image: string;
+  readonly port: number;
+  readonly metricsPort: number;
+  readonly metricsPath: string;
+  readonly health: { live: string; ready: string };
+}
+
+/** The platform's own TGI runtime (KServe ships none). */
+export const TGI_RUNTIME_NAME = "platform-tgi";
+
+export function runtimeSpec(runtime: Runtime, format?: string): RuntimeSpec {
+  const kserveHealth = { live: "/v2/health/live", ready: "/v2/health/ready" };
+  switch (runtime) {
+    case "vllm":
+      // KServe's Hugging Face server with the vLLM backend: pinned with the KServe release (vLLM 0.24.0),
+      // OpenAI endpoints under /openai/v1, and KServe's storage initializer. kserve-vllmserver would float
+      // on vllm/vllm-openai:latest.
+      return { runtime: "kserve-huggingfaceserver", modelFormat: "huggingface", protocol: "v2", image: formatImage(IMAGES.huggingfaceServer), port: 8080, metricsPort: 8080, metricsPath: "/metrics", health: kserveHealth };
+    case "tgi":
+      return { runtime: TGI_RUNTIME_NAME, modelFormat: "huggingface-tgi", protocol: "v2", image: formatImage(IMAGES.tgi), port: 8080, metricsPort: 8080, metricsPath: "/metrics", health: { live: "/health", ready: "/health" } };
+    case "triton":
+      return { runtime: "kserve-tritonserver", modelFormat: format ?? "triton", protocol: "v2", image: formatImage(IMAGES.triton), port: 8080, metricsPort: 8002, metricsPath: "/metrics", health: kserveHealth };
+    case "sklearn":
+      // With protocol v2 KServe would pick mlserver (higher priority); name the runtime explicitly.
+      return { runtime: "kserve-sklearnserver", modelFormat: "sklearn", protocol: "v2", image: formatImage(IMAGES.sklearnServer), port: 8080, metricsPort: 8080, metricsPath: "/metrics", health: kserveHealth };
+    case "xgboost":
+      return { runtime: "kserve-xgbserver", modelFormat: "xgboost", protocol: "v2", image: formatImage(IMAGES.xgbServer), port: 8080, metricsPort: 8080, metricsPath: "/metrics", health: kserveHealth };
+    case "lightgbm":
+      return { runtime: "kserve-lgbserver", modelFormat: "lightgbm", protocol: "v2", image: formatImage(IMAGES.lgbServer), port: 8080, metricsPort: 8080, metricsPath: "/metrics", health: kserveHealth };
+    case "torchserve":
+      return { runtime: "kserve-torchserve", modelFormat: "pytorch", protocol: "v1", image: formatImage(IMAGES.torchserve), port: 8080, metricsPort: 8082, metricsPath: "/metrics", health: { live: "/v1/models", ready: "/v1/models" } };
+  }
+}
+
+export interface EngineArgsInput {
+  readonly servedName: string;
+  readonly engine: EngineSettings;
+  /** Values the capacity planner derived when config left them out. */
+  readonly derived: { maxModelLen?: number; maxNumSeqs?: number; gpuMemoryUtilization?: number };
+  readonly tensorParallelSize: number;
+}
+
+function speculativeConfig(spec: NonNullable<EngineSettings["speculative"]>): string {
+  const body =
+    spec.method === "ngram"
+      ? { method: "ngram", num_speculative_tokens: spec.numSpeculativeTokens, prompt_lookup_max: spec.promptLookupMax }
+      : { method: spec.method, model: spec.model, num_speculative_tokens: spec.numSpeculativeTokens };
+  return JSON.stringify(body);
+}
+
+/** vLLM flags (passed through the Hugging Face server's parser verbatim). */
+export function vllmArgs(input: EngineArgsInput): string[] {
+  const e = input.engine;
+  const maxModelLen = e.maxModelLen ?? input.derived.maxModelLen;
+  const maxNumSeqs = e.maxNumSeqs ?? input.derived.maxNumSeqs;
+  const util = e.gpuMemoryUtilization ?? input.derived.gpuMemoryUtilization ?? 0.9;
+  const args = [`--model_name=${input.servedName}`, "--backend=vllm", `--tensor-parallel-size=${input.tensorParallelSize}`, `--gpu-memory-utilization=${util}`];
+  if (maxModelLen) args.push(`--max-model-len=${maxModelLen}`);
+  if (maxNumSeqs) args.push(`--max-num-seqs=${maxNumSeqs}`);
+  if (e.maxNumBatchedTokens) args.push(`--max-num-batched-tokens=${e.maxNumBatchedTokens}`);
+  if (e.quantization) args.push(`--quantization=${e.quantization}`);
+  if (e.kvCacheDtype !== "auto") args.push(`--kv-cache-dtype=${e.kvCacheDtype}`);
+  args.push(e.prefixCaching ? "--enable-prefix-caching" : "--no-enable-prefix-caching");
+  args.push(e.chunkedPrefill ? "--enable-chunked-prefill" : "--no-enable-chunked-prefill");
+  if (e.speculative) args.push(`--speculative-config=${speculativeConfig(e.speculative)}`);
+  return [...args, ...e.extraArgs];
+}
+
+/** The same engine settings in TGI's vocabulary (text-generation-launcher flags). */
+export function tgiArgs(input: EngineArgsInput): string[] {
+  const e = input.engine;
+  const maxModelLen = e.maxModelLen ?? input.derived.maxModelLen;
+  const maxNumSeqs = e.maxNumSeqs ?? input.derived.maxNumSeqs;
+  const args = ["--model-id=/mnt/models", "--port=8080", `--num-shard=${input.tensorParallelSize}`];
+  if (maxModelLen) args.push(`--max-total-tokens=${maxModelLen}`, `--max-input-tokens=${maxModelLen - 1}`);
+  if (maxNumSeqs) args.push(`--max-concurrent-requests=${maxNumSeqs * 8}`);
+  if (e.maxNumBatchedTokens) args.push(`--max-batch-prefill-tokens=${e.maxNumBatchedTokens}`);
+  if (e.quantization) args.push(`--quantize=${e.quantization}`);
+  if (e.kvCacheDtype.startsWith("fp8")) args.push("--kv-cache-dtype=fp8_e4m3fn");
+  if (e.gpuMemoryUtilization) args.push(`--cuda-memory-fraction=${e.gpuMemoryUtilization}`);
+  if (e.speculative?.method === "ngram") args.push(`--speculate=${e.speculative.numSpeculativeTokens}`);
+  return [...args, ...e.extraArgs];
+}
+
+/** Args for one version of a model: engine flags for LLM runtimes, then the user's own args. */
+export function modelArgs(runtime: Runtime, version: Pick<ModelVersion, "args">, engineInput?: EngineArgsInput): string[] {
+  if (runtime === "vllm" && engineInput) return [...vllmArgs(engineInput), ...version.args];
+  if (runtime === "tgi" && engineInput) return [...tgiArgs(engineInput), ...version.args];
+  return [...version.args];
+}
+
+/** The ClusterServingRuntime for TGI (serving.kserve.io/v1alpha1), installed once per cluster. */
+export function tgiClusterServingRuntime() {
+  return {
+    apiVersion: "serving.kserve.io/v1alpha1",
+    kind: "ClusterServingRuntime",
+    metadata: { name: TGI_RUNTIME_NAME, labels: { "app.kubernetes.io/part-of": "inference-platform" } },
+    spec: {
+      annotations: { "prometheus.kserve.io/port": "8080", "prometheus.kserve.io/path": "/metrics" },
+      supportedModelFormats: [{ name: "huggingface-tgi", version: "1", autoSelect: false }],
+      protocolVersions: ["v2"],
+      containers: [
+        {
+          name: "kserve-container",
+          image: formatImage(IMAGES.tgi),
+          args: ["--model-id=/mnt/models", "--port=8080"],
+          env: [{ name: "HF_HUB_OFFLINE", value: "1" }],
+          ports: [{ containerPort: 8080, protocol: "TCP" }],
+          resources: { requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "1", memory: "2Gi" } },
+          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: false },
+          volumeMounts: [{ name: "devshm", mountPath: "/dev/shm" }],
+        },
+      ],
+      volumes: [{ name: "devshm", emptyDir: { medium: "Memory" } }],
+    },
+  };
+}
+

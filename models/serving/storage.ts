@@ -1,0 +1,71 @@
+/**
+ * Model storage URIs: parsing by scheme, and what each scheme needs (an IAM role for s3://, a token
+ * secret for gated hf:// repos, nothing for pvc:// and oci:// modelcars).
+ */
+export type StorageUri =
+  | { scheme: "s3"; bucket: string; prefix: string }
+  | { scheme: "gs"; bucket: string; prefix: string }
+  | { scheme: "pvc"; claim: string; path: string }
+  | { scheme: "hf"; repo: string; revision?: string }
+  | { scheme: "oci"; image: string };
+
+export const ALLOWED_SCHEMES = ["s3", "gs", "pvc", "hf", "oci"] as const;
+
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Parses a storage URI, or returns a message that says what is wrong and what is allowed. */
+export function parseStorageUri(uri: string): StorageUri | { error: string } {
+  const match = /^([a-z0-9]+):\/\/(.*)$/.exec(uri);
+  if (!match) return { error: `"${uri}" is not a URI; expected <scheme>://..., scheme one of ${ALLOWED_SCHEMES.join(", ")}` };
+  const [, scheme, rest = ""] = match;
+  switch (scheme) {
+    case "s3":
+    case "gs": {
+      const [bucket = "", ...path] = rest.split("/");
+      if (!BUCKET.test(bucket)) return { error: `"${bucket}" is not a valid bucket name in ${uri}` };
+      const prefix = path.join("/").replace(/\/+$/, "");
+      if (prefix === "") return { error: `${uri} names a whole bucket; point at the model's prefix (${scheme}://${bucket}/<path>) so access can be limited to it` };
+      return { scheme, bucket, prefix };
+    }
+    case "pvc": {
+      const [claim = "", ...path] = rest.split("/");
+      if (!DNS_LABEL.test(claim)) return { error: `"${claim}" is not a valid PVC name in ${uri}` };
+      return { scheme: "pvc", claim, path: path.join("/") };
+    }
+    case "hf": {
+      const hf = /^([A-Za-z0-9][\w.-]*\/[\w.-]+)(?::([\w./-]+))?$/.exec(rest);
+      if (!hf) return { error: `${uri} is not hf://<org>/<repo>[:<revision>]` };
+      return { scheme: "hf", repo: hf[1] ?? "", revision: hf[2] };
+    }
+    case "oci": {
+      const oci = /^([a-z0-9.-]+(?::[0-9]+)?\/[a-z0-9._/-]+)(?::([\w.-]+)|@(sha256:[a-f0-9]{64}))$/.exec(rest);
+      if (!oci) return { error: `${uri} is not oci://<registry>/<image>:<tag> or @sha256:<digest>` };
+      if (oci[2] === "latest") return { error: `${uri} uses the floating tag "latest"; pin a version tag or a digest` };
+      return { scheme: "oci", image: rest };
+    }
+    default:
+      return { error: `scheme "${scheme}" is not allowed; use one of ${ALLOWED_SCHEMES.join(", ")}` };
+  }
+}
+
+export function isStorageError(parsed: StorageUri | { error: string }): parsed is { error: string } {
+  return "error" in parsed;
+}
+
+/** Read-only IAM policy for a model's s3:// prefixes in one bucket (the model's ServiceAccount assumes it). */
+export function s3ReadPolicy(bucket: string, prefixes: readonly string[]): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "ReadModel", Effect: "Allow", Action: ["s3:GetObject"], Resource: prefixes.map((p) => `arn:aws:s3:::${bucket}/${p}/*`) },
+      {
+        Sid: "ListModelPrefix",
+        Effect: "Allow",
+        Action: ["s3:ListBucket"],
+        Resource: [`arn:aws:s3:::${bucket}`],
+        Condition: { StringLike: { "s3:prefix": prefixes.flatMap((p) => [p, `${p}/*`]) } },
+      },
+    ],
+  });
+}

@@ -1,0 +1,115 @@
+/**
+ * Platform-owned routing for Standard-mode models: an Istio VirtualService on the ingress gateway
+ * (header/cookie matches before weighted routes, weights summing to 100, mirroring for shadow) and a
+ * DestinationRule per predictor Service (least-request, or consistent hashing for prefix-cache affinity).
+ * Knative-mode models use KServe's native canary instead (canaryTrafficPercent on the InferenceService).
+ */
+import type { K8sObject } from "../k8s";
+import { PART_OF } from "../k8s";
+import { candidateName, predictorDeploymentName } from "../names";
+import type { ResolvedModel } from "./resolve";
+
+export const GATEWAY = "istio-system/inference-gateway";
+/** Requests with this header go straight to the candidate, for smoke tests before it gets traffic. */
+export const TRACK_HEADER = "x-inference-track";
+
+export interface TrafficSplit {
+  readonly stable: number;
+  readonly candidate: number;
+  /** Percentage of requests mirrored to the candidate (shadow), responses discarded. */
+  readonly mirror: number;
+  readonly match?: { header?: string; cookie?: string; value: string };
+}
+
+/** The split a model's config asks for; weights always sum to 100. */
+export function trafficSplit(model: Pick<ResolvedModel, "rollout">): TrafficSplit {
+  const r = model.rollout;
+  if (!r) return { stable: 100, candidate: 0, mirror: 0 };
+  switch (r.mode) {
+    case "canary":
+      return { stable: 100 - r.percent, candidate: r.percent, mirror: 0 };
+    case "ab":
+      return { stable: 100, candidate: 0, mirror: 0, match: r.match };
+    case "blueGreen":
+      return r.active === "candidate" ? { stable: 0, candidate: 100, mirror: 0 } : { stable: 100, candidate: 0, mirror: 0 };
+    case "shadow":
+      return { stable: 100, candidate: 0, mirror: r.percent };
+  }
+}
+
+export function serviceHost(isvc: string, namespace: string): string {
+  return `${predictorDeploymentName(isvc)}.${namespace}.svc.cluster.local`;
+}
+
+export function externalHost(model: Pick<ResolvedModel, "name" | "namespace">, domain: string): string {
+  return `${model.name}.${model.namespace}.${domain}`;
+}
+
+function destination(isvc: string, namespace: string) {
+  return { host: serviceHost(isvc, namespace), port: { number: 80 } };
+}
+
+export function virtualService(model: ResolvedModel, domain: string): K8sObject {
+  const split = trafficSplit(model);
+  const stable = destination(model.name, model.namespace);
+  const candidate = model.rollout ? destination(candidateName(model.name), model.namespace) : undefined;
+  const common = {
+    // Streaming LLM responses run for minutes; classic models answer in seconds.
+    timeout: model.llm ? "600s" : "60s",
+    // Retry only failures that happened before a response started (safe for non-idempotent generation).
+    retries: { attempts: 2, retryOn: "connect-failure,refused-stream,unavailable,503" },
+  };
+  const http: Record<string, unknown>[] = [];
+  if (candidate) {
+    http.push({ name: "candidate-direct", match: [{ headers: { [TRACK_HEADER]: { exact: "candidate" } } }], route: [{ destination: candidate, weight: 100 }], ...common });
+    if (split.match) {
+      const m = split.match;
+      const condition = m.header
+        ? { headers: { [m.header.toLowerCase()]: { exact: m.value } } }
+        : { headers: { cookie: { regex: `^(.*?;\\s*)?(${m.cookie}=${escapeRegex(m.value)})(;.*)?$` } } };
+      http.push({ name: "ab-candidate", match: [condition], route: [{ destination: candidate, weight: 100 }], ...common });
+    }
+  }
+  const route = candidate
+    ? [
+        { destination: stable, weight: split.stable },
+        { destination: candidate, weight: split.candidate },
+      ]
+    : [{ destination: stable, weight: 100 }];
+  http.push({
+    name: "default",
+    route,
+    ...(candidate && split.mirror > 0 ? { mirror: candidate, mirrorPercentage: { value: split.mirror } } : {}),
+    ...common,
+  });
+  return {
+    apiVersion: "networking.istio.io/v1",
+    kind: "VirtualService",
+    metadata: { name: model.name, namespace: model.namespace, labels: { ...PART_OF, "inference-platform/model": model.name } },
+    spec: { hosts: [externalHost(model, domain)], gateways: [GATEWAY], http },
+  };
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+export function destinationRule(model: ResolvedModel, isvc: string): K8sObject {
+  const loadBalancer = model.sessionAffinityHeader
+    ? { consistentHash: { httpHeaderName: model.sessionAffinityHeader.toLowerCase() } }
+    : { simple: "LEAST_REQUEST" };
+  return {
+    apiVersion: "networking.istio.io/v1",
+    kind: "DestinationRule",
+    metadata: { name: isvc, namespace: model.namespace, labels: { ...PART_OF, "inference-platform/model": model.name } },
+    spec: {
+      host: serviceHost(isvc, model.namespace),
+      trafficPolicy: {
+        loadBalancer,
+        tls: { mode: "ISTIO_MUTUAL" },
+        // Eject a replica that keeps failing instead of sending it a share of traffic.
+        outlierDetection: { consecutive5xxErrors: 5, interval: "30s", baseEjectionTime: "60s", maxEjectionPercent: 50 },
+      },
+    },
+  };
+}

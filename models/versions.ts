@@ -1,0 +1,155 @@
+/**
+ * Every chart, image and CRD version the platform installs, pinned in one place with its upstream
+ * repository. Conformance tests read the CRDs and chart defaults of exactly these versions
+ * (../shared/crds, ../shared/charts), so a bump here is a bump everywhere.
+ *
+ * Helm resource choice: every chart is installed with `helm.v3.Release` (Helm itself), because
+ * - cert-manager, KServe, KEDA, Istio base and kube-prometheus-stack install CRDs that later
+ *   resources depend on, and a Release with `skipAwait: false` only completes when its workloads
+ *   are ready (so webhooks answer before the next step);
+ * - kube-prometheus-stack and cert-manager rely on Helm hooks (admission-webhook jobs, startupapicheck),
+ *   which `helm.v4.Chart` silently drops (pulumi/pulumi-kubernetes#3284);
+ * - `atomic` + `cleanupOnFail` roll a failed install back instead of leaving it half-applied.
+ * The cost is no per-object preview; the offline plan shows each release's chart, version and values.
+ */
+
+export interface ChartPin {
+  /** Chart name as published. */
+  readonly chart: string;
+  /** Exact chart version. */
+  readonly version: string;
+  /** Helm repository URL, or an OCI registry prefix (then `chart` is appended by Helm). */
+  readonly repository: string;
+  /** Where the chart's source lives, for whoever bumps it. */
+  readonly source: string;
+  /** Folder of the chart defaults under ../shared/charts (name/version). */
+  readonly defaultsDir: string;
+}
+
+export const ISTIO_VERSION = "1.30.3";
+export const KSERVE_VERSION = "v0.20.0";
+export const KNATIVE_VERSION = "1.23.0";
+
+export const CHARTS = {
+  certManager: {
+    chart: "cert-manager",
+    version: "v1.19.6",
+    repository: "https://charts.jetstack.io",
+    source: "cert-manager/cert-manager deploy/charts/cert-manager",
+    defaultsDir: "cert-manager/v1.19.6",
+  },
+  istioBase: {
+    chart: "base",
+    version: ISTIO_VERSION,
+    repository: "https://istio-release.storage.googleapis.com/charts",
+    source: "istio/istio manifests/charts/base",
+    defaultsDir: `base/${ISTIO_VERSION}`,
+  },
+  istiod: {
+    chart: "istiod",
+    version: ISTIO_VERSION,
+    repository: "https://istio-release.storage.googleapis.com/charts",
+    source: "istio/istio manifests/charts/istio-control/istio-discovery",
+    defaultsDir: `istiod/${ISTIO_VERSION}`,
+  },
+  istioGateway: {
+    chart: "gateway",
+    version: ISTIO_VERSION,
+    repository: "https://istio-release.storage.googleapis.com/charts",
+    source: "istio/istio manifests/charts/gateway",
+    defaultsDir: `gateway/${ISTIO_VERSION}`,
+  },
+  knativeOperator: {
+    chart: "knative-operator",
+    version: KNATIVE_VERSION,
+    repository: "https://knative.github.io/operator",
+    source: "knative/operator config/charts/knative-operator",
+    defaultsDir: `knative-operator/${KNATIVE_VERSION}`,
+  },
+  keda: {
+    chart: "keda",
+    version: "2.20.2",
+    repository: "https://kedacore.github.io/charts",
+    source: "kedacore/charts keda",
+    defaultsDir: "keda/2.20.2",
+  },
+  kserveCrd: {
+    chart: "kserve-crd",
+    version: KSERVE_VERSION,
+    repository: "oci://ghcr.io/kserve/charts",
+    source: "kserve/kserve charts/kserve-crd",
+    defaultsDir: `kserve-crd/${KSERVE_VERSION}`,
+  },
+  kserveResources: {
+    chart: "kserve-resources",
+    version: KSERVE_VERSION,
+    repository: "oci://ghcr.io/kserve/charts",
+    source: "kserve/kserve charts/kserve-resources",
+    defaultsDir: `kserve-resources/${KSERVE_VERSION}`,
+  },
+  kserveRuntimeConfigs: {
+    chart: "kserve-runtime-configs",
+    version: KSERVE_VERSION,
+    repository: "oci://ghcr.io/kserve/charts",
+    source: "kserve/kserve charts/kserve-runtime-configs",
+    defaultsDir: `kserve-runtime-configs/${KSERVE_VERSION}`,
+  },
+  nvidiaDevicePlugin: {
+    chart: "nvidia-device-plugin",
+    version: "0.20.0",
+    repository: "https://nvidia.github.io/k8s-device-plugin",
+    source: "NVIDIA/k8s-device-plugin deployments/helm/nvidia-device-plugin",
+    defaultsDir: "nvidia-device-plugin/0.20.0",
+  },
+  dcgmExporter: {
+    chart: "dcgm-exporter",
+    version: "4.8.2",
+    repository: "https://nvidia.github.io/dcgm-exporter/helm-charts",
+    source: "NVIDIA/dcgm-exporter deployment",
+    defaultsDir: "dcgm-exporter/4.8.2",
+  },
+  kubePrometheusStack: {
+    chart: "kube-prometheus-stack",
+    version: "88.5.3",
+    repository: "https://prometheus-community.github.io/helm-charts",
+    source: "prometheus-community/helm-charts charts/kube-prometheus-stack",
+    defaultsDir: "kube-prometheus-stack/88.5.3",
+  },
+  clusterAutoscaler: {
+    chart: "cluster-autoscaler",
+    version: "9.59.0",
+    repository: "https://kubernetes.github.io/autoscaler",
+    source: "kubernetes/autoscaler cluster-autoscaler/charts/cluster-autoscaler",
+    defaultsDir: "cluster-autoscaler/9.59.0",
+  },
+} as const satisfies Record<string, ChartPin>;
+
+export type ChartKey = keyof typeof CHARTS;
+
+/** Serving images the platform pins (KServe's runtime defaults float or are old). */
+export const IMAGES = {
+  /** KServe Hugging Face server with vLLM 0.24.0; the `-gpu` tag is CUDA 13.3 (kserve python/huggingface_server.Dockerfile). */
+  huggingfaceServer: { repository: "kserve/huggingfaceserver", tag: `${KSERVE_VERSION}-gpu` },
+  /** Triton: KServe's default 23.05 is three years old; 25.06 is the last CUDA 12 release (12.9.1). */
+  triton: { repository: "nvcr.io/nvidia/tritonserver", tag: "25.06-py3" },
+  /** TGI 3.3.7: CUDA 12.8 runtime via PyTorch cu128 (huggingface/text-generation-inference Dockerfile). */
+  tgi: { repository: "ghcr.io/huggingface/text-generation-inference", tag: "3.3.7" },
+  sklearnServer: { repository: "kserve/sklearnserver", tag: KSERVE_VERSION },
+  xgbServer: { repository: "kserve/xgbserver", tag: KSERVE_VERSION },
+  lgbServer: { repository: "kserve/lgbserver", tag: KSERVE_VERSION },
+  torchserve: { repository: "pytorch/torchserve-kfs", tag: "0.9.0" },
+  clusterAutoscaler: { repository: "registry.k8s.io/autoscaling/cluster-autoscaler", tag: "v1.35.0" },
+} as const;
+
+/** API versions of the custom resources the platform emits, with the CRD files that define them. */
+export const CRD_FILES = {
+  "serving.kserve.io/InferenceService": "kserve/serving.kserve.io_inferenceservices.yaml",
+  "serving.kserve.io/ServingRuntime": "kserve/serving.kserve.io_servingruntimes.yaml",
+  "serving.kserve.io/ClusterServingRuntime": "kserve/serving.kserve.io_clusterservingruntimes.yaml",
+  "serving.kserve.io/TrainedModel": "kserve/serving.kserve.io_trainedmodels.yaml",
+  "keda.sh/ScaledObject": "keda/keda.sh_scaledobjects.yaml",
+  "keda.sh/TriggerAuthentication": "keda/keda.sh_triggerauthentications.yaml",
+  "networking.istio.io/VirtualService": "istio/networking.istio.io_virtualservices.yaml",
+  "networking.istio.io/DestinationRule": "istio/networking.istio.io_destinationrules.yaml",
+  "serving.knative.dev/Service": "knative/serving.knative.dev_services.yaml",
+} as const;

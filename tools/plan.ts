@@ -1,0 +1,33 @@
+/**
+ * `npm run plan -- --stack <name>` (dev by default): the offline plan. Exits non-zero when config is
+ * invalid, the program throws, or a conformance check fails.
+ */
+import { parseArgs } from "node:util";
+import * as path from "node:path";
+import { planStack, summarize, writePlan, ROOT } from "./planRunner";
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { stack: { type: "string", default: "dev" } } });
+  const stack = values.stack ?? "dev";
+  let plan;
+  try {
+    plan = await planStack(stack);
+  } catch (err) {
+    const e = err as Error;
+    // Config errors (RunError) carry a complete message; anything else is a program bug: show the stack.
+    console.error(e.name === "RunError" || e.constructor?.name === "RunError" ? e.message : (e.stack ?? String(e)));
+    return 1;
+  }
+  const out = writePlan(plan);
+  console.log(summarize(plan));
+  console.log(`\nWrote ${path.relative(ROOT, out)}/ (resources.json, manifests/, helm/)`);
+  return plan.conformance.errors.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
