@@ -25,7 +25,10 @@ import { protectByDefault, resolveModel } from "./models/serving/resolve";
 export = async () => {
   const { config: cfg, secrets } = loadStackConfig();
   const protect = cfg.cluster.protect ?? protectByDefault(cfg.environment);
-  const tags = { "inference-platform/stack": pulumi.getStack(), "inference-platform/environment": cfg.environment };
+  const tags = {
+    "inference-platform/stack": pulumi.getStack(),
+    "inference-platform/environment": cfg.environment,
+  };
   const models = cfg.models.map((m) => resolveModel(m, cfg));
   const usesKnative = models.some((m) => m.deploymentMode === "Knative");
 
@@ -35,29 +38,83 @@ export = async () => {
   const prerequisites: ConstructorParameters<typeof PlatformAddons>[1]["prerequisites"] = {};
   const nodeGroups: GpuNodeGroup[] = [];
   if (cfg.cluster.mode === "eks") {
-    const zones = cfg.network.availabilityZones ?? defaultZones(cfg.region, cfg.environment === "prod" ? 3 : 2);
-    const natPerZone = cfg.network.natGateways ? cfg.network.natGateways === "perAz" : cfg.environment === "prod";
-    const network = new Network("network", { cidr: cfg.network.cidr, plan: planNetwork({ cidr: cfg.network.cidr, zones, clusterName: cfg.cluster.name, natPerZone }), protect, tags });
-    eksCluster = new EksCluster("cluster", { config: cfg.cluster, region: cfg.region, vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds, publicSubnetIds: network.publicSubnetIds, protect, tags });
+    const zones =
+      cfg.network.availabilityZones ?? defaultZones(cfg.region, cfg.environment === "prod" ? 3 : 2);
+    const natPerZone = cfg.network.natGateways
+      ? cfg.network.natGateways === "perAz"
+      : cfg.environment === "prod";
+    const network = new Network("network", {
+      cidr: cfg.network.cidr,
+      plan: planNetwork({ cidr: cfg.network.cidr, zones, clusterName: cfg.cluster.name, natPerZone }),
+      protect,
+      tags,
+    });
+    eksCluster = new EksCluster("cluster", {
+      config: cfg.cluster,
+      region: cfg.region,
+      vpcId: network.vpcId,
+      privateSubnetIds: network.privateSubnetIds,
+      publicSubnetIds: network.publicSubnetIds,
+      protect,
+      tags,
+    });
     for (const pool of cfg.gpuPools) {
-      nodeGroups.push(new GpuNodeGroup(`gpu-${pool.name}`, { pool, clusterName: cfg.cluster.name, nodeRoleArn: eksCluster.nodeRole.arn, subnetIds: network.privateSubnetIds, tags, dependsOn: [eksCluster] }));
+      nodeGroups.push(
+        new GpuNodeGroup(`gpu-${pool.name}`, {
+          pool,
+          clusterName: cfg.cluster.name,
+          nodeRoleArn: eksCluster.nodeRole.arn,
+          subnetIds: network.privateSubnetIds,
+          tags,
+          dependsOn: [eksCluster],
+        }),
+      );
     }
     provider = eksProvider("k8s", eksCluster.kubeconfig);
     if (cfg.cluster.nodeAutoscaler === "cluster-autoscaler") {
-      const caRole = new PodIdentityRole("cluster-autoscaler", { clusterName: cfg.cluster.name, namespace: "kube-system", serviceAccount: CLUSTER_AUTOSCALER_SA, policy: clusterAutoscalerPolicy(cfg.cluster.name), tags, agent: eksCluster.podIdentityAgent });
+      const caRole = new PodIdentityRole("cluster-autoscaler", {
+        clusterName: cfg.cluster.name,
+        namespace: "kube-system",
+        serviceAccount: CLUSTER_AUTOSCALER_SA,
+        policy: clusterAutoscalerPolicy(cfg.cluster.name),
+        tags,
+        agent: eksCluster.podIdentityAgent,
+      });
       prerequisites["cluster-autoscaler"] = [caRole, eksCluster.systemNodeGroup];
     }
     if (cfg.addons.monitoring.amp) {
       ampWorkspace = new aws.amp.Workspace("amp", { alias: cfg.cluster.name, tags }, { protect });
-      const writer = new PodIdentityRole("prometheus-amp", { clusterName: cfg.cluster.name, namespace: "monitoring", serviceAccount: PROMETHEUS_SERVICE_ACCOUNT, policy: ampWorkspace.arn.apply((arn) => ampPolicy(arn, ["aps:RemoteWrite"])), tags, agent: eksCluster.podIdentityAgent });
-      const reader = new PodIdentityRole("keda-amp", { clusterName: cfg.cluster.name, namespace: "keda", serviceAccount: "keda-operator", policy: ampWorkspace.arn.apply((arn) => ampPolicy(arn, ["aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata"])), tags, agent: eksCluster.podIdentityAgent });
+      const writer = new PodIdentityRole("prometheus-amp", {
+        clusterName: cfg.cluster.name,
+        namespace: "monitoring",
+        serviceAccount: PROMETHEUS_SERVICE_ACCOUNT,
+        policy: ampWorkspace.arn.apply((arn) => ampPolicy(arn, ["aps:RemoteWrite"])),
+        tags,
+        agent: eksCluster.podIdentityAgent,
+      });
+      const reader = new PodIdentityRole("keda-amp", {
+        clusterName: cfg.cluster.name,
+        namespace: "keda",
+        serviceAccount: "keda-operator",
+        policy: ampWorkspace.arn.apply((arn) =>
+          ampPolicy(arn, ["aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata"]),
+        ),
+        tags,
+        agent: eksCluster.podIdentityAgent,
+      });
       prerequisites["kube-prometheus-stack"] = [writer];
       prerequisites["keda"] = [reader];
     }
-    for (const name of ["cert-manager", "istio-base", "kserve-crd", "kube-prometheus-stack"] as const) prerequisites[name] = [...(prerequisites[name] ?? []), eksCluster.systemNodeGroup];
+    for (const name of ["cert-manager", "istio-base", "kserve-crd", "kube-prometheus-stack"] as const)
+      prerequisites[name] = [...(prerequisites[name] ?? []), eksCluster.systemNodeGroup];
   } else {
-    pulumi.log.info(`existing-cluster mode: no AWS resources; GPU add-ons (device plugin, DCGM exporter) and the node autoscaler are skipped`);
-    provider = existingClusterProvider("k8s", { kubeconfig: secrets.kubeconfig, context: cfg.cluster.context });
+    pulumi.log.info(
+      `existing-cluster mode: no AWS resources; GPU add-ons (device plugin, DCGM exporter) and the node autoscaler are skipped`,
+    );
+    provider = existingClusterProvider("k8s", {
+      kubeconfig: secrets.kubeconfig,
+      context: cfg.cluster.context,
+    });
   }
 
   const addons = new PlatformAddons("addons", {
@@ -70,7 +127,9 @@ export = async () => {
       gpuPools: cfg.cluster.mode === "eks" ? cfg.gpuPools : [],
       usesKnative,
       domain: cfg.addons.kserve.domain,
-      ampRemoteWriteUrl: ampWorkspace ? pulumi.interpolate`${ampWorkspace.prometheusEndpoint}api/v1/remote_write` : undefined,
+      ampRemoteWriteUrl: ampWorkspace
+        ? pulumi.interpolate`${ampWorkspace.prometheusEndpoint}api/v1/remote_write`
+        : undefined,
     },
     provider,
     protect,
@@ -78,29 +137,51 @@ export = async () => {
   });
 
   const prometheus: PrometheusTarget = ampWorkspace
-    ? { serverAddress: pulumi.interpolate`${ampWorkspace.prometheusEndpoint}`.apply((u) => u.replace(/\/$/, "")), awsRegion: cfg.region }
+    ? {
+        serverAddress: pulumi.interpolate`${ampWorkspace.prometheusEndpoint}`.apply((u) =>
+          u.replace(/\/$/, ""),
+        ),
+        awsRegion: cfg.region,
+      }
     : { serverAddress: PROMETHEUS_URL };
 
   // Namespaces with their security objects and the secrets their models reference.
   const namespaceReady = new Map<string, pulumi.Resource[]>();
   for (const ns of [...new Set(models.map((m) => m.namespace))].sort()) {
     const objects = namespaceObjects(ns);
-    const needed = [...new Set(models.filter((m) => m.namespace === ns && m.hfTokenSecret).map((m) => m.hfTokenSecret!))].sort();
+    const needed = [
+      ...new Set(models.filter((m) => m.namespace === ns && m.hfTokenSecret).map((m) => m.hfTokenSecret!)),
+    ].sort();
     for (const name of needed) objects.push(secretObject(ns, name, secrets[name]!));
     if (ampWorkspace) objects.push(ampTriggerAuthentication(ns));
     const [namespace, ...rest] = objects;
     const nsResource = registerObject(`ns-${ns}`, namespace!, { provider, dependsOn: addons.servingReady() });
-    namespaceReady.set(ns, [nsResource, ...rest.map((o) => registerObject(objectResourceName(o), o, { provider, dependsOn: [nsResource, ...addons.servingReady()] }))]);
+    namespaceReady.set(ns, [
+      nsResource,
+      ...rest.map((o) =>
+        registerObject(objectResourceName(o), o, {
+          provider,
+          dependsOn: [nsResource, ...addons.servingReady()],
+        }),
+      ),
+    ]);
   }
   const secretObjectNames = Object.fromEntries(cfg.secretNames.map((n) => [n, secretObjectName(n)]));
   for (const model of models) {
-    const objects = modelObjects(model, { region: cfg.region, domain: cfg.addons.kserve.domain, prometheus, secretObjectNames });
+    const objects = modelObjects(model, {
+      region: cfg.region,
+      domain: cfg.addons.kserve.domain,
+      prometheus,
+      secretObjectNames,
+    });
     new ModelDeployment(`model-${model.name}`, {
       objects,
       namespace: model.namespace,
       provider,
       dependsOn: [...addons.servingReady(), ...(namespaceReady.get(model.namespace) ?? []), ...nodeGroups],
-      aws: eksCluster ? { clusterName: cfg.cluster.name, agent: eksCluster.podIdentityAgent, tags } : undefined,
+      aws: eksCluster
+        ? { clusterName: cfg.cluster.name, agent: eksCluster.podIdentityAgent, tags }
+        : undefined,
     });
   }
 
@@ -109,6 +190,12 @@ export = async () => {
     ...(eksCluster ? { kubeconfig: eksCluster.kubeconfig, oidcIssuer: eksCluster.oidcIssuer } : {}),
     nodeGroups: nodeGroups.map((g) => g.nodeGroup.nodeGroupName),
     ingressGateway: "istio-system/inference-gateway",
-    models: models.map((m) => ({ name: m.name, namespace: m.namespace, runtime: m.runtime, mode: m.deploymentMode, host: `${m.name}.${m.namespace}.${cfg.addons.kserve.domain}` })),
+    models: models.map((m) => ({
+      name: m.name,
+      namespace: m.namespace,
+      runtime: m.runtime,
+      mode: m.deploymentMode,
+      host: `${m.name}.${m.namespace}.${cfg.addons.kserve.domain}`,
+    })),
   };
 };

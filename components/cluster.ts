@@ -43,92 +43,190 @@ export class EksCluster extends pulumi.ComponentResource {
     super(EksCluster.TYPE, name, {}, opts);
     const cfg = args.config;
     const parent = { parent: this };
-    const key = new aws.kms.Key(`${name}-secrets`, { description: `EKS secrets encryption for ${cfg.name}`, enableKeyRotation: true, deletionWindowInDays: 30, tags: args.tags }, { ...parent, protect: args.protect });
+    const key = new aws.kms.Key(
+      `${name}-secrets`,
+      {
+        description: `EKS secrets encryption for ${cfg.name}`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        tags: args.tags,
+      },
+      { ...parent, protect: args.protect },
+    );
     new aws.kms.Alias(`${name}-secrets`, { name: `alias/eks/${cfg.name}`, targetKeyId: key.keyId }, parent);
 
-    this.nodeRole = new aws.iam.Role(`${name}-node`, {
-      assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
-      tags: args.tags,
-    }, parent);
-    NODE_POLICIES.forEach((arn, i) => new aws.iam.RolePolicyAttachment(`${name}-node-${i}`, { role: this.nodeRole.name, policyArn: arn }, parent));
+    this.nodeRole = new aws.iam.Role(
+      `${name}-node`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+          ],
+        }),
+        tags: args.tags,
+      },
+      parent,
+    );
+    NODE_POLICIES.forEach(
+      (arn, i) =>
+        new aws.iam.RolePolicyAttachment(
+          `${name}-node-${i}`,
+          { role: this.nodeRole.name, policyArn: arn },
+          parent,
+        ),
+    );
 
     const accessEntries = Object.fromEntries(
       cfg.adminRoleArns.map((arn, i) => [
         `admin-${i}`,
-        { principalArn: arn, accessPolicies: { admin: { policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", accessScope: { type: "cluster" } } } },
+        {
+          principalArn: arn,
+          accessPolicies: {
+            admin: {
+              policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+              accessScope: { type: "cluster" },
+            },
+          },
+        },
       ]),
     );
-    const cluster = new eks.Cluster(`${name}-eks`, {
-      name: cfg.name,
-      version: cfg.kubernetesVersion,
-      vpcId: args.vpcId,
-      privateSubnetIds: args.privateSubnetIds,
-      publicSubnetIds: args.publicSubnetIds,
-      authenticationMode: eks.AuthenticationMode.Api,
-      accessEntries,
-      encryptionConfigKeyArn: key.arn,
-      enabledClusterLogTypes: cfg.logTypes,
-      endpointPrivateAccess: cfg.endpoint.privateAccess,
-      endpointPublicAccess: cfg.endpoint.publicAccess,
-      publicAccessCidrs: cfg.endpoint.publicAccess ? cfg.endpoint.publicAccessCidrs : undefined,
-      skipDefaultNodeGroup: true,
-      instanceRoles: [this.nodeRole],
-      nodeAssociatePublicIpAddress: false,
-      createOidcProvider: true,
-      // The platform manages every add-on as an EKS managed add-on below (visible in plans and policies).
-      bootstrapSelfManagedAddons: false,
-      useDefaultVpcCni: true,
-      corednsAddonOptions: { enabled: false },
-      kubeProxyAddonOptions: { enabled: false },
-      tags: args.tags,
-    }, { ...parent, protect: args.protect });
+    const cluster = new eks.Cluster(
+      `${name}-eks`,
+      {
+        name: cfg.name,
+        version: cfg.kubernetesVersion,
+        vpcId: args.vpcId,
+        privateSubnetIds: args.privateSubnetIds,
+        publicSubnetIds: args.publicSubnetIds,
+        authenticationMode: eks.AuthenticationMode.Api,
+        accessEntries,
+        encryptionConfigKeyArn: key.arn,
+        enabledClusterLogTypes: cfg.logTypes,
+        endpointPrivateAccess: cfg.endpoint.privateAccess,
+        endpointPublicAccess: cfg.endpoint.publicAccess,
+        publicAccessCidrs: cfg.endpoint.publicAccess ? cfg.endpoint.publicAccessCidrs : undefined,
+        skipDefaultNodeGroup: true,
+        instanceRoles: [this.nodeRole],
+        nodeAssociatePublicIpAddress: false,
+        createOidcProvider: true,
+        // The platform manages every add-on as an EKS managed add-on below (visible in plans and policies).
+        bootstrapSelfManagedAddons: false,
+        useDefaultVpcCni: true,
+        corednsAddonOptions: { enabled: false },
+        kubeProxyAddonOptions: { enabled: false },
+        tags: args.tags,
+      },
+      { ...parent, protect: args.protect },
+    );
 
     this.clusterName = pulumi.output(cfg.name);
     this.oidcIssuer = cluster.oidcIssuer;
     this.nodeSecurityGroupId = cluster.nodeSecurityGroupId;
-    const kc = cluster.kubeconfigJson.apply((text) => JSON.parse(text) as { clusters: Array<{ cluster: { server: string; "certificate-authority-data": string } }> });
+    const kc = cluster.kubeconfigJson.apply(
+      (text) =>
+        JSON.parse(text) as {
+          clusters: Array<{ cluster: { server: string; "certificate-authority-data": string } }>;
+        },
+    );
     this.kubeconfig = pulumi.secret(
-      kc.apply((k) => eksKubeconfig({ clusterName: cfg.name, endpoint: k.clusters[0]!.cluster.server, certificateAuthority: k.clusters[0]!.cluster["certificate-authority-data"], region: args.region })),
+      kc.apply((k) =>
+        eksKubeconfig({
+          clusterName: cfg.name,
+          endpoint: k.clusters[0]!.cluster.server,
+          certificateAuthority: k.clusters[0]!.cluster["certificate-authority-data"],
+          region: args.region,
+        }),
+      ),
     );
 
-    const addon = (addonName: string, extra: Partial<aws.eks.AddonArgs> = {}, dependsOn: pulumi.Resource[] = []) =>
-      new aws.eks.Addon(`${name}-${addonName}`, {
-        clusterName: cfg.name,
-        addonName,
-        addonVersion: aws.eks.getAddonVersionOutput({ addonName, kubernetesVersion: cfg.kubernetesVersion }).version,
-        resolveConflictsOnCreate: "OVERWRITE",
-        resolveConflictsOnUpdate: "PRESERVE",
-        tags: args.tags,
-        ...extra,
-      }, { ...parent, dependsOn: [cluster, ...dependsOn] });
+    const addon = (
+      addonName: string,
+      extra: Partial<aws.eks.AddonArgs> = {},
+      dependsOn: pulumi.Resource[] = [],
+    ) =>
+      new aws.eks.Addon(
+        `${name}-${addonName}`,
+        {
+          clusterName: cfg.name,
+          addonName,
+          addonVersion: aws.eks.getAddonVersionOutput({ addonName, kubernetesVersion: cfg.kubernetesVersion })
+            .version,
+          resolveConflictsOnCreate: "OVERWRITE",
+          resolveConflictsOnUpdate: "PRESERVE",
+          tags: args.tags,
+          ...extra,
+        },
+        { ...parent, dependsOn: [cluster, ...dependsOn] },
+      );
 
     this.podIdentityAgent = addon("eks-pod-identity-agent");
-    const cniRole = new PodIdentityRole(`${name}-vpc-cni`, { clusterName: cfg.name, namespace: "kube-system", serviceAccount: "aws-node", managedPolicyArns: ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"], tags: args.tags, agent: this.podIdentityAgent }, { ...parent, dependsOn: [cluster] });
+    const cniRole = new PodIdentityRole(
+      `${name}-vpc-cni`,
+      {
+        clusterName: cfg.name,
+        namespace: "kube-system",
+        serviceAccount: "aws-node",
+        managedPolicyArns: ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"],
+        tags: args.tags,
+        agent: this.podIdentityAgent,
+      },
+      { ...parent, dependsOn: [cluster] },
+    );
     const vpcCni = addon("vpc-cni", {}, [cniRole]);
     addon("kube-proxy");
 
     const sys = cfg.systemNodeGroup;
     const sysAmi = amiTypeFor("al2023", sys.instanceTypes[0] ?? "", false);
-    const sysLt = new aws.ec2.LaunchTemplate(`${name}-system`, {
-      metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2, httpEndpoint: "enabled" },
-      blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: sys.diskSizeGiB, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
-      tagSpecifications: [{ resourceType: "instance", tags: { ...args.tags, Name: `${cfg.name}-system` } }],
-    }, parent);
-    this.systemNodeGroup = new aws.eks.NodeGroup(`${name}-system`, {
-      clusterName: cfg.name,
-      nodeGroupNamePrefix: `${cfg.name}-system-`,
-      nodeRoleArn: this.nodeRole.arn,
-      subnetIds: args.privateSubnetIds,
-      instanceTypes: sys.instanceTypes,
-      amiType: sysAmi.amiType,
-      capacityType: "ON_DEMAND",
-      scalingConfig: scalingConfig(sys),
-      launchTemplate: { id: sysLt.id, version: pulumi.interpolate`${sysLt.latestVersion}` },
-      labels: { "inference-platform/pool": "system" },
-      tags: args.tags,
-    }, { ...parent, dependsOn: [cluster, vpcCni], ignoreChanges: ["scalingConfig.desiredSize"] });
+    const sysLt = new aws.ec2.LaunchTemplate(
+      `${name}-system`,
+      {
+        metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2, httpEndpoint: "enabled" },
+        blockDeviceMappings: [
+          {
+            deviceName: "/dev/xvda",
+            ebs: {
+              volumeSize: sys.diskSizeGiB,
+              volumeType: "gp3",
+              encrypted: "true",
+              deleteOnTermination: "true",
+            },
+          },
+        ],
+        tagSpecifications: [{ resourceType: "instance", tags: { ...args.tags, Name: `${cfg.name}-system` } }],
+      },
+      parent,
+    );
+    this.systemNodeGroup = new aws.eks.NodeGroup(
+      `${name}-system`,
+      {
+        clusterName: cfg.name,
+        nodeGroupNamePrefix: `${cfg.name}-system-`,
+        nodeRoleArn: this.nodeRole.arn,
+        subnetIds: args.privateSubnetIds,
+        instanceTypes: sys.instanceTypes,
+        amiType: sysAmi.amiType,
+        capacityType: "ON_DEMAND",
+        scalingConfig: scalingConfig(sys),
+        launchTemplate: { id: sysLt.id, version: pulumi.interpolate`${sysLt.latestVersion}` },
+        labels: { "inference-platform/pool": "system" },
+        tags: args.tags,
+      },
+      { ...parent, dependsOn: [cluster, vpcCni], ignoreChanges: ["scalingConfig.desiredSize"] },
+    );
     addon("coredns", {}, [this.systemNodeGroup]);
-    const ebsRole = new PodIdentityRole(`${name}-ebs-csi`, { clusterName: cfg.name, namespace: "kube-system", serviceAccount: "ebs-csi-controller-sa", managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"], tags: args.tags, agent: this.podIdentityAgent }, { ...parent, dependsOn: [cluster] });
+    const ebsRole = new PodIdentityRole(
+      `${name}-ebs-csi`,
+      {
+        clusterName: cfg.name,
+        namespace: "kube-system",
+        serviceAccount: "ebs-csi-controller-sa",
+        managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"],
+        tags: args.tags,
+        agent: this.podIdentityAgent,
+      },
+      { ...parent, dependsOn: [cluster] },
+    );
     addon("aws-ebs-csi-driver", {}, [this.systemNodeGroup, ebsRole]);
 
     this.registerOutputs({ clusterName: this.clusterName, oidcIssuer: this.oidcIssuer });

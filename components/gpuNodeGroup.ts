@@ -7,7 +7,13 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { GpuPoolConfig } from "../config/schema";
 import { DEVICE_PLUGIN_LABEL } from "../models/addons/gpu";
-import { amiTypeFor, clusterAutoscalerTags, gpuNodeLabels, GPU_TAINT_EKS, scalingConfig } from "../models/cluster/nodePools";
+import {
+  amiTypeFor,
+  clusterAutoscalerTags,
+  gpuNodeLabels,
+  GPU_TAINT_EKS,
+  scalingConfig,
+} from "../models/cluster/nodePools";
 
 export interface GpuNodeGroupArgs {
   readonly pool: GpuPoolConfig;
@@ -28,34 +34,67 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
     const parent = { parent: this };
     const ami = amiTypeFor(pool.os, pool.instanceTypes[0] ?? "", true);
     if (!ami.amiType) throw new Error(`gpu pool ${pool.name}: ${ami.error}`);
-    const placementGroup = pool.placementGroup ? new aws.ec2.PlacementGroup(`${name}-pg`, { strategy: "cluster", tags: args.tags }, parent) : undefined;
-    const lt = new aws.ec2.LaunchTemplate(`${name}-lt`, {
-      metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2, httpEndpoint: "enabled" },
-      blockDeviceMappings: [{ deviceName: pool.os === "bottlerocket" ? "/dev/xvdb" : "/dev/xvda", ebs: { volumeSize: pool.diskSizeGiB, volumeType: "gp3", iops: 6000, throughput: 500, encrypted: "true", deleteOnTermination: "true" } }],
-      ...(pool.efa ? { networkInterfaces: [{ interfaceType: "efa", deviceIndex: 0, deleteOnTermination: "true" }] } : {}),
-      ...(placementGroup ? { placement: { groupName: placementGroup.name } } : {}),
-      tagSpecifications: [{ resourceType: "instance", tags: { ...args.tags, Name: `${args.clusterName}-${pool.name}` } }],
-    }, parent);
-    const labels = { ...gpuNodeLabels(pool), ...(pool.os === "al2023" ? { [DEVICE_PLUGIN_LABEL]: "daemonset" } : {}) };
-    this.nodeGroup = new aws.eks.NodeGroup(`${name}-ng`, {
-      clusterName: args.clusterName,
-      nodeGroupNamePrefix: `${args.clusterName}-${pool.name}-`,
-      nodeRoleArn: args.nodeRoleArn,
-      subnetIds: args.subnetIds,
-      instanceTypes: pool.instanceTypes,
-      amiType: ami.amiType,
-      ...(pool.releaseVersion ? { releaseVersion: pool.releaseVersion } : {}),
-      capacityType: pool.capacityType,
-      scalingConfig: scalingConfig(pool),
-      launchTemplate: { id: lt.id, version: pulumi.interpolate`${lt.latestVersion}` },
-      labels,
-      taints: [GPU_TAINT_EKS],
-      tags: { ...args.tags, ...clusterAutoscalerTags(pool, args.clusterName) },
-    }, { ...parent, dependsOn: args.dependsOn, ignoreChanges: ["scalingConfig.desiredSize"] });
+    const placementGroup = pool.placementGroup
+      ? new aws.ec2.PlacementGroup(`${name}-pg`, { strategy: "cluster", tags: args.tags }, parent)
+      : undefined;
+    const lt = new aws.ec2.LaunchTemplate(
+      `${name}-lt`,
+      {
+        metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2, httpEndpoint: "enabled" },
+        blockDeviceMappings: [
+          {
+            deviceName: pool.os === "bottlerocket" ? "/dev/xvdb" : "/dev/xvda",
+            ebs: {
+              volumeSize: pool.diskSizeGiB,
+              volumeType: "gp3",
+              iops: 6000,
+              throughput: 500,
+              encrypted: "true",
+              deleteOnTermination: "true",
+            },
+          },
+        ],
+        ...(pool.efa
+          ? { networkInterfaces: [{ interfaceType: "efa", deviceIndex: 0, deleteOnTermination: "true" }] }
+          : {}),
+        ...(placementGroup ? { placement: { groupName: placementGroup.name } } : {}),
+        tagSpecifications: [
+          { resourceType: "instance", tags: { ...args.tags, Name: `${args.clusterName}-${pool.name}` } },
+        ],
+      },
+      parent,
+    );
+    const labels = {
+      ...gpuNodeLabels(pool),
+      ...(pool.os === "al2023" ? { [DEVICE_PLUGIN_LABEL]: "daemonset" } : {}),
+    };
+    this.nodeGroup = new aws.eks.NodeGroup(
+      `${name}-ng`,
+      {
+        clusterName: args.clusterName,
+        nodeGroupNamePrefix: `${args.clusterName}-${pool.name}-`,
+        nodeRoleArn: args.nodeRoleArn,
+        subnetIds: args.subnetIds,
+        instanceTypes: pool.instanceTypes,
+        amiType: ami.amiType,
+        ...(pool.releaseVersion ? { releaseVersion: pool.releaseVersion } : {}),
+        capacityType: pool.capacityType,
+        scalingConfig: scalingConfig(pool),
+        launchTemplate: { id: lt.id, version: pulumi.interpolate`${lt.latestVersion}` },
+        labels,
+        taints: [GPU_TAINT_EKS],
+        tags: { ...args.tags, ...clusterAutoscalerTags(pool, args.clusterName) },
+      },
+      { ...parent, dependsOn: args.dependsOn, ignoreChanges: ["scalingConfig.desiredSize"] },
+    );
     // Managed node group tags don't reach the ASG: mirror the node-template tags onto it.
     const asgName = this.nodeGroup.resources.apply((r) => r[0]?.autoscalingGroups?.[0]?.name ?? "");
     for (const [key, value] of Object.entries(clusterAutoscalerTags(pool, args.clusterName))) {
-      new aws.autoscaling.Tag(`${name}-asg-${key.replace(/[^A-Za-z0-9]+/g, "-")}`, { autoscalingGroupName: asgName, tag: { key, value, propagateAtLaunch: false } }, parent);
+      new aws.autoscaling.Tag(
+        `${name}-asg-${key.replace(/[^A-Za-z0-9]+/g, "-")}`,
+        { autoscalingGroupName: asgName, tag: { key, value, propagateAtLaunch: false } },
+        parent,
+      );
     }
     this.registerOutputs({ nodeGroupName: this.nodeGroup.nodeGroupName });
   }

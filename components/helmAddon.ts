@@ -42,9 +42,21 @@ export class HelmAddon extends pulumi.ComponentResource {
         timeout: spec.timeoutSeconds,
         skipCrds: false,
       },
-      { parent: this, provider: args.provider, dependsOn: args.dependsOn, protect: args.protect && spec.ownsCrds, retainOnDelete: spec.ownsCrds && args.protect },
+      {
+        parent: this,
+        provider: args.provider,
+        dependsOn: args.dependsOn,
+        protect: args.protect && spec.ownsCrds,
+        retainOnDelete: spec.ownsCrds && args.protect,
+      },
     );
-    const objects = (spec.objects ?? []).map((o) => registerObject(`${name}-${objectResourceName(o)}`, o, { parent: this, provider: args.provider, dependsOn: [this.release] }));
+    const objects = (spec.objects ?? []).map((o) =>
+      registerObject(`${name}-${objectResourceName(o)}`, o, {
+        parent: this,
+        provider: args.provider,
+        dependsOn: [this.release],
+      }),
+    );
     this.ready = [this.release, ...objects];
     this.registerOutputs({ release: this.release.status });
   }

@@ -21,7 +21,11 @@ const CORE_KINDS: Record<string, Ctor> = {
   "batch/v1/CronJob": k8s.batch.v1.CronJob as unknown as Ctor,
 };
 
-export function registerObject(name: string, object: K8sObject, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+export function registerObject(
+  name: string,
+  object: K8sObject,
+  opts: pulumi.CustomResourceOptions,
+): pulumi.CustomResource {
   const ctor = CORE_KINDS[`${object.apiVersion}/${object.kind}`];
   if (ctor) {
     const { apiVersion: _a, kind: _k, ...rest } = object;

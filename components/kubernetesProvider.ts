@@ -6,11 +6,26 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 
-export function eksProvider(name: string, kubeconfig: pulumi.Input<string>, parent?: pulumi.Resource): k8s.Provider {
-  return new k8s.Provider(name, { kubeconfig, enableServerSideApply: true, deleteUnreachable: false }, { parent, ignoreChanges: ["kubeconfig"] });
+export function eksProvider(
+  name: string,
+  kubeconfig: pulumi.Input<string>,
+  parent?: pulumi.Resource,
+): k8s.Provider {
+  return new k8s.Provider(
+    name,
+    { kubeconfig, enableServerSideApply: true, deleteUnreachable: false },
+    { parent, ignoreChanges: ["kubeconfig"] },
+  );
 }
 
 /** Existing-cluster mode: the user's kubeconfig (a secret) or a context of the default kubeconfig. */
-export function existingClusterProvider(name: string, args: { kubeconfig?: pulumi.Input<string>; context?: string }): k8s.Provider {
-  return new k8s.Provider(name, { ...(args.kubeconfig ? { kubeconfig: args.kubeconfig } : {}), ...(args.context ? { context: args.context } : {}), enableServerSideApply: true });
+export function existingClusterProvider(
+  name: string,
+  args: { kubeconfig?: pulumi.Input<string>; context?: string },
+): k8s.Provider {
+  return new k8s.Provider(name, {
+    ...(args.kubeconfig ? { kubeconfig: args.kubeconfig } : {}),
+    ...(args.context ? { context: args.context } : {}),
+    enableServerSideApply: true,
+  });
 }

@@ -26,17 +26,35 @@ export class ModelDeployment extends pulumi.ComponentResource {
     super(ModelDeployment.TYPE, name, {}, opts);
     const o = args.objects;
     const register = (obj: (typeof o.inferenceServices)[number], dependsOn: pulumi.Resource[]) =>
-      registerObject(`${name}-${objectResourceName(obj)}`, obj, { parent: this, provider: args.provider, dependsOn });
+      registerObject(`${name}-${objectResourceName(obj)}`, obj, {
+        parent: this,
+        provider: args.provider,
+        dependsOn,
+      });
     const sa = register(o.serviceAccount, args.dependsOn);
     const access: pulumi.Resource[] = [sa];
     if (args.aws) {
       o.s3.forEach((s3, i) => {
-        const role = new PodIdentityRole(`${name}-s3-${i}`, { clusterName: args.aws!.clusterName, namespace: args.namespace, serviceAccount: String(o.serviceAccount.metadata.name), policy: s3.policy, tags: args.aws!.tags, agent: args.aws!.agent }, { parent: this });
+        const role = new PodIdentityRole(
+          `${name}-s3-${i}`,
+          {
+            clusterName: args.aws!.clusterName,
+            namespace: args.namespace,
+            serviceAccount: String(o.serviceAccount.metadata.name),
+            policy: s3.policy,
+            tags: args.aws!.tags,
+            agent: args.aws!.agent,
+          },
+          { parent: this },
+        );
         access.push(role);
       });
     }
-    this.inferenceServices = o.inferenceServices.map((isvc) => register(isvc, [...args.dependsOn, ...access]));
-    for (const obj of [...o.autoscalers, ...o.routing, ...o.disruptionBudgets]) register(obj, [...args.dependsOn, ...this.inferenceServices]);
+    this.inferenceServices = o.inferenceServices.map((isvc) =>
+      register(isvc, [...args.dependsOn, ...access]),
+    );
+    for (const obj of [...o.autoscalers, ...o.routing, ...o.disruptionBudgets])
+      register(obj, [...args.dependsOn, ...this.inferenceServices]);
     this.registerOutputs({});
   }
 }

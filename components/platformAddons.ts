@@ -24,7 +24,19 @@ export class PlatformAddons extends pulumi.ComponentResource {
     const installed = new Map<AddonName, HelmAddon>();
     for (const spec of orderAddons(addonCatalog(args.context))) {
       const deps = spec.dependsOn.flatMap((d) => installed.get(d)?.ready ?? []);
-      installed.set(spec.name, new HelmAddon(spec.name, { spec, provider: args.provider, dependsOn: [...deps, ...(args.prerequisites?.[spec.name] ?? [])], protect: args.protect }, { parent: this }));
+      installed.set(
+        spec.name,
+        new HelmAddon(
+          spec.name,
+          {
+            spec,
+            provider: args.provider,
+            dependsOn: [...deps, ...(args.prerequisites?.[spec.name] ?? [])],
+            protect: args.protect,
+          },
+          { parent: this },
+        ),
+      );
     }
     this.installed = installed;
     this.registerOutputs({});
@@ -32,7 +44,14 @@ export class PlatformAddons extends pulumi.ComponentResource {
 
   /** Everything a model deployment must wait for: CRDs and webhooks of the serving stack. */
   servingReady(): pulumi.Resource[] {
-    const names: AddonName[] = ["kserve-runtime-configs", "kserve-resources", "istio-ingressgateway", "keda", "knative-operator", "kube-prometheus-stack"];
+    const names: AddonName[] = [
+      "kserve-runtime-configs",
+      "kserve-resources",
+      "istio-ingressgateway",
+      "keda",
+      "knative-operator",
+      "kube-prometheus-stack",
+    ];
     return names.flatMap((n) => this.installed.get(n)?.ready ?? []);
   }
 }

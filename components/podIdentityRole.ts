@@ -8,7 +8,13 @@ import { boundedName } from "../models/names";
 
 export const POD_IDENTITY_TRUST = JSON.stringify({
   Version: "2012-10-17",
-  Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
+  Statement: [
+    {
+      Effect: "Allow",
+      Principal: { Service: "pods.eks.amazonaws.com" },
+      Action: ["sts:AssumeRole", "sts:TagSession"],
+    },
+  ],
 });
 
 export interface PodIdentityRoleArgs {
@@ -31,12 +37,30 @@ export class PodIdentityRole extends pulumi.ComponentResource {
 
   constructor(name: string, args: PodIdentityRoleArgs, opts?: pulumi.ComponentResourceOptions) {
     super(PodIdentityRole.TYPE, name, {}, opts);
-    const role = new aws.iam.Role(`${name}-role`, { name: boundedName(["ip", name], 64), assumeRolePolicy: POD_IDENTITY_TRUST, tags: args.tags }, { parent: this });
-    if (args.policy) new aws.iam.RolePolicy(`${name}-policy`, { role: role.name, policy: args.policy }, { parent: this });
-    (args.managedPolicyArns ?? []).forEach((arn, i) => new aws.iam.RolePolicyAttachment(`${name}-managed-${i}`, { role: role.name, policyArn: arn }, { parent: this }));
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      { name: boundedName(["ip", name], 64), assumeRolePolicy: POD_IDENTITY_TRUST, tags: args.tags },
+      { parent: this },
+    );
+    if (args.policy)
+      new aws.iam.RolePolicy(`${name}-policy`, { role: role.name, policy: args.policy }, { parent: this });
+    (args.managedPolicyArns ?? []).forEach(
+      (arn, i) =>
+        new aws.iam.RolePolicyAttachment(
+          `${name}-managed-${i}`,
+          { role: role.name, policyArn: arn },
+          { parent: this },
+        ),
+    );
     this.association = new aws.eks.PodIdentityAssociation(
       `${name}-association`,
-      { clusterName: args.clusterName, namespace: args.namespace, serviceAccount: args.serviceAccount, roleArn: role.arn, tags: args.tags },
+      {
+        clusterName: args.clusterName,
+        namespace: args.namespace,
+        serviceAccount: args.serviceAccount,
+        roleArn: role.arn,
+        tags: args.tags,
+      },
       { parent: this, dependsOn: args.agent ? [args.agent] : [] },
     );
     this.roleArn = role.arn;

@@ -29,7 +29,10 @@ function parseValue(text: string): unknown {
  * Splits a flat config map (`project:key` → text) into the raw platform object and the secrets.
  * `isSecret` says which keys the CLI marked secret.
  */
-export function readRawConfig(all: Record<string, string>, isSecret: (key: string) => boolean): RawStackConfig {
+export function readRawConfig(
+  all: Record<string, string>,
+  isSecret: (key: string) => boolean,
+): RawStackConfig {
   const raw: Record<string, unknown> = {};
   const problems: Problem[] = [];
   let secrets: Record<string, string> = {};
@@ -40,20 +43,39 @@ export function readRawConfig(all: Record<string, string>, isSecret: (key: strin
     const name = key.slice(prefix.length);
     const value = parseValue(all[key] ?? "");
     if (!(CONFIG_KEYS as readonly string[]).includes(name)) {
-      problems.push({ path: name, message: `unknown config key ${key} (allowed: ${CONFIG_KEYS.map((k) => `${prefix}${k}`).join(", ")})` });
+      problems.push({
+        path: name,
+        message: `unknown config key ${key} (allowed: ${CONFIG_KEYS.map((k) => `${prefix}${k}`).join(", ")})`,
+      });
       continue;
     }
     if (name === "secrets") {
-      if (value === null || typeof value !== "object" || Array.isArray(value) || Object.values(value).some((v) => typeof v !== "string")) {
-        problems.push({ path: "secrets", message: "must be a map of name → secure string (pulumi config set --secret --path 'secrets.<name>' <value>)" });
+      if (
+        value === null ||
+        typeof value !== "object" ||
+        Array.isArray(value) ||
+        Object.values(value).some((v) => typeof v !== "string")
+      ) {
+        problems.push({
+          path: "secrets",
+          message:
+            "must be a map of name → secure string (pulumi config set --secret --path 'secrets.<name>' <value>)",
+        });
       } else {
         secrets = value as Record<string, string>;
-        if (!isSecret(key)) problems.push({ path: "secrets", message: "values under secrets must be set with --secret so they are encrypted in the stack file" });
+        if (!isSecret(key))
+          problems.push({
+            path: "secrets",
+            message: "values under secrets must be set with --secret so they are encrypted in the stack file",
+          });
       }
       continue;
     }
     if (isSecret(key)) {
-      problems.push({ path: name, message: `holds a secure value; keep secrets under ${prefix}secrets and reference them by name` });
+      problems.push({
+        path: name,
+        message: `holds a secure value; keep secrets under ${prefix}secrets and reference them by name`,
+      });
       continue;
     }
     raw[name] = value;
@@ -63,10 +85,17 @@ export function readRawConfig(all: Record<string, string>, isSecret: (key: strin
 }
 
 /** Validates the raw config; throws one ConfigError listing every problem, or returns typed config. */
-export function validatePlatformConfig(stack: string, input: RawStackConfig | Record<string, unknown>): PlatformConfig {
-  const { raw, problems } = "raw" in input && "problems" in input ? (input as RawStackConfig) : { raw: input, problems: [] as Problem[] };
+export function validatePlatformConfig(
+  stack: string,
+  input: RawStackConfig | Record<string, unknown>,
+): PlatformConfig {
+  const { raw, problems } =
+    "raw" in input && "problems" in input
+      ? (input as RawStackConfig)
+      : { raw: input, problems: [] as Problem[] };
   const parsed = platformSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(stack, [...problems, ...problemsFromZod(platformSchema, parsed.error.issues)]);
+  if (!parsed.success)
+    throw new ConfigError(stack, [...problems, ...problemsFromZod(platformSchema, parsed.error.issues)]);
   const all = [...problems, ...checkSemantics(parsed.data)];
   if (all.length > 0) throw new ConfigError(stack, all);
   return parsed.data;

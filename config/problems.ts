@@ -63,7 +63,11 @@ function allowedKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[
 }
 
 /** Turns zod issues into problems, naming allowed keys for unknown ones. */
-export function problemsFromZod(schema: z.ZodType, issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): Problem[] {
+export function problemsFromZod(
+  schema: z.ZodType,
+  issues: readonly z.core.$ZodIssue[],
+  prefix: readonly PropertyKey[] = [],
+): Problem[] {
   const problems: Problem[] = [];
   for (const issue of issues) {
     const path = [...prefix, ...issue.path];

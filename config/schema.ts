@@ -26,7 +26,9 @@ export const nodeGroupSizeSchema = {
 
 export const gpuPoolSchema = z.strictObject({
   name: dnsLabel.max(24),
-  instanceTypes: z.array(z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, "must be an EC2 instance type such as g6.xlarge")).min(1),
+  instanceTypes: z
+    .array(z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, "must be an EC2 instance type such as g6.xlarge"))
+    .min(1),
   capacityType: z.enum(["ON_DEMAND", "SPOT"]).default("ON_DEMAND"),
   ...nodeGroupSizeSchema,
   minSize: nodeGroupSizeSchema.minSize.default(0),
@@ -43,7 +45,10 @@ export type GpuPoolConfig = z.infer<typeof gpuPoolSchema>;
 export const clusterSchema = z.strictObject({
   mode: z.enum(["eks", "existing"]).default("eks"),
   name: dnsLabel.max(40),
-  kubernetesVersion: z.string().regex(/^1\.[0-9]{2}$/, "must be a Kubernetes minor version such as 1.34").default("1.34"),
+  kubernetesVersion: z
+    .string()
+    .regex(/^1\.[0-9]{2}$/, "must be a Kubernetes minor version such as 1.34")
+    .default("1.34"),
   /** Existing-cluster mode: a kubeconfig context (the kubeconfig itself is a secret: `secrets.kubeconfig`). */
   context: z.string().optional(),
   endpoint: z
@@ -54,7 +59,9 @@ export const clusterSchema = z.strictObject({
     })
     .prefault({}),
   /** IAM role ARNs given cluster-admin through EKS access entries. */
-  adminRoleArns: z.array(z.string().regex(/^arn:aws:iam::[0-9]{12}:role\/.+$/, "must be an IAM role ARN")).default([]),
+  adminRoleArns: z
+    .array(z.string().regex(/^arn:aws:iam::[0-9]{12}:role\/.+$/, "must be an IAM role ARN"))
+    .default([]),
   systemNodeGroup: z
     .strictObject({
       instanceTypes: z.array(z.string()).min(1).default(["m6i.xlarge"]),
@@ -67,18 +74,23 @@ export const clusterSchema = z.strictObject({
   nodeAutoscaler: z.enum(["cluster-autoscaler", "none"]).default("cluster-autoscaler"),
   /** Protect data-bearing and cluster-wide resources from deletion (defaults on in prod). */
   protect: z.boolean().optional(),
-  logTypes: z.array(z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"])).default(["api", "audit", "authenticator"]),
+  logTypes: z
+    .array(z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"]))
+    .default(["api", "audit", "authenticator"]),
 });
 export type ClusterConfig = z.infer<typeof clusterSchema>;
 
 export const networkSchema = z.strictObject({
   cidr: cidr.default("10.0.0.0/16"),
   /** Explicit zones; default: the first 2 (dev) or 3 (prod) zones of the region. */
-  availabilityZones: z.array(z.string().regex(/^[a-z]{2}-[a-z]+-[0-9][a-z]$/, "must be an AZ name such as us-west-2a")).optional(),
+  availabilityZones: z
+    .array(z.string().regex(/^[a-z]{2}-[a-z]+-[0-9][a-z]$/, "must be an AZ name such as us-west-2a"))
+    .optional(),
   natGateways: z.enum(["single", "perAz"]).optional(),
 });
 
-const toggle = (enabledByDefault: boolean) => z.strictObject({ enabled: z.boolean().default(enabledByDefault) }).prefault({});
+const toggle = (enabledByDefault: boolean) =>
+  z.strictObject({ enabled: z.boolean().default(enabledByDefault) }).prefault({});
 
 export const addonsSchema = z.strictObject({
   certManager: toggle(true),
@@ -87,11 +99,19 @@ export const addonsSchema = z.strictObject({
       enabled: z.boolean().default(true),
       /** Internet-facing ingress; needs `jwt` so every request is authenticated. */
       publicIngress: z.boolean().default(false),
-      jwt: z.strictObject({ issuer: z.string().url(), jwksUri: z.string().url(), audiences: z.array(z.string()).default([]) }).optional(),
+      jwt: z
+        .strictObject({
+          issuer: z.string().url(),
+          jwksUri: z.string().url(),
+          audiences: z.array(z.string()).default([]),
+        })
+        .optional(),
     })
     .prefault({}),
   /** `auto`: installed only when a model uses Knative mode. */
-  knative: z.strictObject({ enabled: z.union([z.boolean(), z.literal("auto")]).default("auto") }).prefault({}),
+  knative: z
+    .strictObject({ enabled: z.union([z.boolean(), z.literal("auto")]).default("auto") })
+    .prefault({}),
   keda: toggle(true),
   kserve: z
     .strictObject({
@@ -105,7 +125,10 @@ export const addonsSchema = z.strictObject({
     .strictObject({
       enabled: z.boolean().default(true),
       grafana: z.boolean().default(true),
-      retention: z.string().regex(/^[0-9]+[dh]$/).default("15d"),
+      retention: z
+        .string()
+        .regex(/^[0-9]+[dh]$/)
+        .default("15d"),
       /** Amazon Managed Prometheus: remote-write from the in-cluster Prometheus, KEDA queries AMP. */
       amp: z.boolean().default(false),
     })
@@ -115,7 +138,10 @@ export type AddonsConfig = z.infer<typeof addonsSchema>;
 
 export const platformSchema = z.strictObject({
   environment: z.enum(ENVIRONMENTS),
-  region: z.string().regex(/^[a-z]{2}-[a-z]+-[0-9]$/, "must be an AWS region such as us-west-2").default("us-west-2"),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}-[a-z]+-[0-9]$/, "must be an AWS region such as us-west-2")
+    .default("us-west-2"),
   cluster: clusterSchema,
   network: networkSchema.prefault({}),
   gpuPools: z.array(gpuPoolSchema).default([]),
@@ -130,4 +156,13 @@ export type PlatformConfig = z.infer<typeof platformSchema>;
 export type ModelEntry = PlatformConfig["models"][number];
 
 /** Config keys users write in Pulumi.<stack>.yaml, each under the `inference-platform:` namespace. */
-export const CONFIG_KEYS = ["environment", "cluster", "network", "gpuPools", "addons", "models", "secrets", "rolloutMaxStep"] as const;
+export const CONFIG_KEYS = [
+  "environment",
+  "cluster",
+  "network",
+  "gpuPools",
+  "addons",
+  "models",
+  "secrets",
+  "rolloutMaxStep",
+] as const;

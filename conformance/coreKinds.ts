@@ -28,7 +28,11 @@ export async function validateCoreObject(object: { apiVersion: string; kind: str
   if (!ctor) return [`${object.apiVersion}/${object.kind}: unknown kind`];
   // Secret payloads are masked in the recording ("[secret]"); their shape is fixed by the builder.
   const data = object as Record<string, unknown>;
-  const unmasked = { ...data, ...(data.stringData === "[secret]" ? { stringData: {} } : {}), ...(data.data === "[secret]" ? { data: {} } : {}) };
+  const unmasked = {
+    ...data,
+    ...(data.stringData === "[secret]" ? { stringData: {} } : {}),
+    ...(data.data === "[secret]" ? { data: {} } : {}),
+  };
   try {
     new ctor(unmasked).validate();
     return [];

@@ -17,28 +17,56 @@ type Schema = Record<string, unknown>;
 export function toJsonSchema(schema: Schema, isRoot = false): Schema {
   const out: Schema = {};
   for (const [key, value] of Object.entries(schema)) {
-    if (key.startsWith("x-kubernetes-") || key === "nullable" || key === "format" || key === "description" || key === "example") continue;
-    if (key === "properties") out.properties = Object.fromEntries(Object.entries(value as Record<string, Schema>).map(([k, v]) => [k, toJsonSchema(v)]));
+    if (
+      key.startsWith("x-kubernetes-") ||
+      key === "nullable" ||
+      key === "format" ||
+      key === "description" ||
+      key === "example"
+    )
+      continue;
+    if (key === "properties")
+      out.properties = Object.fromEntries(
+        Object.entries(value as Record<string, Schema>).map(([k, v]) => [k, toJsonSchema(v)]),
+      );
     else if (key === "items") out.items = toJsonSchema(value as Schema);
-    else if (key === "additionalProperties") out.additionalProperties = typeof value === "boolean" ? value : toJsonSchema(value as Schema);
-    else if (key === "allOf" || key === "anyOf" || key === "oneOf") out[key] = (value as Schema[]).map((v) => toJsonSchema(v));
+    else if (key === "additionalProperties")
+      out.additionalProperties = typeof value === "boolean" ? value : toJsonSchema(value as Schema);
+    else if (key === "allOf" || key === "anyOf" || key === "oneOf")
+      out[key] = (value as Schema[]).map((v) => toJsonSchema(v));
     else if (key === "not") out.not = toJsonSchema(value as Schema);
     else out[key] = value;
   }
   if (schema["x-kubernetes-int-or-string"] === true) {
     delete out.type;
-    out.anyOf = [...((out.anyOf as Schema[] | undefined) ?? []), { type: "integer" }, { type: "string" }].filter((s) => s.type !== undefined);
+    out.anyOf = [
+      ...((out.anyOf as Schema[] | undefined) ?? []),
+      { type: "integer" },
+      { type: "string" },
+    ].filter((s) => s.type !== undefined);
   }
   const preserve = schema["x-kubernetes-preserve-unknown-fields"] === true;
   const embedded = schema["x-kubernetes-embedded-resource"] === true;
   if (embedded) {
-    out.properties = { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" }, ...((out.properties as Schema) ?? {}) };
+    out.properties = {
+      apiVersion: { type: "string" },
+      kind: { type: "string" },
+      metadata: { type: "object" },
+      ...((out.properties as Schema) ?? {}),
+    };
   }
   if (isRoot) {
-    out.properties = { ...((out.properties as Schema) ?? {}), apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" }, status: { type: "object" } };
+    out.properties = {
+      ...((out.properties as Schema) ?? {}),
+      apiVersion: { type: "string" },
+      kind: { type: "string" },
+      metadata: { type: "object" },
+      status: { type: "object" },
+    };
   }
   // An object with declared properties and no additionalProperties prunes every other field.
-  if (out.type === "object" && out.properties && out.additionalProperties === undefined && !preserve) out.additionalProperties = false;
+  if (out.type === "object" && out.properties && out.additionalProperties === undefined && !preserve)
+    out.additionalProperties = false;
   if (schema.nullable === true && typeof out.type === "string") out.type = [out.type, "null"];
   return out;
 }
@@ -60,7 +88,13 @@ function loadValidator(key: CrdKey): ValidateFunction | null {
   if (file) {
     const full = path.join(sharedDir(), "crds", file);
     for (const doc of parseAllDocuments(fs.readFileSync(full, "utf8"))) {
-      const crd = doc.toJS() as { kind?: string; spec?: { names: { kind: string }; versions: Array<{ name: string; schema?: { openAPIV3Schema: Schema } }> } };
+      const crd = doc.toJS() as {
+        kind?: string;
+        spec?: {
+          names: { kind: string };
+          versions: Array<{ name: string; schema?: { openAPIV3Schema: Schema } }>;
+        };
+      };
       if (crd?.kind !== "CustomResourceDefinition" || crd.spec?.names.kind !== key.kind) continue;
       const version = crd.spec.versions.find((v) => v.name === key.version);
       if (!version?.schema) throw new Error(`${file} has no version ${key.version} of ${key.kind}`);
@@ -82,8 +116,10 @@ export function hasCrdSchema(object: { apiVersion: string; kind: string }): bool
 
 function describe(e: ErrorObject): string {
   const at = e.instancePath === "" ? "(root)" : e.instancePath;
-  if (e.keyword === "additionalProperties") return `${at}/${String(e.params.additionalProperty)}: unknown field (the API server would prune it)`;
-  if (e.keyword === "enum") return `${at}: must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
+  if (e.keyword === "additionalProperties")
+    return `${at}/${String(e.params.additionalProperty)}: unknown field (the API server would prune it)`;
+  if (e.keyword === "enum")
+    return `${at}: must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
   return `${at}: ${e.message ?? e.keyword}`;
 }
 

@@ -14,9 +14,21 @@ import { sharedDir } from "./sharedDir";
  * in ../shared/charts. Each entry says why; everything else must be in the defaults.
  */
 export const HELM_KEY_ALLOWLIST: ReadonlyArray<{ chart: string; prefix: string; reason: string }> = [
-  { chart: "kube-prometheus-stack", prefix: "grafana.sidecar", reason: "grafana subchart (12.11.1) not vendored; sidecar.dashboards is its documented dashboard loader" },
-  { chart: "cluster-autoscaler", prefix: "extraArgs", reason: "open map rendered as --key=value flags; values.yaml lists only examples" },
-  { chart: "istiod", prefix: "meshConfig", reason: "Istio's MeshConfig API, passed through whole; values.yaml lists one example field" },
+  {
+    chart: "kube-prometheus-stack",
+    prefix: "grafana.sidecar",
+    reason: "grafana subchart (12.11.1) not vendored; sidecar.dashboards is its documented dashboard loader",
+  },
+  {
+    chart: "cluster-autoscaler",
+    prefix: "extraArgs",
+    reason: "open map rendered as --key=value flags; values.yaml lists only examples",
+  },
+  {
+    chart: "istiod",
+    prefix: "meshConfig",
+    reason: "Istio's MeshConfig API, passed through whole; values.yaml lists one example field",
+  },
 ];
 
 type Tree = Record<string, unknown>;
@@ -32,9 +44,12 @@ export function loadChartDefaults(chartDir: string): { defaults: Tree; schema?: 
   text = text.replace(/\{\{ tag \}\}/g, "v1.23.0").replace(/\{\{ version \}\}/g, "1.23.0");
   let defaults = (parse(text) ?? {}) as Tree;
   // Istio charts keep every default under _internal_defaults_do_not_set; users set them at top level.
-  if (isPlainObject(defaults._internal_defaults_do_not_set)) defaults = { ...defaults, ...(defaults._internal_defaults_do_not_set as Tree) };
+  if (isPlainObject(defaults._internal_defaults_do_not_set))
+    defaults = { ...defaults, ...(defaults._internal_defaults_do_not_set as Tree) };
   const schemaFile = path.join(dir, "values.schema.json");
-  const schema = fs.existsSync(schemaFile) ? (JSON.parse(fs.readFileSync(schemaFile, "utf8")) as Tree) : undefined;
+  const schema = fs.existsSync(schemaFile)
+    ? (JSON.parse(fs.readFileSync(schemaFile, "utf8")) as Tree)
+    : undefined;
   return { defaults, schema };
 }
 
@@ -55,13 +70,20 @@ export function checkHelmValues(chart: string, chartDir: string, values: Tree): 
   const problems: string[] = [];
   for (const p of leafPaths(values)) {
     const dotted = p.join(".");
-    if (HELM_KEY_ALLOWLIST.some((a) => a.chart === chart && (dotted === a.prefix || dotted.startsWith(`${a.prefix}.`)))) continue;
+    if (
+      HELM_KEY_ALLOWLIST.some(
+        (a) => a.chart === chart && (dotted === a.prefix || dotted.startsWith(`${a.prefix}.`)),
+      )
+    )
+      continue;
     let node: unknown = defaults;
     for (let i = 0; i < p.length; i++) {
       if (!isPlainObject(node)) break; // under a scalar/array/null default: Helm takes the user's value whole
       if (Object.keys(node).length === 0 && i > 0) break; // an open map such as nodeSelector: {}
       if (!(p[i]! in node)) {
-        problems.push(`${chart}: value ${dotted} is not a key of the chart's values.yaml (${p.slice(0, i + 1).join(".")} unknown); Helm would ignore it`);
+        problems.push(
+          `${chart}: value ${dotted} is not a key of the chart's values.yaml (${p.slice(0, i + 1).join(".")} unknown); Helm would ignore it`,
+        );
         break;
       }
       node = node[p[i]!];
@@ -72,8 +94,12 @@ export function checkHelmValues(chart: string, chartDir: string, values: Tree): 
     const validate = ajv.compile(schema);
     if (!validate(values)) {
       for (const e of validate.errors ?? []) {
-        if (e.keyword === "additionalProperties") problems.push(`${chart}: values.schema.json rejects ${e.instancePath || "(root)"}/${String(e.params.additionalProperty)}`);
-        else if (e.keyword !== "required") problems.push(`${chart}: values.schema.json: ${e.instancePath} ${e.message ?? ""}`);
+        if (e.keyword === "additionalProperties")
+          problems.push(
+            `${chart}: values.schema.json rejects ${e.instancePath || "(root)"}/${String(e.params.additionalProperty)}`,
+          );
+        else if (e.keyword !== "required")
+          problems.push(`${chart}: values.schema.json: ${e.instancePath} ${e.message ?? ""}`);
       }
     }
   }

@@ -9,7 +9,11 @@ import { checkHelmValues } from "./helmValues";
 
 export interface PlannedObject {
   readonly resource: string;
-  readonly object: { apiVersion: string; kind: string; metadata?: { name?: string; namespace?: string } } & Record<string, unknown>;
+  readonly object: {
+    apiVersion: string;
+    kind: string;
+    metadata?: { name?: string; namespace?: string };
+  } & Record<string, unknown>;
 }
 
 export interface PlannedRelease {
@@ -31,7 +35,10 @@ export function chartDirFor(chart: string, version: string): string | undefined 
   return Object.values(CHARTS).find((c) => c.chart === name && c.version === version)?.defaultsDir;
 }
 
-export async function checkConformance(objects: readonly PlannedObject[], releases: readonly PlannedRelease[]): Promise<ConformanceReport> {
+export async function checkConformance(
+  objects: readonly PlannedObject[],
+  releases: readonly PlannedRelease[],
+): Promise<ConformanceReport> {
   const errors: string[] = [];
   const unverified: string[] = [];
   const checked = { customResources: 0, coreObjects: 0, releases: 0 };
@@ -53,11 +60,14 @@ export async function checkConformance(objects: readonly PlannedObject[], releas
   for (const release of releases) {
     const dir = chartDirFor(release.chart, release.version);
     if (!dir) {
-      errors.push(`${release.resource}: chart ${release.chart}@${release.version} is not a pinned chart (models/versions.ts)`);
+      errors.push(
+        `${release.resource}: chart ${release.chart}@${release.version} is not a pinned chart (models/versions.ts)`,
+      );
       continue;
     }
     checked.releases++;
-    for (const p of checkHelmValues(release.chart.split("/").pop()!, dir, release.values)) errors.push(`${release.resource}: ${p}`);
+    for (const p of checkHelmValues(release.chart.split("/").pop()!, dir, release.values))
+      errors.push(`${release.resource}: ${p}`);
   }
   return { errors, unverified, checked };
 }

@@ -22,11 +22,21 @@ export const KV_CACHE_DTYPES = ["auto", "fp8", "fp8_e4m3", "fp8_e5m2"] as const;
 const quantity = z
   .union([z.string(), z.number()])
   .transform((v) => String(v))
-  .pipe(z.string().regex(/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, "must be a Kubernetes quantity such as 2, 500m or 16Gi"));
+  .pipe(
+    z
+      .string()
+      .regex(
+        /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/,
+        "must be a Kubernetes quantity such as 2, 500m or 16Gi",
+      ),
+  );
 
 const dnsLabel = z
   .string()
-  .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS-1123 label: lower-case letters, digits and '-', starting with a letter");
+  .regex(
+    /^[a-z]([-a-z0-9]*[a-z0-9])?$/,
+    "must be a DNS-1123 label: lower-case letters, digits and '-', starting with a letter",
+  );
 
 const speculativeSchema = z.discriminatedUnion("method", [
   z.strictObject({
@@ -72,20 +82,48 @@ export const gpuSchema = z.union([
 ]);
 
 const triggerSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("queueDepth"), target: z.number().positive(), activation: z.number().min(0).default(0) }),
-  z.strictObject({ type: z.literal("runningRequests"), target: z.number().positive(), activation: z.number().min(0).default(0) }),
-  z.strictObject({ type: z.literal("kvCacheUsage"), target: z.number().gt(0).max(1), activation: z.number().min(0).default(0) }),
-  z.strictObject({ type: z.literal("tokenThroughput"), target: z.number().positive(), activation: z.number().min(0).default(0) }),
+  z.strictObject({
+    type: z.literal("queueDepth"),
+    target: z.number().positive(),
+    activation: z.number().min(0).default(0),
+  }),
+  z.strictObject({
+    type: z.literal("runningRequests"),
+    target: z.number().positive(),
+    activation: z.number().min(0).default(0),
+  }),
+  z.strictObject({
+    type: z.literal("kvCacheUsage"),
+    target: z.number().gt(0).max(1),
+    activation: z.number().min(0).default(0),
+  }),
+  z.strictObject({
+    type: z.literal("tokenThroughput"),
+    target: z.number().positive(),
+    activation: z.number().min(0).default(0),
+  }),
   z.strictObject({ type: z.literal("tritonQueueTime"), targetMicroseconds: z.number().positive() }),
   z.strictObject({ type: z.literal("p99Latency"), targetSeconds: z.number().positive() }),
   z.strictObject({ type: z.literal("gpuUtilization"), targetPercent: z.number().min(1).max(100) }),
-  z.strictObject({ type: z.literal("concurrency"), target: z.number().positive(), targetUtilizationPercent: z.number().min(1).max(100).default(70) }),
+  z.strictObject({
+    type: z.literal("concurrency"),
+    target: z.number().positive(),
+    targetUtilizationPercent: z.number().min(1).max(100).default(70),
+  }),
   z.strictObject({ type: z.literal("rps"), target: z.number().positive() }),
   z.strictObject({ type: z.literal("cpu"), targetPercent: z.number().int().min(1).max(100) }),
   z.strictObject({ type: z.literal("memory"), targetPercent: z.number().int().min(1).max(100) }),
 ]);
 export type AutoscalingTrigger = z.infer<typeof triggerSchema>;
-export const KEDA_TRIGGERS = ["queueDepth", "runningRequests", "kvCacheUsage", "tokenThroughput", "tritonQueueTime", "p99Latency", "gpuUtilization"] as const;
+export const KEDA_TRIGGERS = [
+  "queueDepth",
+  "runningRequests",
+  "kvCacheUsage",
+  "tokenThroughput",
+  "tritonQueueTime",
+  "p99Latency",
+  "gpuUtilization",
+] as const;
 export const KPA_TRIGGERS = ["concurrency", "rps"] as const;
 export const HPA_TRIGGERS = ["cpu", "memory"] as const;
 
@@ -101,7 +139,10 @@ export const autoscalingSchema = z.strictObject({
   /** KEDA: seconds after the last activation before scaling to zero (only with minReplicas 0). */
   cooldownPeriodSeconds: z.number().int().min(30).max(7200).default(600),
   /** Knative: how long the last pod is kept after traffic stops. */
-  scaleToZeroRetention: z.string().regex(/^[0-9]+[smh]$/).default("0s"),
+  scaleToZeroRetention: z
+    .string()
+    .regex(/^[0-9]+[smh]$/)
+    .default("0s"),
   panicWindowPercentage: z.number().min(1).max(100).default(10),
   initialScale: z.number().int().min(0).optional(),
 });
@@ -126,8 +167,14 @@ export const rolloutSchema = z.strictObject({
   /** ab: requests carrying this header value (or cookie) go to the candidate. */
   match: z
     .strictObject({
-      header: z.string().regex(/^[A-Za-z0-9-]+$/).optional(),
-      cookie: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+      header: z
+        .string()
+        .regex(/^[A-Za-z0-9-]+$/)
+        .optional(),
+      cookie: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+$/)
+        .optional(),
       value: z.string().min(1),
     })
     .optional(),
@@ -182,7 +229,10 @@ export const modelSchema = z.strictObject({
   autoscaling: autoscalingSchema.prefault({}),
   rollout: rolloutSchema.optional(),
   /** Header carrying a session or user id: consistent hashing on it keeps a conversation on the replica that has its prefix cached. */
-  sessionAffinityHeader: z.string().regex(/^[A-Za-z0-9-]+$/).optional(),
+  sessionAffinityHeader: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/)
+    .optional(),
 });
 export type ModelConfig = z.infer<typeof modelSchema>;
 

@@ -21,6 +21,10 @@ export interface RecordedResource {
   inputs: Record<string, unknown>;
 }
 
+/** The protobuf request/response objects the mock monitor exchanges (generated code, untyped here). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type GrpcMessage = any;
+
 const ACCOUNT = "123456789012";
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 export const SECRET_MASK = "[secret]";
@@ -31,7 +35,8 @@ export function maskSecrets(value: unknown): unknown {
   if (value && typeof value === "object") {
     const obj = value as Record<string, unknown>;
     if (obj[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270") return SECRET_MASK;
-    if (obj[SECRET_SIG] !== undefined) return obj.value !== undefined ? maskSecrets(obj.value) : `[${String(obj[SECRET_SIG]).slice(0, 6)}]`;
+    if (obj[SECRET_SIG] !== undefined)
+      return obj.value !== undefined ? maskSecrets(obj.value) : `[${String(obj[SECRET_SIG]).slice(0, 6)}]`;
     return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, maskSecrets(v)]));
   }
   if (value === "04da6b54-80e4-46f7-96ec-b56ff0331ba9") return "[unknown]";
@@ -41,11 +46,31 @@ export function maskSecrets(value: unknown): unknown {
 function fakeKubeconfig(name: string, region: string): string {
   return JSON.stringify({
     apiVersion: "v1",
-    clusters: [{ name, cluster: { server: `https://${name.toUpperCase()}0123456789.gr7.${region}.eks.amazonaws.com`, "certificate-authority-data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUMvakNDQWVhZ0F3SUJBZ0lCQURBTkJna3Foa2lHOXcwQkFRc0ZBREFWTVJNd0VRWURWUVFERXdwcmRXSmwKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=" } }],
+    clusters: [
+      {
+        name,
+        cluster: {
+          server: `https://${name.toUpperCase()}0123456789.gr7.${region}.eks.amazonaws.com`,
+          "certificate-authority-data":
+            "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUMvakNDQWVhZ0F3SUJBZ0lCQURBTkJna3Foa2lHOXcwQkFRc0ZBREFWTVJNd0VRWURWUVFERXdwcmRXSmwKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=",
+        },
+      },
+    ],
     contexts: [{ name, context: { cluster: name, user: name } }],
     "current-context": name,
     kind: "Config",
-    users: [{ name, user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", name] } } }],
+    users: [
+      {
+        name,
+        user: {
+          exec: {
+            apiVersion: "client.authentication.k8s.io/v1beta1",
+            command: "aws",
+            args: ["eks", "get-token", "--cluster-name", name],
+          },
+        },
+      },
+    ],
   });
 }
 
@@ -110,12 +135,21 @@ export interface MockRun {
 }
 
 /** Runs `program` as a Pulumi stack under mocks and returns what it registered, sorted by URN. */
-export async function runUnderMocks(program: () => Promise<Record<string, unknown>>, opts: { project: string; stack: string; region: string; config: Record<string, string>; secretKeys: string[] }): Promise<MockRun> {
+export async function runUnderMocks(
+  program: () => Promise<Record<string, unknown>>,
+  opts: {
+    project: string;
+    stack: string;
+    region: string;
+    config: Record<string, string>;
+    secretKeys: string[];
+  },
+): Promise<MockRun> {
   const monitor = new MockMonitor(platformMocks(opts.region));
   const recorded: RecordedResource[] = [];
   const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = async (req: any, callback: (err: unknown, res: any) => void) => { // eslint-disable-line @typescript-eslint/no-explicit-any
-    return register(req, (err: unknown, res: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  monitor.registerResource = async (req: GrpcMessage, callback: (err: unknown, res: GrpcMessage) => void) => {
+    return register(req, (err: unknown, res: GrpcMessage) => {
       if (!err && res) {
         recorded.push({
           urn: res.getUrn(),
@@ -136,8 +170,12 @@ export async function runUnderMocks(program: () => Promise<Record<string, unknow
   // Stack outputs as the engine receives them (secrets still marked), not as resolved JS values.
   let outputs: Record<string, unknown> = {};
   const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
-  monitor.registerResourceOutputs = (req: any, callback: (err: unknown, res: any) => void) => { // eslint-disable-line @typescript-eslint/no-explicit-any
-    if (String(req.getUrn()).includes("::pulumi:pulumi:Stack::")) outputs = maskSecrets(req.getOutputs()?.toJavaScript() ?? {}) as Record<string, unknown>;
+  monitor.registerResourceOutputs = (
+    req: GrpcMessage,
+    callback: (err: unknown, res: GrpcMessage) => void,
+  ) => {
+    if (String(req.getUrn()).includes("::pulumi:pulumi:Stack::"))
+      outputs = maskSecrets(req.getOutputs()?.toJavaScript() ?? {}) as Record<string, unknown>;
     registerOutputs(req, callback);
   };
   pulumi.runtime.setAllConfig(opts.config, opts.secretKeys);

@@ -15,7 +15,9 @@ async function main(): Promise<number> {
   } catch (err) {
     const e = err as Error;
     // Config errors (RunError) carry a complete message; anything else is a program bug: show the stack.
-    console.error(e.name === "RunError" || e.constructor?.name === "RunError" ? e.message : (e.stack ?? String(e)));
+    console.error(
+      e.name === "RunError" || e.constructor?.name === "RunError" ? e.message : (e.stack ?? String(e)),
+    );
     return 1;
   }
   const out = writePlan(plan);

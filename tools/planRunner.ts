@@ -5,7 +5,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { checkConformance, type ConformanceReport, type PlannedObject, type PlannedRelease } from "../conformance";
+import {
+  checkConformance,
+  type ConformanceReport,
+  type PlannedObject,
+  type PlannedRelease,
+} from "../conformance";
 import { PROJECT } from "../config/load";
 import { runUnderMocks, type RecordedResource } from "./mockRuntime";
 import { readStackFile, type StackFileConfig } from "./stackFile";
@@ -35,14 +40,25 @@ export function plannedObjects(resources: readonly RecordedResource[]): PlannedO
 export function plannedReleases(resources: readonly RecordedResource[]): PlannedRelease[] {
   return resources
     .filter((r) => r.type === "kubernetes:helm.sh/v3:Release")
-    .map((r) => ({ resource: `${r.type}::${r.name}`, chart: String(r.inputs.chart), version: String(r.inputs.version), values: (r.inputs.values ?? {}) as Record<string, unknown> }));
+    .map((r) => ({
+      resource: `${r.type}::${r.name}`,
+      chart: String(r.inputs.chart),
+      version: String(r.inputs.version),
+      values: (r.inputs.values ?? {}) as Record<string, unknown>,
+    }));
 }
 
 /** Plans one stack. `config` overrides the stack file (benchmarks, fuzzing). */
 export async function planStack(stack: string, config?: StackFileConfig): Promise<Plan> {
   const stackConfig = config ?? readStackFile(ROOT, stack);
   const region = stackConfig.config["aws:region"] ?? "us-west-2";
-  const run = await runUnderMocks(program(), { project: PROJECT, stack, region, config: stackConfig.config, secretKeys: stackConfig.secretKeys });
+  const run = await runUnderMocks(program(), {
+    project: PROJECT,
+    stack,
+    region,
+    config: stackConfig.config,
+    secretKeys: stackConfig.secretKeys,
+  });
   const objects = plannedObjects(run.resources);
   const releases = plannedReleases(run.resources);
   const conformance = await checkConformance(objects, releases);
@@ -61,12 +77,19 @@ export function writePlan(plan: Plan, outDir = path.join(ROOT, "out", plan.stack
   fs.writeFileSync(path.join(outDir, "resources.json"), `${JSON.stringify(plan.resources, null, 2)}\n`);
   fs.writeFileSync(path.join(outDir, "outputs.json"), `${JSON.stringify(plan.outputs, null, 2)}\n`);
   for (const { object } of plan.objects) {
-    const name = fileName([object.kind.toLowerCase(), object.metadata?.namespace ?? "cluster", object.metadata?.name ?? "unnamed"]);
+    const name = fileName([
+      object.kind.toLowerCase(),
+      object.metadata?.namespace ?? "cluster",
+      object.metadata?.name ?? "unnamed",
+    ]);
     fs.writeFileSync(path.join(outDir, "manifests", `${name}.yaml`), stringify(object, { lineWidth: 0 }));
   }
   for (const release of plan.releases) {
     const name = fileName([release.resource.split("::")[1] ?? release.chart]);
-    fs.writeFileSync(path.join(outDir, "helm", `${name}.yaml`), stringify({ chart: release.chart, version: release.version, values: release.values }, { lineWidth: 0 }));
+    fs.writeFileSync(
+      path.join(outDir, "helm", `${name}.yaml`),
+      stringify({ chart: release.chart, version: release.version, values: release.values }, { lineWidth: 0 }),
+    );
   }
   return outDir;
 }
@@ -78,41 +101,67 @@ export function summarize(plan: Plan): string {
   const routes = plan.objects.filter((o) => o.object.kind === "VirtualService");
   const scalers = plan.objects.filter((o) => o.object.kind === "ScaledObject");
   for (const { object } of isvcs) {
-    const meta = object.metadata as { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string> };
+    const meta = object.metadata as {
+      name: string;
+      namespace: string;
+      labels: Record<string, string>;
+      annotations: Record<string, string>;
+    };
     const predictor = (object.spec as { predictor: Record<string, unknown> }).predictor;
     const model = predictor.model as { resources: { limits: Record<string, string> } };
     const gpus = model.resources.limits["nvidia.com/gpu"] ?? "0";
-    const pool = (predictor.nodeSelector as Record<string, string> | undefined)?.["inference-platform/pool"] ?? "cpu";
+    const pool =
+      (predictor.nodeSelector as Record<string, string> | undefined)?.["inference-platform/pool"] ?? "cpu";
     const mode = meta.annotations["serving.kserve.io/deploymentMode"];
     const scaler = scalers.find((s) => s.object.metadata?.name === meta.name);
     const scaling = scaler
-      ? `KEDA ${((scaler.object.spec as { triggers: Array<{ name: string }> }).triggers).map((t) => t.name).join("+")}`
+      ? `KEDA ${(scaler.object.spec as { triggers: Array<{ name: string }> }).triggers.map((t) => t.name).join("+")}`
       : mode === "Knative"
         ? `KPA ${String(predictor.scaleMetric ?? "concurrency")}`
-        : predictor.scaleMetric ? `HPA ${String(predictor.scaleMetric)}` : "fixed";
+        : predictor.scaleMetric
+          ? `HPA ${String(predictor.scaleMetric)}`
+          : "fixed";
     let traffic = "";
-    if (mode === "Knative" && predictor.canaryTrafficPercent !== undefined) traffic = `canary ${String(predictor.canaryTrafficPercent)}% (Knative)`;
+    if (mode === "Knative" && predictor.canaryTrafficPercent !== undefined)
+      traffic = `canary ${String(predictor.canaryTrafficPercent)}% (Knative)`;
     const vs = routes.find((r) => r.object.metadata?.name === meta.labels["inference-platform/model"]);
     if (vs && meta.labels["inference-platform/track"] === "stable") {
-      const http = (vs.object.spec as { http: Array<{ name: string; route: Array<{ destination: { host: string }; weight: number }>; mirrorPercentage?: { value: number } }> }).http;
+      const http = (
+        vs.object.spec as {
+          http: Array<{
+            name: string;
+            route: Array<{ destination: { host: string }; weight: number }>;
+            mirrorPercentage?: { value: number };
+          }>;
+        }
+      ).http;
       const def = http.find((h) => h.name === "default");
       const parts = (def?.route ?? []).map((r) => `${r.destination.host.split(".")[0]} ${r.weight}%`);
       if (def?.mirrorPercentage) parts.push(`mirror ${def.mirrorPercentage.value}%`);
       if (http.some((h) => h.name === "ab-candidate")) parts.push("A/B match → candidate");
       traffic = parts.join(", ");
     }
-    lines.push(`  ${meta.namespace}/${meta.name}  runtime=${meta.labels["inference-platform/runtime"]} mode=${mode} gpus=${gpus} pool=${pool} replicas=${String(predictor.minReplicas)}..${String(predictor.maxReplicas)} scaling=${scaling}${traffic ? ` traffic=[${traffic}]` : ""}`);
+    lines.push(
+      `  ${meta.namespace}/${meta.name}  runtime=${meta.labels["inference-platform/runtime"]} mode=${mode} gpus=${gpus} pool=${pool} replicas=${String(predictor.minReplicas)}..${String(predictor.maxReplicas)} scaling=${scaling}${traffic ? ` traffic=[${traffic}]` : ""}`,
+    );
   }
   if (isvcs.length === 0) lines.push("  (none)");
   lines.push("", "Add-ons (Helm releases):");
   for (const r of plan.releases) lines.push(`  ${r.resource.split("::")[1]}  ${r.chart}@${r.version}`);
   const c = plan.conformance;
-  lines.push("", `Conformance: ${c.checked.customResources} custom resources against upstream CRDs, ${c.checked.coreObjects} core objects, ${c.checked.releases} Helm releases' value keys — ${c.errors.length} error(s)`);
+  lines.push(
+    "",
+    `Conformance: ${c.checked.customResources} custom resources against upstream CRDs, ${c.checked.coreObjects} core objects, ${c.checked.releases} Helm releases' value keys — ${c.errors.length} error(s)`,
+  );
   for (const e of c.errors) lines.push(`  ERROR ${e}`);
-  if (c.unverified.length > 0) lines.push(`  ${c.unverified.length} custom resource(s) without an offline CRD schema (run npm run crds): ${[...new Set(c.unverified.map((u) => u.split(" ").slice(0, 2).join(" ")))].join(", ")}`);
+  if (c.unverified.length > 0)
+    lines.push(
+      `  ${c.unverified.length} custom resource(s) without an offline CRD schema (run npm run crds): ${[...new Set(c.unverified.map((u) => u.split(" ").slice(0, 2).join(" ")))].join(", ")}`,
+    );
   const counts = new Map<string, number>();
   for (const r of plan.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
   lines.push("", `Resources: ${plan.resources.length}`);
-  for (const [type, n] of [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) lines.push(`  ${String(n).padStart(4)}  ${type}`);
+  for (const [type, n] of [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])))
+    lines.push(`  ${String(n).padStart(4)}  ${type}`);
   return lines.join("\n");
 }

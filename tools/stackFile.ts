@@ -22,7 +22,9 @@ function replaceSecure(value: unknown, keyPath: string, found: { secure: boolean
       found.secure = true;
       return `${SECRET_PLACEHOLDER_PREFIX}${keyPath}`;
     }
-    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, replaceSecure(v, `${keyPath}.${k}`, found)]));
+    return Object.fromEntries(
+      Object.entries(obj).map(([k, v]) => [k, replaceSecure(v, `${keyPath}.${k}`, found)]),
+    );
   }
   if (Array.isArray(value)) return value.map((v, i) => replaceSecure(v, `${keyPath}[${i}]`, found));
   return value;

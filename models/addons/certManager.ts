@@ -9,7 +9,11 @@ export function certManager(): AddonSpec {
     chart: CHARTS.certManager,
     // startupapicheck (a post-install hook) waits until the webhook answers, so KServe's Certificate
     // is never applied against a webhook that isn't serving yet.
-    values: { crds: { enabled: true, keep: true }, startupapicheck: { enabled: true, timeout: "5m" }, prometheus: { enabled: true, servicemonitor: { enabled: false } } },
+    values: {
+      crds: { enabled: true, keep: true },
+      startupapicheck: { enabled: true, timeout: "5m" },
+      prometheus: { enabled: true, servicemonitor: { enabled: false } },
+    },
     dependsOn: [],
     timeoutSeconds: 600,
     ownsCrds: true,

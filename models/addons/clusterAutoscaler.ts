@@ -10,7 +10,10 @@ export const CLUSTER_AUTOSCALER_SA = "cluster-autoscaler";
 
 /** Priority expander config: cheaper pools get higher priority (CA picks the highest that fits). */
 export function expanderPriorities(ctx: AddonContext): Record<string, string[]> {
-  const priced = ctx.gpuPools.map((p) => ({ pool: p.name, price: lookupGpuInstance(p.instanceTypes[0] ?? "")?.pricePerHour ?? Number.MAX_SAFE_INTEGER }));
+  const priced = ctx.gpuPools.map((p) => ({
+    pool: p.name,
+    price: lookupGpuInstance(p.instanceTypes[0] ?? "")?.pricePerHour ?? Number.MAX_SAFE_INTEGER,
+  }));
   priced.sort((a, b) => b.price - a.price || a.pool.localeCompare(b.pool));
   const out: Record<string, string[]> = { "1": [".*"] };
   priced.forEach((p, i) => {

@@ -21,7 +21,9 @@ export function nvidiaDevicePlugin(): AddonSpec {
       affinity: {
         nodeAffinity: {
           requiredDuringSchedulingIgnoredDuringExecution: {
-            nodeSelectorTerms: [{ matchExpressions: [{ key: DEVICE_PLUGIN_LABEL, operator: "In", values: ["daemonset"] }] }],
+            nodeSelectorTerms: [
+              { matchExpressions: [{ key: DEVICE_PLUGIN_LABEL, operator: "In", values: ["daemonset"] }] },
+            ],
           },
         },
       },

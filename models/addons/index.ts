@@ -24,7 +24,8 @@ export function addonCatalog(ctx: AddonContext): AddonSpec[] {
   if (a.monitoring.enabled) specs.push(monitoring(ctx));
   if (a.keda.enabled) specs.push(keda(ctx));
   specs.push(kserveCrd(), kserveResources({ ...ctx, usesKnative: knativeOn }), kserveRuntimeConfigs());
-  if (hasGpu && a.nvidiaDevicePlugin.enabled && ctx.gpuPools.some((p) => p.os === "al2023")) specs.push(nvidiaDevicePlugin());
+  if (hasGpu && a.nvidiaDevicePlugin.enabled && ctx.gpuPools.some((p) => p.os === "al2023"))
+    specs.push(nvidiaDevicePlugin());
   if (hasGpu && a.dcgmExporter.enabled) specs.push(dcgmExporter(ctx));
   if (ctx.clusterMode === "eks") specs.push(clusterAutoscaler(ctx));
   return specs;

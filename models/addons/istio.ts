@@ -10,7 +10,15 @@ import type { AddonContext, AddonSpec } from "./types";
 export const INGRESS_GATEWAY_LABEL = { istio: "ingressgateway" };
 
 export function istioBase(): AddonSpec {
-  return { name: "istio-base", namespace: "istio-system", chart: CHARTS.istioBase, values: { defaultRevision: "default" }, dependsOn: [], timeoutSeconds: 300, ownsCrds: true };
+  return {
+    name: "istio-base",
+    namespace: "istio-system",
+    chart: CHARTS.istioBase,
+    values: { defaultRevision: "default" },
+    dependsOn: [],
+    timeoutSeconds: 300,
+    ownsCrds: true,
+  };
 }
 
 export function istiod(): AddonSpec {
@@ -31,19 +39,23 @@ export function istiod(): AddonSpec {
 
 export function istioIngressGateway(ctx: AddonContext): AddonSpec {
   const isPublic = ctx.addons.istio.publicIngress;
-  const awsLb = ctx.clusterMode === "eks"
-    ? {
-        "service.beta.kubernetes.io/aws-load-balancer-type": "external",
-        "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
-        "service.beta.kubernetes.io/aws-load-balancer-scheme": isPublic ? "internet-facing" : "internal",
-      }
-    : {};
+  const awsLb =
+    ctx.clusterMode === "eks"
+      ? {
+          "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+          "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+          "service.beta.kubernetes.io/aws-load-balancer-scheme": isPublic ? "internet-facing" : "internal",
+        }
+      : {};
   const objects: K8sObject[] = [
     {
       apiVersion: "networking.istio.io/v1",
       kind: "Gateway",
       metadata: { name: "inference-gateway", namespace: "istio-system", labels: { ...PART_OF } },
-      spec: { selector: INGRESS_GATEWAY_LABEL, servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: [`*.${ctx.domain}`] }] },
+      spec: {
+        selector: INGRESS_GATEWAY_LABEL,
+        servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: [`*.${ctx.domain}`] }],
+      },
     },
   ];
   const jwt = ctx.addons.istio.jwt;
@@ -53,14 +65,32 @@ export function istioIngressGateway(ctx: AddonContext): AddonSpec {
         apiVersion: "security.istio.io/v1",
         kind: "RequestAuthentication",
         metadata: { name: "inference-gateway-jwt", namespace: "istio-system", labels: { ...PART_OF } },
-        spec: { selector: { matchLabels: INGRESS_GATEWAY_LABEL }, jwtRules: [{ issuer: jwt.issuer, jwksUri: jwt.jwksUri, ...(jwt.audiences.length ? { audiences: jwt.audiences } : {}), forwardOriginalToken: false }] },
+        spec: {
+          selector: { matchLabels: INGRESS_GATEWAY_LABEL },
+          jwtRules: [
+            {
+              issuer: jwt.issuer,
+              jwksUri: jwt.jwksUri,
+              ...(jwt.audiences.length ? { audiences: jwt.audiences } : {}),
+              forwardOriginalToken: false,
+            },
+          ],
+        },
       },
       {
         // RequestAuthentication alone lets token-less requests through; this denies them.
         apiVersion: "security.istio.io/v1",
         kind: "AuthorizationPolicy",
-        metadata: { name: "inference-gateway-require-jwt", namespace: "istio-system", labels: { ...PART_OF } },
-        spec: { selector: { matchLabels: INGRESS_GATEWAY_LABEL }, action: "DENY", rules: [{ from: [{ source: { notRequestPrincipals: ["*"] } }] }] },
+        metadata: {
+          name: "inference-gateway-require-jwt",
+          namespace: "istio-system",
+          labels: { ...PART_OF },
+        },
+        spec: {
+          selector: { matchLabels: INGRESS_GATEWAY_LABEL },
+          action: "DENY",
+          rules: [{ from: [{ source: { notRequestPrincipals: ["*"] } }] }],
+        },
       },
     );
   }

@@ -8,7 +8,11 @@ export function keda(ctx: AddonContext): AddonSpec {
     name: "keda",
     namespace: "keda",
     chart: CHARTS.keda,
-    values: { crds: { install: true }, operator: { replicaCount: 1 }, prometheus: { operator: { enabled: monitored, serviceMonitor: { enabled: monitored } } } },
+    values: {
+      crds: { install: true },
+      operator: { replicaCount: 1 },
+      prometheus: { operator: { enabled: monitored, serviceMonitor: { enabled: monitored } } },
+    },
     dependsOn: monitored ? ["kube-prometheus-stack"] : [],
     timeoutSeconds: 600,
     ownsCrds: true,

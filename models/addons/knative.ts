@@ -16,7 +16,11 @@ export function knative(domain: string): AddonSpec {
     timeoutSeconds: 600,
     ownsCrds: true,
     objects: [
-      { apiVersion: "v1", kind: "Namespace", metadata: { name: "knative-serving", labels: { ...PART_OF, "istio-injection": "enabled" } } },
+      {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: "knative-serving", labels: { ...PART_OF, "istio-injection": "enabled" } },
+      },
       {
         apiVersion: "operator.knative.dev/v1beta1",
         kind: "KnativeServing",
@@ -35,7 +39,10 @@ export function knative(domain: string): AddonSpec {
               "kubernetes.podspec-persistent-volume-write": "enabled",
             },
             // Model images are large and model loads slow: don't fail a revision after Knative's 10 minutes.
-            deployment: { "progress-deadline": "1800s", "registries-skipping-tag-resolving": "nvcr.io,index.docker.io,ghcr.io" },
+            deployment: {
+              "progress-deadline": "1800s",
+              "registries-skipping-tag-resolving": "nvcr.io,index.docker.io,ghcr.io",
+            },
             autoscaler: { "enable-scale-to-zero": "true", "scale-to-zero-grace-period": "60s" },
           },
         },

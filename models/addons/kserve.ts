@@ -9,7 +9,15 @@ import { CHARTS, IMAGES } from "../versions";
 import type { AddonContext, AddonSpec } from "./types";
 
 export function kserveCrd(): AddonSpec {
-  return { name: "kserve-crd", namespace: "kserve", chart: CHARTS.kserveCrd, values: {}, dependsOn: [], timeoutSeconds: 300, ownsCrds: true };
+  return {
+    name: "kserve-crd",
+    namespace: "kserve",
+    chart: CHARTS.kserveCrd,
+    values: {},
+    dependsOn: [],
+    timeoutSeconds: 300,
+    ownsCrds: true,
+  };
 }
 
 export function kserveResources(ctx: AddonContext): AddonSpec {
@@ -31,7 +39,12 @@ export function kserveResources(ctx: AddonContext): AddonSpec {
         autoscaler: { scaleDownStabilizationWindowSeconds: "300" },
       },
     },
-    dependsOn: ["cert-manager", "kserve-crd", "istiod", ...(ctx.usesKnative ? (["knative-operator"] as const) : [])],
+    dependsOn: [
+      "cert-manager",
+      "kserve-crd",
+      "istiod",
+      ...(ctx.usesKnative ? (["knative-operator"] as const) : []),
+    ],
     timeoutSeconds: 600,
     ownsCrds: false,
   };

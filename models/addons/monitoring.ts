@@ -20,7 +20,8 @@ export function monitoring(ctx: AddonContext): AddonSpec {
     podMonitorSelectorNilUsesHelmValues: false,
     ruleSelectorNilUsesHelmValues: false,
   };
-  if (m.amp && ctx.ampRemoteWriteUrl) prometheusSpec.remoteWrite = [{ url: ctx.ampRemoteWriteUrl, sigv4: { region: ctx.region } }];
+  if (m.amp && ctx.ampRemoteWriteUrl)
+    prometheusSpec.remoteWrite = [{ url: ctx.ampRemoteWriteUrl, sigv4: { region: ctx.region } }];
   return {
     name: "kube-prometheus-stack",
     namespace: "monitoring",

@@ -25,13 +25,62 @@ export interface GpuModel {
 }
 
 export const GPU_MODELS = {
-  A10G: { name: "A10G", memoryGiB: 22.49, computeCapability: 8.6, fp8: false, bf16: true, acceleratorLabel: "nvidia-a10g" },
-  L4: { name: "L4", memoryGiB: 22.49, computeCapability: 8.9, fp8: true, bf16: true, acceleratorLabel: "nvidia-l4" },
-  L40S: { name: "L40S", memoryGiB: 44.99, computeCapability: 8.9, fp8: true, bf16: true, acceleratorLabel: "nvidia-l40s" },
-  A100_40: { name: "A100-SXM4-40GB", memoryGiB: 40.0, computeCapability: 8.0, fp8: false, bf16: true, acceleratorLabel: "nvidia-tesla-a100" },
-  A100_80: { name: "A100-SXM4-80GB", memoryGiB: 80.0, computeCapability: 8.0, fp8: false, bf16: true, acceleratorLabel: "nvidia-tesla-a100" },
-  H100: { name: "H100-80GB-HBM3", memoryGiB: 79.65, computeCapability: 9.0, fp8: true, bf16: true, acceleratorLabel: "nvidia-h100" },
-  H200: { name: "H200", memoryGiB: 140.4, computeCapability: 9.0, fp8: true, bf16: true, acceleratorLabel: "nvidia-h200" },
+  A10G: {
+    name: "A10G",
+    memoryGiB: 22.49,
+    computeCapability: 8.6,
+    fp8: false,
+    bf16: true,
+    acceleratorLabel: "nvidia-a10g",
+  },
+  L4: {
+    name: "L4",
+    memoryGiB: 22.49,
+    computeCapability: 8.9,
+    fp8: true,
+    bf16: true,
+    acceleratorLabel: "nvidia-l4",
+  },
+  L40S: {
+    name: "L40S",
+    memoryGiB: 44.99,
+    computeCapability: 8.9,
+    fp8: true,
+    bf16: true,
+    acceleratorLabel: "nvidia-l40s",
+  },
+  A100_40: {
+    name: "A100-SXM4-40GB",
+    memoryGiB: 40.0,
+    computeCapability: 8.0,
+    fp8: false,
+    bf16: true,
+    acceleratorLabel: "nvidia-tesla-a100",
+  },
+  A100_80: {
+    name: "A100-SXM4-80GB",
+    memoryGiB: 80.0,
+    computeCapability: 8.0,
+    fp8: false,
+    bf16: true,
+    acceleratorLabel: "nvidia-tesla-a100",
+  },
+  H100: {
+    name: "H100-80GB-HBM3",
+    memoryGiB: 79.65,
+    computeCapability: 9.0,
+    fp8: true,
+    bf16: true,
+    acceleratorLabel: "nvidia-h100",
+  },
+  H200: {
+    name: "H200",
+    memoryGiB: 140.4,
+    computeCapability: 9.0,
+    fp8: true,
+    bf16: true,
+    acceleratorLabel: "nvidia-h200",
+  },
 } as const satisfies Record<string, GpuModel>;
 export type GpuModelKey = keyof typeof GPU_MODELS;
 

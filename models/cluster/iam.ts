@@ -29,7 +29,12 @@ export function clusterAutoscalerPolicy(clusterName: string): string {
         Effect: "Allow",
         Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
         Resource: "*",
-        Condition: { StringEquals: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`]: "owned", "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true" } },
+        Condition: {
+          StringEquals: {
+            [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`]: "owned",
+            "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true",
+          },
+        },
       },
     ],
   });
@@ -37,5 +42,8 @@ export function clusterAutoscalerPolicy(clusterName: string): string {
 
 /** Prometheus remote-write and KEDA queries against one AMP workspace. */
 export function ampPolicy(workspaceArn: string, actions: readonly string[]): string {
-  return JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: [...actions], Resource: workspaceArn }] });
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Action: [...actions], Resource: workspaceArn }],
+  });
 }

@@ -29,7 +29,8 @@ export function cidrSubnet(cidr: string, newBits: number, index: number): string
   const len = Number(lenText);
   const newLen = len + newBits;
   if (newLen > 28) throw new Error(`cannot carve /${newLen} subnets out of ${cidr}`);
-  if (index >= 2 ** newBits) throw new Error(`subnet index ${index} out of range for ${cidr} with ${newBits} new bits`);
+  if (index >= 2 ** newBits)
+    throw new Error(`subnet index ${index} out of range for ${cidr} with ${newBits} new bits`);
   const start = ipToInt(base ?? "0.0.0.0") + index * 2 ** (32 - newLen);
   return `${intToIp(start)}/${newLen}`;
 }
@@ -42,14 +43,29 @@ export function defaultZones(region: string, count: number): string[] {
  * Private subnets take the first quarters of the VPC (nodes and pods need the addresses: VPC CNI
  * gives every pod a VPC IP); public subnets take small /24-sized slices at the end.
  */
-export function planNetwork(args: { cidr: string; zones: string[]; clusterName: string; natPerZone: boolean }): NetworkPlan {
+export function planNetwork(args: {
+  cidr: string;
+  zones: string[];
+  clusterName: string;
+  natPerZone: boolean;
+}): NetworkPlan {
   const clusterTag = { [`kubernetes.io/cluster/${args.clusterName}`]: "shared" };
   const subnets: SubnetPlan[] = [];
   args.zones.forEach((zone, i) => {
-    subnets.push({ zone, cidr: cidrSubnet(args.cidr, 2, i), public: false, tags: { ...clusterTag, "kubernetes.io/role/internal-elb": "1" } });
+    subnets.push({
+      zone,
+      cidr: cidrSubnet(args.cidr, 2, i),
+      public: false,
+      tags: { ...clusterTag, "kubernetes.io/role/internal-elb": "1" },
+    });
   });
   args.zones.forEach((zone, i) => {
-    subnets.push({ zone, cidr: cidrSubnet(args.cidr, 8, 255 - i), public: true, tags: { ...clusterTag, "kubernetes.io/role/elb": "1" } });
+    subnets.push({
+      zone,
+      cidr: cidrSubnet(args.cidr, 8, 255 - i),
+      public: true,
+      tags: { ...clusterTag, "kubernetes.io/role/elb": "1" },
+    });
   });
   return { zones: args.zones, subnets, natZones: args.natPerZone ? args.zones : args.zones.slice(0, 1) };
 }

@@ -4,7 +4,12 @@
  * Pure data in, plain objects out; components/gpuNodeGroup.ts registers them.
  */
 import type { GpuPoolConfig } from "../../config/schema";
-import { GPU_MODELS, instanceFamily, lookupGpuInstance, NON_NVIDIA_ACCELERATOR_FAMILIES } from "../capacity/gpuInstances";
+import {
+  GPU_MODELS,
+  instanceFamily,
+  lookupGpuInstance,
+  NON_NVIDIA_ACCELERATOR_FAMILIES,
+} from "../capacity/gpuInstances";
 
 export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" } as const;
 /** EKS API spelling of the same taint effect. */
@@ -19,7 +24,8 @@ export const LABELS = {
   accelerator: "k8s.amazonaws.com/accelerator",
 } as const;
 
-export type AmiType = "AL2023_x86_64_NVIDIA" | "AL2023_x86_64_STANDARD" | "BOTTLEROCKET_x86_64_NVIDIA" | "BOTTLEROCKET_x86_64";
+export type AmiType =
+  "AL2023_x86_64_NVIDIA" | "AL2023_x86_64_STANDARD" | "BOTTLEROCKET_x86_64_NVIDIA" | "BOTTLEROCKET_x86_64";
 
 /** CPU families allowed for the system node group (x86_64, current generations). */
 const CPU_FAMILY = /^(m|c|r)(5|5a|5n|6i|6a|7i|7a|8i)$/;
@@ -30,7 +36,11 @@ export interface AmiDecision {
 }
 
 /** The AMI type of a pool: NVIDIA AMIs for NVIDIA GPU families, never for CPU families. */
-export function amiTypeFor(os: "al2023" | "bottlerocket", instanceType: string, wantsGpu: boolean): AmiDecision {
+export function amiTypeFor(
+  os: "al2023" | "bottlerocket",
+  instanceType: string,
+  wantsGpu: boolean,
+): AmiDecision {
   const family = instanceFamily(instanceType);
   const gpu = lookupGpuInstance(instanceType);
   if (wantsGpu) {
@@ -41,12 +51,18 @@ export function amiTypeFor(os: "al2023" | "bottlerocket", instanceType: string, 
         : CPU_FAMILY.test(family)
           ? `${family} has no GPU`
           : `unknown GPU instance type`;
-      return { error: `${instanceType}: ${why}; a GPU pool needs one of g5, g6, g6e, p4d, p4de, p5, p5e, p5en (sizes in models/capacity/gpuInstances.ts)` };
+      return {
+        error: `${instanceType}: ${why}; a GPU pool needs one of g5, g6, g6e, p4d, p4de, p5, p5e, p5en (sizes in models/capacity/gpuInstances.ts)`,
+      };
     }
     return { amiType: os === "bottlerocket" ? "BOTTLEROCKET_x86_64_NVIDIA" : "AL2023_x86_64_NVIDIA" };
   }
-  if (gpu) return { error: `${instanceType} is a GPU instance; CPU node groups must not use GPU instance types` };
-  if (!CPU_FAMILY.test(family)) return { error: `${instanceType}: unsupported CPU instance family (allowed: m/c/r generations 5, 5a, 5n, 6i, 6a, 7i, 7a, 8i)` };
+  if (gpu)
+    return { error: `${instanceType} is a GPU instance; CPU node groups must not use GPU instance types` };
+  if (!CPU_FAMILY.test(family))
+    return {
+      error: `${instanceType}: unsupported CPU instance family (allowed: m/c/r generations 5, 5a, 5n, 6i, 6a, 7i, 7a, 8i)`,
+    };
   return { amiType: os === "bottlerocket" ? "BOTTLEROCKET_x86_64" : "AL2023_x86_64_STANDARD" };
 }
 

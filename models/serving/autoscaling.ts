@@ -40,17 +40,45 @@ export interface TriggerQuery {
 }
 
 /** The Prometheus query and target of one KEDA trigger. */
-export function triggerQuery(trigger: AutoscalingTrigger, scope: QueryScope, gpusPerReplica: number): TriggerQuery | undefined {
+export function triggerQuery(
+  trigger: AutoscalingTrigger,
+  scope: QueryScope,
+  gpusPerReplica: number,
+): TriggerQuery | undefined {
   const vllm = `${podSelector(scope)},model_name="${scope.servedName}"`;
   switch (trigger.type) {
     case "queueDepth":
-      return { name: "queue-depth", query: `sum(vllm:num_requests_waiting{${vllm}})`, threshold: trigger.target, activationThreshold: trigger.activation, metricType: "AverageValue" };
+      return {
+        name: "queue-depth",
+        query: `sum(vllm:num_requests_waiting{${vllm}})`,
+        threshold: trigger.target,
+        activationThreshold: trigger.activation,
+        metricType: "AverageValue",
+      };
     case "runningRequests":
-      return { name: "running-requests", query: `sum(vllm:num_requests_running{${vllm}})`, threshold: trigger.target, activationThreshold: trigger.activation, metricType: "AverageValue" };
+      return {
+        name: "running-requests",
+        query: `sum(vllm:num_requests_running{${vllm}})`,
+        threshold: trigger.target,
+        activationThreshold: trigger.activation,
+        metricType: "AverageValue",
+      };
     case "kvCacheUsage":
-      return { name: "kv-cache-usage", query: `sum(vllm:kv_cache_usage_perc{${vllm}})`, threshold: trigger.target, activationThreshold: trigger.activation, metricType: "AverageValue" };
+      return {
+        name: "kv-cache-usage",
+        query: `sum(vllm:kv_cache_usage_perc{${vllm}})`,
+        threshold: trigger.target,
+        activationThreshold: trigger.activation,
+        metricType: "AverageValue",
+      };
     case "tokenThroughput":
-      return { name: "token-throughput", query: `sum(rate(vllm:generation_tokens_total{${vllm}}[2m]))`, threshold: trigger.target, activationThreshold: trigger.activation, metricType: "AverageValue" };
+      return {
+        name: "token-throughput",
+        query: `sum(rate(vllm:generation_tokens_total{${vllm}}[2m]))`,
+        threshold: trigger.target,
+        activationThreshold: trigger.activation,
+        metricType: "AverageValue",
+      };
     case "tritonQueueTime":
       // Mean queue time per request over the model's pods; an average, so metricType Value.
       return {
@@ -69,7 +97,12 @@ export function triggerQuery(trigger: AutoscalingTrigger, scope: QueryScope, gpu
     case "gpuUtilization":
       // dcgm-exporter reports per GPU; the sum over the model's GPUs divided by (target × GPUs per
       // replica) is the replica count that keeps each GPU at the target.
-      return { name: "gpu-utilization", query: `sum(DCGM_FI_DEV_GPU_UTIL{${podSelector(scope)}})`, threshold: trigger.targetPercent * gpusPerReplica, metricType: "AverageValue" };
+      return {
+        name: "gpu-utilization",
+        query: `sum(DCGM_FI_DEV_GPU_UTIL{${podSelector(scope)}})`,
+        threshold: trigger.targetPercent * gpusPerReplica,
+        metricType: "AverageValue",
+      };
     default:
       return undefined;
   }
@@ -84,17 +117,28 @@ export function triggerAuthName(namespace: string): string {
 }
 
 /** KEDA ScaledObject for a Standard-mode InferenceService's predictor Deployment. */
-export function scaledObject(model: ResolvedModel, isvc: string, prometheus: PrometheusTarget, replicas: { min: number; max: number }): K8sObject | undefined {
+export function scaledObject(
+  model: ResolvedModel,
+  isvc: string,
+  prometheus: PrometheusTarget,
+  replicas: { min: number; max: number },
+): K8sObject | undefined {
   const scope: QueryScope = { namespace: model.namespace, isvc, servedName: model.name };
   const gpus = model.resolvedGpu?.count ?? 1;
-  const queries = model.triggers.map((t) => triggerQuery(t, scope, gpus)).filter((q): q is TriggerQuery => q !== undefined);
+  const queries = model.triggers
+    .map((t) => triggerQuery(t, scope, gpus))
+    .filter((q): q is TriggerQuery => q !== undefined);
   if (queries.length === 0) return undefined;
   const scaling = model.autoscaling;
   const allAverage = queries.every((q) => q.metricType === "AverageValue");
   return {
     apiVersion: "keda.sh/v1alpha1",
     kind: "ScaledObject",
-    metadata: { name: isvc, namespace: model.namespace, labels: { ...PART_OF, "inference-platform/model": model.name } },
+    metadata: {
+      name: isvc,
+      namespace: model.namespace,
+      labels: { ...PART_OF, "inference-platform/model": model.name },
+    },
     spec: {
       scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: predictorDeploymentName(isvc) },
       minReplicaCount: replicas.min,
@@ -108,8 +152,16 @@ export function scaledObject(model: ResolvedModel, isvc: string, prometheus: Pro
       advanced: {
         horizontalPodAutoscalerConfig: {
           behavior: {
-            scaleUp: { stabilizationWindowSeconds: 0, selectPolicy: "Max", policies: [{ type: "Pods", value: 2, periodSeconds: 60 }] },
-            scaleDown: { stabilizationWindowSeconds: scaling.scaleDownStabilizationSeconds, selectPolicy: "Min", policies: [{ type: "Pods", value: 1, periodSeconds: 120 }] },
+            scaleUp: {
+              stabilizationWindowSeconds: 0,
+              selectPolicy: "Max",
+              policies: [{ type: "Pods", value: 2, periodSeconds: 60 }],
+            },
+            scaleDown: {
+              stabilizationWindowSeconds: scaling.scaleDownStabilizationSeconds,
+              selectPolicy: "Min",
+              policies: [{ type: "Pods", value: 1, periodSeconds: 120 }],
+            },
           },
         },
       },
@@ -121,10 +173,14 @@ export function scaledObject(model: ResolvedModel, isvc: string, prometheus: Pro
           serverAddress: prometheus.serverAddress,
           query: q.query,
           threshold: formatNumber(q.threshold),
-          ...(q.activationThreshold !== undefined ? { activationThreshold: formatNumber(q.activationThreshold) } : {}),
+          ...(q.activationThreshold !== undefined
+            ? { activationThreshold: formatNumber(q.activationThreshold) }
+            : {}),
           ...(prometheus.awsRegion ? { awsRegion: prometheus.awsRegion, identityOwner: "operator" } : {}),
         },
-        ...(prometheus.awsRegion ? { authenticationRef: { name: triggerAuthName(model.namespace), kind: "TriggerAuthentication" } } : {}),
+        ...(prometheus.awsRegion
+          ? { authenticationRef: { name: triggerAuthName(model.namespace), kind: "TriggerAuthentication" } }
+          : {}),
       })),
     },
   };
@@ -150,8 +206,12 @@ export function kpaAnnotations(model: ResolvedModel): Record<string, string> {
     "autoscaling.knative.dev/scale-down-delay": `${Math.min(scaling.scaleDownStabilizationSeconds, 3600)}s`,
     "autoscaling.knative.dev/scale-to-zero-pod-retention-period": scaling.scaleToZeroRetention,
   };
-  if (kpa?.type === "concurrency") annotations["autoscaling.knative.dev/target-utilization-percentage"] = formatNumber(kpa.targetUtilizationPercent);
-  if (scaling.initialScale !== undefined) annotations["autoscaling.knative.dev/initial-scale"] = String(scaling.initialScale);
+  if (kpa?.type === "concurrency")
+    annotations["autoscaling.knative.dev/target-utilization-percentage"] = formatNumber(
+      kpa.targetUtilizationPercent,
+    );
+  if (scaling.initialScale !== undefined)
+    annotations["autoscaling.knative.dev/initial-scale"] = String(scaling.initialScale);
   return annotations;
 }
 

@@ -26,13 +26,26 @@ export function formatImage(ref: ImageRef): string {
 const FLOATING = /^(latest|latest-gpu|main|master|nightly|stable|edge)$/;
 
 /** A floating or missing tag is an error in prod, a warning elsewhere; a digest is always fine. */
-export function imagePinProblem(image: string, env: Environment): { severity: "error" | "warning"; message: string } | undefined {
+export function imagePinProblem(
+  image: string,
+  env: Environment,
+): { severity: "error" | "warning"; message: string } | undefined {
   const ref = parseImage(image);
   if (ref.digest) {
-    return /^sha256:[a-f0-9]{64}$/.test(ref.digest) ? undefined : { severity: "error", message: `${image}: malformed digest (expected sha256:<64 hex>)` };
+    return /^sha256:[a-f0-9]{64}$/.test(ref.digest)
+      ? undefined
+      : { severity: "error", message: `${image}: malformed digest (expected sha256:<64 hex>)` };
   }
   const severity = env === "prod" ? "error" : "warning";
-  if (!ref.tag) return { severity, message: `${image} has no tag, so it floats with "latest"; pin a version tag or a digest` };
-  if (FLOATING.test(ref.tag)) return { severity, message: `${image} uses the floating tag "${ref.tag}", which can move to a new CUDA major; pin a version tag or a digest` };
+  if (!ref.tag)
+    return {
+      severity,
+      message: `${image} has no tag, so it floats with "latest"; pin a version tag or a digest`,
+    };
+  if (FLOATING.test(ref.tag))
+    return {
+      severity,
+      message: `${image} uses the floating tag "${ref.tag}", which can move to a new CUDA major; pin a version tag or a digest`,
+    };
   return undefined;
 }

@@ -33,31 +33,59 @@ const PROBE_PERIOD_SECONDS = 10;
 function probes(model: ResolvedModel, health: { live: string; ready: string }, port: number) {
   const http = (path: string) => ({ httpGet: { path, port } });
   // Saturated LLM servers answer health checks slowly: a 1 s timeout would mark them unready.
-  const readinessProbe = { ...http(health.ready), periodSeconds: PROBE_PERIOD_SECONDS, timeoutSeconds: 5, failureThreshold: 3 };
+  const readinessProbe = {
+    ...http(health.ready),
+    periodSeconds: PROBE_PERIOD_SECONDS,
+    timeoutSeconds: 5,
+    failureThreshold: 3,
+  };
   if (model.deploymentMode === "Knative") return { readinessProbe };
   return {
     // The startup probe holds liveness off until the weights are loaded, however long that takes.
-    startupProbe: { ...http(health.ready), periodSeconds: PROBE_PERIOD_SECONDS, timeoutSeconds: 5, failureThreshold: Math.ceil(model.startupSeconds / PROBE_PERIOD_SECONDS) },
+    startupProbe: {
+      ...http(health.ready),
+      periodSeconds: PROBE_PERIOD_SECONDS,
+      timeoutSeconds: 5,
+      failureThreshold: Math.ceil(model.startupSeconds / PROBE_PERIOD_SECONDS),
+    },
     readinessProbe,
     livenessProbe: { ...http(health.live), periodSeconds: 15, timeoutSeconds: 10, failureThreshold: 6 },
   };
 }
 
 function resources(model: ResolvedModel): Record<string, Record<string, string>> {
-  const gpu: Record<string, string> = model.resolvedGpu ? { "nvidia.com/gpu": String(model.resolvedGpu.count) } : {};
+  const gpu: Record<string, string> = model.resolvedGpu
+    ? { "nvidia.com/gpu": String(model.resolvedGpu.count) }
+    : {};
   // Memory limit = request (no overcommit of a node whose RAM holds the weights); CPU limit = request.
-  return { requests: { cpu: model.cpu, memory: model.memory, ...gpu }, limits: { cpu: model.cpu, memory: model.memory, ...gpu } };
+  return {
+    requests: { cpu: model.cpu, memory: model.memory, ...gpu },
+    limits: { cpu: model.cpu, memory: model.memory, ...gpu },
+  };
 }
 
 export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sObject {
   const spec = runtimeSpec(model.runtime, model.format);
   const engine = { ...model.engine, ...(opts.version.engine ?? {}) };
   const tp = model.resolvedGpu?.count ?? 1;
-  const args = modelArgs(model.runtime, opts.version, model.llm ? { servedName: model.name, engine, derived: opts.derived ?? {}, tensorParallelSize: tp } : undefined);
-  const image = opts.version.image ?? model.image ?? (model.runtime === "vllm" || model.runtime === "triton" ? spec.image : undefined);
+  const args = modelArgs(
+    model.runtime,
+    opts.version,
+    model.llm
+      ? { servedName: model.name, engine, derived: opts.derived ?? {}, tensorParallelSize: tp }
+      : undefined,
+  );
+  const image =
+    opts.version.image ??
+    model.image ??
+    (model.runtime === "vllm" || model.runtime === "triton" ? spec.image : undefined);
 
   const env: Array<Record<string, unknown>> = [];
-  if (opts.hfTokenSecretName) env.push({ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: opts.hfTokenSecretName, key: "token" } } });
+  if (opts.hfTokenSecretName)
+    env.push({
+      name: "HF_TOKEN",
+      valueFrom: { secretKeyRef: { name: opts.hfTokenSecretName, key: "token" } },
+    });
 
   const volumes: Array<Record<string, unknown>> = [];
   const volumeMounts: Array<Record<string, unknown>> = [];
@@ -76,8 +104,18 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
       }
     : {};
   const spread = [
-    { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selectorLabels } },
-    { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selectorLabels } },
+    {
+      maxSkew: 1,
+      topologyKey: "topology.kubernetes.io/zone",
+      whenUnsatisfiable: "ScheduleAnyway",
+      labelSelector: { matchLabels: selectorLabels },
+    },
+    {
+      maxSkew: 1,
+      topologyKey: "kubernetes.io/hostname",
+      whenUnsatisfiable: "ScheduleAnyway",
+      labelSelector: { matchLabels: selectorLabels },
+    },
   ];
 
   const annotations: Record<string, Input<string>> = {
@@ -105,7 +143,14 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
   };
 
   const component = (image: string, extraArgs: string[]) => ({
-    containers: [{ name: "kserve-container", image, args: extraArgs, resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } } }],
+    containers: [
+      {
+        name: "kserve-container",
+        image,
+        args: extraArgs,
+        resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } },
+      },
+    ],
   });
 
   const predictor: Record<string, unknown> = {
@@ -118,7 +163,9 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
     // Let in-flight requests (long generations) finish when a pod is stopped.
     terminationGracePeriodSeconds: model.llm ? 120 : 30,
     ...(volumes.length > 0 ? { volumes } : {}),
-    ...(model.batcher ? { batcher: { maxBatchSize: model.batcher.maxBatchSize, maxLatency: model.batcher.maxLatencyMs } } : {}),
+    ...(model.batcher
+      ? { batcher: { maxBatchSize: model.batcher.maxBatchSize, maxLatency: model.batcher.maxLatencyMs } }
+      : {}),
     ...(opts.canaryTrafficPercent !== undefined ? { canaryTrafficPercent: opts.canaryTrafficPercent } : {}),
     model: container,
   };
@@ -129,12 +176,19 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
     metadata: {
       name: opts.name,
       namespace: model.namespace,
-      labels: { ...PART_OF, "inference-platform/model": model.name, "inference-platform/track": opts.track, "inference-platform/runtime": model.runtime },
+      labels: {
+        ...PART_OF,
+        "inference-platform/model": model.name,
+        "inference-platform/track": opts.track,
+        "inference-platform/runtime": model.runtime,
+      },
       annotations,
     },
     spec: {
       predictor,
-      ...(model.transformer ? { transformer: component(model.transformer.image, model.transformer.args) } : {}),
+      ...(model.transformer
+        ? { transformer: component(model.transformer.image, model.transformer.args) }
+        : {}),
       ...(model.explainer ? { explainer: component(model.explainer.image, model.explainer.args) } : {}),
     },
   };

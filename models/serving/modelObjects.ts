@@ -46,7 +46,8 @@ function s3Access(model: ResolvedModel): S3Access[] {
   const byBucket = new Map<string, string[]>();
   for (const uri of uris) {
     const parsed = parseStorageUri(uri);
-    if (!isStorageError(parsed) && parsed.scheme === "s3") byBucket.set(parsed.bucket, [...(byBucket.get(parsed.bucket) ?? []), parsed.prefix]);
+    if (!isStorageError(parsed) && parsed.scheme === "s3")
+      byBucket.set(parsed.bucket, [...(byBucket.get(parsed.bucket) ?? []), parsed.prefix]);
   }
   return [...byBucket.entries()].map(([bucket, prefixes]) => {
     const unique = [...new Set(prefixes)].sort();
@@ -58,7 +59,11 @@ function pdb(model: ResolvedModel, isvc: string): K8sObject {
   return {
     apiVersion: "policy/v1",
     kind: "PodDisruptionBudget",
-    metadata: { name: isvc, namespace: model.namespace, labels: { ...PART_OF, "inference-platform/model": model.name } },
+    metadata: {
+      name: isvc,
+      namespace: model.namespace,
+      labels: { ...PART_OF, "inference-platform/model": model.name },
+    },
     spec: { maxUnavailable: 1, selector: { matchLabels: { "serving.kserve.io/inferenceservice": isvc } } },
   };
 }
@@ -74,7 +79,14 @@ export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObje
       namespace: model.namespace,
       labels: { ...PART_OF, "inference-platform/model": model.name },
       // Read by KServe's storage initializer; credentials come from EKS Pod Identity (no static keys).
-      annotations: s3.length > 0 ? { "serving.kserve.io/s3-endpoint": `s3.${ctx.region}.amazonaws.com`, "serving.kserve.io/s3-region": ctx.region, "serving.kserve.io/s3-usehttps": "1" } : {},
+      annotations:
+        s3.length > 0
+          ? {
+              "serving.kserve.io/s3-endpoint": `s3.${ctx.region}.amazonaws.com`,
+              "serving.kserve.io/s3-region": ctx.region,
+              "serving.kserve.io/s3-usehttps": "1",
+            }
+          : {},
     },
     automountServiceAccountToken: true,
   };
@@ -87,8 +99,15 @@ export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObje
   const autoscalers: K8sObject[] = [];
   const routing: K8sObject[] = [];
   const disruptionBudgets: K8sObject[] = [];
-  const addStandard = (name: string, track: Track, version: typeof stableVersion, trackReplicas: typeof replicas) => {
-    inferenceServices.push(inferenceService(model, { ...base, name, track, version, replicas: trackReplicas }));
+  const addStandard = (
+    name: string,
+    track: Track,
+    version: typeof stableVersion,
+    trackReplicas: typeof replicas,
+  ) => {
+    inferenceServices.push(
+      inferenceService(model, { ...base, name, track, version, replicas: trackReplicas }),
+    );
     const so = scaledObject(model, name, ctx.prometheus, trackReplicas);
     if (so && trackReplicas.max > trackReplicas.min) autoscalers.push(so);
     routing.push(destinationRule(model, name));
@@ -100,17 +119,40 @@ export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObje
     // traffic between the new revision and the last rolled-out one (canaryTrafficPercent).
     const version = model.rollout ? { ...model.rollout.candidate } : stableVersion;
     const canaryTrafficPercent = model.rollout ? model.rollout.percent : undefined;
-    inferenceServices.push(inferenceService(model, { ...base, name: model.name, track: model.rollout ? "candidate" : "stable", version, replicas, canaryTrafficPercent }));
+    inferenceServices.push(
+      inferenceService(model, {
+        ...base,
+        name: model.name,
+        track: model.rollout ? "candidate" : "stable",
+        version,
+        replicas,
+        canaryTrafficPercent,
+      }),
+    );
     if (replicas.min >= 2) disruptionBudgets.push(pdb(model, model.name));
   } else {
     const split = trafficSplit(model);
     // The idle colour of a blue/green pair stays warm at its minimum; a stable without traffic keeps one replica.
-    const stableReplicas = split.stable === 0 ? { min: Math.min(replicas.min, 1), max: replicas.max } : replicas;
+    const stableReplicas =
+      split.stable === 0 ? { min: Math.min(replicas.min, 1), max: replicas.max } : replicas;
     addStandard(model.name, "stable", stableVersion, stableReplicas);
     if (model.rollout) {
       const candidate = model.rollout.candidate;
-      const candidateReplicas = split.candidate === 0 && split.mirror === 0 && !split.match ? { min: Math.min(replicas.min, 1), max: replicas.max } : replicas;
-      addStandard(candidateName(model.name), "candidate", { storageUri: candidate.storageUri, image: candidate.image ?? model.image, args: candidate.args.length > 0 ? candidate.args : model.args, ...(candidate.engine ? { engine: candidate.engine } : {}) }, candidateReplicas);
+      const candidateReplicas =
+        split.candidate === 0 && split.mirror === 0 && !split.match
+          ? { min: Math.min(replicas.min, 1), max: replicas.max }
+          : replicas;
+      addStandard(
+        candidateName(model.name),
+        "candidate",
+        {
+          storageUri: candidate.storageUri,
+          image: candidate.image ?? model.image,
+          args: candidate.args.length > 0 ? candidate.args : model.args,
+          ...(candidate.engine ? { engine: candidate.engine } : {}),
+        },
+        candidateReplicas,
+      );
     }
     routing.unshift(virtualService(model, ctx.domain));
   }

@@ -6,16 +6,29 @@ import type { Input } from "@pulumi/pulumi";
 import type { K8sObject } from "../k8s";
 import { PART_OF } from "../k8s";
 
-export const NAMESPACES = { istio: "istio-system", knative: "knative-serving", monitoring: "monitoring", kserve: "kserve", keda: "keda" } as const;
+export const NAMESPACES = {
+  istio: "istio-system",
+  knative: "knative-serving",
+  monitoring: "monitoring",
+  kserve: "kserve",
+  keda: "keda",
+} as const;
 
 export function secretObjectName(secretName: string): string {
-  return secretName.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase().replace(/[^a-z0-9-]/g, "-");
+  return secretName
+    .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-");
 }
 
 export function namespaceObjects(namespace: string): K8sObject[] {
   const labels = { ...PART_OF, "inference-platform/models": "true" };
   return [
-    { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels: { ...labels, "istio-injection": "enabled" } } },
+    {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: namespace, labels: { ...labels, "istio-injection": "enabled" } },
+    },
     {
       apiVersion: "security.istio.io/v1",
       kind: "PeerAuthentication",
@@ -53,7 +66,11 @@ export function namespaceObjects(namespace: string): K8sObject[] {
       // pods whose serving port is STRICT mTLS.
       apiVersion: "monitoring.coreos.com/v1",
       kind: "PodMonitor",
-      metadata: { name: "inference-services", namespace, labels: { ...labels, release: "kube-prometheus-stack" } },
+      metadata: {
+        name: "inference-services",
+        namespace,
+        labels: { ...labels, release: "kube-prometheus-stack" },
+      },
       spec: {
         selector: { matchExpressions: [{ key: "serving.kserve.io/inferenceservice", operator: "Exists" }] },
         podMetricsEndpoints: [{ targetPort: 15020, path: "/stats/prometheus", interval: "15s" }],

@@ -35,7 +35,11 @@ export const DEFAULTS = {
 } as const;
 
 /** The GPU pool and count of a model, or undefined for CPU models (`auto` is resolved by the planner). */
-export function resolveGpu(model: ModelConfig, pools: readonly GpuPoolConfig[], autoPick?: (m: ModelConfig) => ResolvedGpu | undefined): ResolvedGpu | undefined {
+export function resolveGpu(
+  model: ModelConfig,
+  pools: readonly GpuPoolConfig[],
+  autoPick?: (m: ModelConfig) => ResolvedGpu | undefined,
+): ResolvedGpu | undefined {
   if (!model.gpu) return undefined;
   if (model.gpu === "auto") return autoPick?.(model);
   const gpu = model.gpu;
@@ -52,9 +56,11 @@ export function defaultDeploymentMode(model: ModelConfig): DeploymentMode {
 
 function defaultTriggers(model: ModelConfig, mode: DeploymentMode): AutoscalingTrigger[] {
   if (model.autoscaling.triggers.length > 0) return model.autoscaling.triggers;
-  if (mode === "Knative") return [{ type: "concurrency", target: DEFAULTS.knativeConcurrencyTarget, targetUtilizationPercent: 70 }];
+  if (mode === "Knative")
+    return [{ type: "concurrency", target: DEFAULTS.knativeConcurrencyTarget, targetUtilizationPercent: 70 }];
   if (isLlm(model)) return [{ type: "queueDepth", target: DEFAULTS.llmQueueDepthTarget, activation: 0 }];
-  if (model.runtime === "triton" && model.gpu) return [{ type: "tritonQueueTime", targetMicroseconds: 50_000 }];
+  if (model.runtime === "triton" && model.gpu)
+    return [{ type: "tritonQueueTime", targetMicroseconds: 50_000 }];
   return [{ type: "cpu", targetPercent: 70 }];
 }
 
@@ -96,7 +102,13 @@ export function resolveModel(
     llm,
     resolvedGpu,
     triggers: defaultTriggers(model, deploymentMode),
-    startupSeconds: model.startupSeconds ?? (llm ? DEFAULTS.llmStartupSeconds : resolvedGpu ? DEFAULTS.gpuStartupSeconds : DEFAULTS.cpuStartupSeconds),
+    startupSeconds:
+      model.startupSeconds ??
+      (llm
+        ? DEFAULTS.llmStartupSeconds
+        : resolvedGpu
+          ? DEFAULTS.gpuStartupSeconds
+          : DEFAULTS.cpuStartupSeconds),
     cpu: model.resources.cpu ?? defaultCpu(resolvedGpu),
     memory: model.resources.memory ?? defaultMemory(resolvedGpu),
     shmSize: defaultShm(model, resolvedGpu),

@@ -29,20 +29,83 @@ export function runtimeSpec(runtime: Runtime, format?: string): RuntimeSpec {
       // KServe's Hugging Face server with the vLLM backend: pinned with the KServe release (vLLM 0.24.0),
       // OpenAI endpoints under /openai/v1, and KServe's storage initializer. kserve-vllmserver would float
       // on vllm/vllm-openai:latest.
-      return { runtime: "kserve-huggingfaceserver", modelFormat: "huggingface", protocol: "v2", image: formatImage(IMAGES.huggingfaceServer), port: 8080, metricsPort: 8080, metricsPath: "/metrics", health: kserveHealth };
+      return {
+        runtime: "kserve-huggingfaceserver",
+        modelFormat: "huggingface",
+        protocol: "v2",
+        image: formatImage(IMAGES.huggingfaceServer),
+        port: 8080,
+        metricsPort: 8080,
+        metricsPath: "/metrics",
+        health: kserveHealth,
+      };
     case "tgi":
-      return { runtime: TGI_RUNTIME_NAME, modelFormat: "huggingface-tgi", protocol: "v2", image: formatImage(IMAGES.tgi), port: 8080, metricsPort: 8080, metricsPath: "/metrics", health: { live: "/health", ready: "/health" } };
+      return {
+        runtime: TGI_RUNTIME_NAME,
+        modelFormat: "huggingface-tgi",
+        protocol: "v2",
+        image: formatImage(IMAGES.tgi),
+        port: 8080,
+        metricsPort: 8080,
+        metricsPath: "/metrics",
+        health: { live: "/health", ready: "/health" },
+      };
     case "triton":
-      return { runtime: "kserve-tritonserver", modelFormat: format ?? "triton", protocol: "v2", image: formatImage(IMAGES.triton), port: 8080, metricsPort: 8002, metricsPath: "/metrics", health: kserveHealth };
+      return {
+        runtime: "kserve-tritonserver",
+        modelFormat: format ?? "triton",
+        protocol: "v2",
+        image: formatImage(IMAGES.triton),
+        port: 8080,
+        metricsPort: 8002,
+        metricsPath: "/metrics",
+        health: kserveHealth,
+      };
     case "sklearn":
       // With protocol v2 KServe would pick mlserver (higher priority); name the runtime explicitly.
-      return { runtime: "kserve-sklearnserver", modelFormat: "sklearn", protocol: "v2", image: formatImage(IMAGES.sklearnServer), port: 8080, metricsPort: 8080, metricsPath: "/metrics", health: kserveHealth };
+      return {
+        runtime: "kserve-sklearnserver",
+        modelFormat: "sklearn",
+        protocol: "v2",
+        image: formatImage(IMAGES.sklearnServer),
+        port: 8080,
+        metricsPort: 8080,
+        metricsPath: "/metrics",
+        health: kserveHealth,
+      };
     case "xgboost":
-      return { runtime: "kserve-xgbserver", modelFormat: "xgboost", protocol: "v2", image: formatImage(IMAGES.xgbServer), port: 8080, metricsPort: 8080, metricsPath: "/metrics", health: kserveHealth };
+      return {
+        runtime: "kserve-xgbserver",
+        modelFormat: "xgboost",
+        protocol: "v2",
+        image: formatImage(IMAGES.xgbServer),
+        port: 8080,
+        metricsPort: 8080,
+        metricsPath: "/metrics",
+        health: kserveHealth,
+      };
     case "lightgbm":
-      return { runtime: "kserve-lgbserver", modelFormat: "lightgbm", protocol: "v2", image: formatImage(IMAGES.lgbServer), port: 8080, metricsPort: 8080, metricsPath: "/metrics", health: kserveHealth };
+      return {
+        runtime: "kserve-lgbserver",
+        modelFormat: "lightgbm",
+        protocol: "v2",
+        image: formatImage(IMAGES.lgbServer),
+        port: 8080,
+        metricsPort: 8080,
+        metricsPath: "/metrics",
+        health: kserveHealth,
+      };
     case "torchserve":
-      return { runtime: "kserve-torchserve", modelFormat: "pytorch", protocol: "v1", image: formatImage(IMAGES.torchserve), port: 8080, metricsPort: 8082, metricsPath: "/metrics", health: { live: "/v1/models", ready: "/v1/models" } };
+      return {
+        runtime: "kserve-torchserve",
+        modelFormat: "pytorch",
+        protocol: "v1",
+        image: formatImage(IMAGES.torchserve),
+        port: 8080,
+        metricsPort: 8082,
+        metricsPath: "/metrics",
+        health: { live: "/v1/models", ready: "/v1/models" },
+      };
   }
 }
 
@@ -57,7 +120,11 @@ export interface EngineArgsInput {
 function speculativeConfig(spec: NonNullable<EngineSettings["speculative"]>): string {
   const body =
     spec.method === "ngram"
-      ? { method: "ngram", num_speculative_tokens: spec.numSpeculativeTokens, prompt_lookup_max: spec.promptLookupMax }
+      ? {
+          method: "ngram",
+          num_speculative_tokens: spec.numSpeculativeTokens,
+          prompt_lookup_max: spec.promptLookupMax,
+        }
       : { method: spec.method, model: spec.model, num_speculative_tokens: spec.numSpeculativeTokens };
   return JSON.stringify(body);
 }
@@ -68,7 +135,12 @@ export function vllmArgs(input: EngineArgsInput): string[] {
   const maxModelLen = e.maxModelLen ?? input.derived.maxModelLen;
   const maxNumSeqs = e.maxNumSeqs ?? input.derived.maxNumSeqs;
   const util = e.gpuMemoryUtilization ?? input.derived.gpuMemoryUtilization ?? 0.9;
-  const args = [`--model_name=${input.servedName}`, "--backend=vllm", `--tensor-parallel-size=${input.tensorParallelSize}`, `--gpu-memory-utilization=${util}`];
+  const args = [
+    `--model_name=${input.servedName}`,
+    "--backend=vllm",
+    `--tensor-parallel-size=${input.tensorParallelSize}`,
+    `--gpu-memory-utilization=${util}`,
+  ];
   if (maxModelLen) args.push(`--max-model-len=${maxModelLen}`);
   if (maxNumSeqs) args.push(`--max-num-seqs=${maxNumSeqs}`);
   if (e.maxNumBatchedTokens) args.push(`--max-num-batched-tokens=${e.maxNumBatchedTokens}`);
@@ -97,7 +169,11 @@ export function tgiArgs(input: EngineArgsInput): string[] {
 }
 
 /** Args for one version of a model: engine flags for LLM runtimes, then the user's own args. */
-export function modelArgs(runtime: Runtime, version: Pick<ModelVersion, "args">, engineInput?: EngineArgsInput): string[] {
+export function modelArgs(
+  runtime: Runtime,
+  version: Pick<ModelVersion, "args">,
+  engineInput?: EngineArgsInput,
+): string[] {
   if (runtime === "vllm" && engineInput) return [...vllmArgs(engineInput), ...version.args];
   if (runtime === "tgi" && engineInput) return [...tgiArgs(engineInput), ...version.args];
   return [...version.args];
@@ -121,7 +197,11 @@ export function tgiClusterServingRuntime() {
           env: [{ name: "HF_HUB_OFFLINE", value: "1" }],
           ports: [{ containerPort: 8080, protocol: "TCP" }],
           resources: { requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "1", memory: "2Gi" } },
-          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: false },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ["ALL"] },
+            runAsNonRoot: false,
+          },
           volumeMounts: [{ name: "devshm", mountPath: "/dev/shm" }],
         },
       ],
@@ -129,4 +209,3 @@ export function tgiClusterServingRuntime() {
     },
   };
 }
-

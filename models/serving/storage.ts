@@ -17,7 +17,10 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Parses a storage URI, or returns a message that says what is wrong and what is allowed. */
 export function parseStorageUri(uri: string): StorageUri | { error: string } {
   const match = /^([a-z0-9]+):\/\/(.*)$/.exec(uri);
-  if (!match) return { error: `"${uri}" is not a URI; expected <scheme>://..., scheme one of ${ALLOWED_SCHEMES.join(", ")}` };
+  if (!match)
+    return {
+      error: `"${uri}" is not a URI; expected <scheme>://..., scheme one of ${ALLOWED_SCHEMES.join(", ")}`,
+    };
   const [, scheme, rest = ""] = match;
   switch (scheme) {
     case "s3":
@@ -25,7 +28,10 @@ export function parseStorageUri(uri: string): StorageUri | { error: string } {
       const [bucket = "", ...path] = rest.split("/");
       if (!BUCKET.test(bucket)) return { error: `"${bucket}" is not a valid bucket name in ${uri}` };
       const prefix = path.join("/").replace(/\/+$/, "");
-      if (prefix === "") return { error: `${uri} names a whole bucket; point at the model's prefix (${scheme}://${bucket}/<path>) so access can be limited to it` };
+      if (prefix === "")
+        return {
+          error: `${uri} names a whole bucket; point at the model's prefix (${scheme}://${bucket}/<path>) so access can be limited to it`,
+        };
       return { scheme, bucket, prefix };
     }
     case "pvc": {
@@ -39,9 +45,12 @@ export function parseStorageUri(uri: string): StorageUri | { error: string } {
       return { scheme: "hf", repo: hf[1] ?? "", revision: hf[2] };
     }
     case "oci": {
-      const oci = /^([a-z0-9.-]+(?::[0-9]+)?\/[a-z0-9._/-]+)(?::([\w.-]+)|@(sha256:[a-f0-9]{64}))$/.exec(rest);
+      const oci = /^([a-z0-9.-]+(?::[0-9]+)?\/[a-z0-9._/-]+)(?::([\w.-]+)|@(sha256:[a-f0-9]{64}))$/.exec(
+        rest,
+      );
       if (!oci) return { error: `${uri} is not oci://<registry>/<image>:<tag> or @sha256:<digest>` };
-      if (oci[2] === "latest") return { error: `${uri} uses the floating tag "latest"; pin a version tag or a digest` };
+      if (oci[2] === "latest")
+        return { error: `${uri} uses the floating tag "latest"; pin a version tag or a digest` };
       return { scheme: "oci", image: rest };
     }
     default:
@@ -58,7 +67,12 @@ export function s3ReadPolicy(bucket: string, prefixes: readonly string[]): strin
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [
-      { Sid: "ReadModel", Effect: "Allow", Action: ["s3:GetObject"], Resource: prefixes.map((p) => `arn:aws:s3:::${bucket}/${p}/*`) },
+      {
+        Sid: "ReadModel",
+        Effect: "Allow",
+        Action: ["s3:GetObject"],
+        Resource: prefixes.map((p) => `arn:aws:s3:::${bucket}/${p}/*`),
+      },
       {
         Sid: "ListModelPrefix",
         Effect: "Allow",

@@ -31,7 +31,9 @@ export function trafficSplit(model: Pick<ResolvedModel, "rollout">): TrafficSpli
     case "ab":
       return { stable: 100, candidate: 0, mirror: 0, match: r.match };
     case "blueGreen":
-      return r.active === "candidate" ? { stable: 0, candidate: 100, mirror: 0 } : { stable: 100, candidate: 0, mirror: 0 };
+      return r.active === "candidate"
+        ? { stable: 0, candidate: 100, mirror: 0 }
+        : { stable: 100, candidate: 0, mirror: 0 };
     case "shadow":
       return { stable: 100, candidate: 0, mirror: r.percent };
   }
@@ -61,13 +63,23 @@ export function virtualService(model: ResolvedModel, domain: string): K8sObject 
   };
   const http: Record<string, unknown>[] = [];
   if (candidate) {
-    http.push({ name: "candidate-direct", match: [{ headers: { [TRACK_HEADER]: { exact: "candidate" } } }], route: [{ destination: candidate, weight: 100 }], ...common });
+    http.push({
+      name: "candidate-direct",
+      match: [{ headers: { [TRACK_HEADER]: { exact: "candidate" } } }],
+      route: [{ destination: candidate, weight: 100 }],
+      ...common,
+    });
     if (split.match) {
       const m = split.match;
       const condition = m.header
         ? { headers: { [m.header.toLowerCase()]: { exact: m.value } } }
         : { headers: { cookie: { regex: `^(.*?;\\s*)?(${m.cookie}=${escapeRegex(m.value)})(;.*)?$` } } };
-      http.push({ name: "ab-candidate", match: [condition], route: [{ destination: candidate, weight: 100 }], ...common });
+      http.push({
+        name: "ab-candidate",
+        match: [condition],
+        route: [{ destination: candidate, weight: 100 }],
+        ...common,
+      });
     }
   }
   const route = candidate
@@ -79,13 +91,19 @@ export function virtualService(model: ResolvedModel, domain: string): K8sObject 
   http.push({
     name: "default",
     route,
-    ...(candidate && split.mirror > 0 ? { mirror: candidate, mirrorPercentage: { value: split.mirror } } : {}),
+    ...(candidate && split.mirror > 0
+      ? { mirror: candidate, mirrorPercentage: { value: split.mirror } }
+      : {}),
     ...common,
   });
   return {
     apiVersion: "networking.istio.io/v1",
     kind: "VirtualService",
-    metadata: { name: model.name, namespace: model.namespace, labels: { ...PART_OF, "inference-platform/model": model.name } },
+    metadata: {
+      name: model.name,
+      namespace: model.namespace,
+      labels: { ...PART_OF, "inference-platform/model": model.name },
+    },
     spec: { hosts: [externalHost(model, domain)], gateways: [GATEWAY], http },
   };
 }
@@ -101,14 +119,23 @@ export function destinationRule(model: ResolvedModel, isvc: string): K8sObject {
   return {
     apiVersion: "networking.istio.io/v1",
     kind: "DestinationRule",
-    metadata: { name: isvc, namespace: model.namespace, labels: { ...PART_OF, "inference-platform/model": model.name } },
+    metadata: {
+      name: isvc,
+      namespace: model.namespace,
+      labels: { ...PART_OF, "inference-platform/model": model.name },
+    },
     spec: {
       host: serviceHost(isvc, model.namespace),
       trafficPolicy: {
         loadBalancer,
         tls: { mode: "ISTIO_MUTUAL" },
         // Eject a replica that keeps failing instead of sending it a share of traffic.
-        outlierDetection: { consecutive5xxErrors: 5, interval: "30s", baseEjectionTime: "60s", maxEjectionPercent: 50 },
+        outlierDetection: {
+          consecutive5xxErrors: 5,
+          interval: "30s",
+          baseEjectionTime: "60s",
+          maxEjectionPercent: 50,
+        },
       },
     },
   };
