@@ -149,11 +149,8 @@ export const platformSchema = z.strictObject({
   models: z.array(modelSchema).default([]),
   /** Names of the secure values under `inference-platform:secrets` (values never enter this object). */
   secretNames: z.array(z.string()).default([]),
-  /** Rollout limits: the largest single step of a canary in this stack (prod: 25). */
-  rolloutMaxStep: z.number().int().min(1).max(100).optional(),
 });
 export type PlatformConfig = z.infer<typeof platformSchema>;
-export type ModelEntry = PlatformConfig["models"][number];
 
 /** Config keys users write in Pulumi.<stack>.yaml, each under the `inference-platform:` namespace. */
 export const CONFIG_KEYS = [
@@ -164,5 +161,4 @@ export const CONFIG_KEYS = [
   "addons",
   "models",
   "secrets",
-  "rolloutMaxStep",
 ] as const;

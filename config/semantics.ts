@@ -188,10 +188,7 @@ export function checkSemantics(cfg: PlatformConfig): Problem[] {
 
     // Runtime vs hardware.
     if (llm && !model.gpu)
-      add(
-        `${at}.gpu`,
-        `${model.runtime} serves LLMs on NVIDIA GPUs; set gpu: {pool: <name>, count: <n>} or gpu: auto`,
-      );
+      add(`${at}.gpu`, `${model.runtime} serves LLMs on NVIDIA GPUs; set gpu: {pool: <name>, count: <n>}`);
     if (["sklearn", "xgboost", "lightgbm"].includes(model.runtime) && model.gpu)
       add(`${at}.gpu`, `${model.runtime} runs on CPU; remove gpu`);
     if (model.runtime === "triton" && !model.format)
@@ -203,7 +200,7 @@ export function checkSemantics(cfg: PlatformConfig): Problem[] {
       add(`${at}.format`, `format applies to Triton only; ${model.runtime} has one format`);
     if (model.gpu && env === "local")
       add(`${at}.gpu`, "the local stack is CPU-only; remove gpu or deploy this model to dev");
-    if (model.gpu && model.gpu !== "auto") {
+    if (model.gpu) {
       const gpu = model.gpu;
       const poolIndex = cfg.gpuPools.findIndex((p) => p.name === gpu.pool);
       if (poolIndex < 0) {
@@ -230,13 +227,11 @@ export function checkSemantics(cfg: PlatformConfig): Problem[] {
         }
       }
     }
-    if (model.gpu === "auto" && cfg.gpuPools.length === 0)
-      add(`${at}.gpu`, "gpu: auto picks among gpuPools, and none is configured");
 
     // Engine settings.
     const engine = model.engine;
     const tp = engine.tensorParallelSize;
-    if (tp !== undefined && model.gpu && model.gpu !== "auto" && tp !== model.gpu.count)
+    if (tp !== undefined && model.gpu && tp !== model.gpu.count)
       add(
         `${at}.engine.tensorParallelSize`,
         `tensor parallel size ${tp} must equal the GPUs per replica (gpu.count = ${model.gpu.count})`,
@@ -250,7 +245,6 @@ export function checkSemantics(cfg: PlatformConfig): Problem[] {
         "maxNumBatchedTokens",
         "tensorParallelSize",
         "speculative",
-        "architecture",
       ] as const) {
         if (engine[key] !== undefined)
           add(
@@ -282,7 +276,7 @@ export function checkSemantics(cfg: PlatformConfig): Problem[] {
         `${at}.autoscaling.minReplicas`,
         "prod never scales an LLM to zero: a cold start (node boot + image pull + weight load) takes minutes; use minReplicas >= 1",
       );
-    if (mode === "Knative" && !["true", "auto"].includes(String(addons.knative.enabled)))
+    if (mode === "Knative" && addons.knative.enabled === false)
       add(`${at}.deploymentMode`, "Knative mode needs addons.knative.enabled (true or auto)");
     scaling.triggers.forEach((t, j) => {
       const path = `${at}.autoscaling.triggers[${j}].type`;
@@ -374,7 +368,6 @@ export function checkSemantics(cfg: PlatformConfig): Problem[] {
         llm &&
         r.candidate.engine?.tensorParallelSize &&
         model.gpu &&
-        model.gpu !== "auto" &&
         r.candidate.engine.tensorParallelSize !== model.gpu.count
       )
         add(`${at}.rollout.candidate.engine.tensorParallelSize`, `must equal gpu.count (${model.gpu.count})`);

@@ -54,8 +54,6 @@ const speculativeSchema = z.discriminatedUnion("method", [
 
 /** vLLM / TGI engine settings. Anything left out is derived by the capacity planner (models/capacity). */
 export const engineSchema = z.strictObject({
-  /** A catalog architecture id (models/capacity/architectures.ts), used for the memory model. */
-  architecture: z.string().optional(),
   maxModelLen: z.number().int().min(256).max(1_048_576).optional(),
   gpuMemoryUtilization: z.number().min(0.5).max(0.98).optional(),
   /** Continuous batching width. */
@@ -72,14 +70,11 @@ export const engineSchema = z.strictObject({
 });
 export type EngineSettings = z.infer<typeof engineSchema>;
 
-/** GPU placement: a named pool and GPUs per replica, or `auto` (cheapest fitting pool). */
-export const gpuSchema = z.union([
-  z.literal("auto"),
-  z.strictObject({
-    pool: dnsLabel,
-    count: z.number().int().min(1).max(8).default(1),
-  }),
-]);
+/** GPU placement: a named pool and GPUs per replica (tensor parallelism spans them). */
+export const gpuSchema = z.strictObject({
+  pool: dnsLabel,
+  count: z.number().int().min(1).max(8).default(1),
+});
 
 const triggerSchema = z.discriminatedUnion("type", [
   z.strictObject({
@@ -181,14 +176,6 @@ export const rolloutSchema = z.strictObject({
   /** blueGreen: which colour gets all traffic. */
   active: z.enum(["stable", "candidate"]).default("stable"),
   steps: z.array(z.number().int().min(1).max(100)).default([10, 50, 100]),
-  gate: z
-    .strictObject({
-      windowMinutes: z.number().int().min(1).max(1440).default(10),
-      maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
-      maxLatencyRatio: z.number().min(1).max(10).default(1.2),
-      minRequests: z.number().int().min(1).default(100),
-    })
-    .prefault({}),
 });
 export type RolloutSettings = z.infer<typeof rolloutSchema>;
 

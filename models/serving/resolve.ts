@@ -34,14 +34,9 @@ export const DEFAULTS = {
   knativeConcurrencyTarget: 10,
 } as const;
 
-/** The GPU pool and count of a model, or undefined for CPU models (`auto` is resolved by the planner). */
-export function resolveGpu(
-  model: ModelConfig,
-  pools: readonly GpuPoolConfig[],
-  autoPick?: (m: ModelConfig) => ResolvedGpu | undefined,
-): ResolvedGpu | undefined {
+/** The GPU pool and count of a model, or undefined for CPU models. */
+export function resolveGpu(model: ModelConfig, pools: readonly GpuPoolConfig[]): ResolvedGpu | undefined {
   if (!model.gpu) return undefined;
-  if (model.gpu === "auto") return autoPick?.(model);
   const gpu = model.gpu;
   const pool = pools.find((p) => p.name === gpu.pool);
   return pool ? { pool, count: gpu.count } : undefined;
@@ -88,13 +83,9 @@ function defaultShm(model: ModelConfig, gpu: ResolvedGpu | undefined): string | 
   return (gpu?.count ?? 1) > 1 ? "16Gi" : "8Gi";
 }
 
-export function resolveModel(
-  model: ModelConfig,
-  platform: Pick<PlatformConfig, "gpuPools">,
-  autoPick?: (m: ModelConfig) => ResolvedGpu | undefined,
-): ResolvedModel {
+export function resolveModel(model: ModelConfig, platform: Pick<PlatformConfig, "gpuPools">): ResolvedModel {
   const deploymentMode = defaultDeploymentMode(model);
-  const resolvedGpu = resolveGpu(model, platform.gpuPools, autoPick);
+  const resolvedGpu = resolveGpu(model, platform.gpuPools);
   const llm = isLlm(model);
   return {
     ...model,
