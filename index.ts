@@ -138,9 +138,7 @@ export = async () => {
 
   const prometheus: PrometheusTarget = ampWorkspace
     ? {
-        serverAddress: pulumi.interpolate`${ampWorkspace.prometheusEndpoint}`.apply((u) =>
-          u.replace(/\/$/, ""),
-        ),
+        serverAddress: ampWorkspace.prometheusEndpoint.apply((u) => u.replace(/\/$/, "")),
         awsRegion: cfg.region,
       }
     : { serverAddress: PROMETHEUS_URL };

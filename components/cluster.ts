@@ -161,19 +161,24 @@ export class EksCluster extends pulumi.ComponentResource {
       );
 
     this.podIdentityAgent = addon("eks-pod-identity-agent");
-    const cniRole = new PodIdentityRole(
-      `${name}-vpc-cni`,
-      {
-        clusterName: cfg.name,
-        namespace: "kube-system",
-        serviceAccount: "aws-node",
-        managedPolicyArns: ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"],
-        tags: args.tags,
-        agent: this.podIdentityAgent,
-      },
-      { ...parent, dependsOn: [cluster] },
-    );
-    const vpcCni = addon("vpc-cni", {}, [cniRole]);
+    // Add-ons that call AWS get their own role, associated by the add-on itself.
+    const addonWithRole = (
+      addonName: string,
+      serviceAccount: string,
+      policyArn: string,
+      dependsOn: pulumi.Resource[] = [],
+    ) => {
+      const role = new PodIdentityRole(
+        `${name}-${addonName}`,
+        { clusterName: cfg.name, serviceAccount, managedPolicyArns: [policyArn], tags: args.tags },
+        { ...parent, dependsOn: [cluster] },
+      );
+      return addon(addonName, { podIdentityAssociations: [{ roleArn: role.roleArn, serviceAccount }] }, [
+        this.podIdentityAgent,
+        ...dependsOn,
+      ]);
+    };
+    const vpcCni = addonWithRole("vpc-cni", "aws-node", "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy");
     addon("kube-proxy");
 
     const sys = cfg.systemNodeGroup;
@@ -215,19 +220,12 @@ export class EksCluster extends pulumi.ComponentResource {
       { ...parent, dependsOn: [cluster, vpcCni], ignoreChanges: ["scalingConfig.desiredSize"] },
     );
     addon("coredns", {}, [this.systemNodeGroup]);
-    const ebsRole = new PodIdentityRole(
-      `${name}-ebs-csi`,
-      {
-        clusterName: cfg.name,
-        namespace: "kube-system",
-        serviceAccount: "ebs-csi-controller-sa",
-        managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"],
-        tags: args.tags,
-        agent: this.podIdentityAgent,
-      },
-      { ...parent, dependsOn: [cluster] },
+    addonWithRole(
+      "aws-ebs-csi-driver",
+      "ebs-csi-controller-sa",
+      "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
+      [this.systemNodeGroup],
     );
-    addon("aws-ebs-csi-driver", {}, [this.systemNodeGroup, ebsRole]);
 
     this.registerOutputs({ clusterName: this.clusterName, oidcIssuer: this.oidcIssuer });
   }

@@ -1,6 +1,8 @@
 /**
  * An IAM role for one Kubernetes ServiceAccount through EKS Pod Identity: trust limited to the EKS
- * pods service, one inline least-privilege policy, and the association. No static keys anywhere.
+ * pods service, least-privilege policies, and the association. No static keys anywhere.
+ * EKS managed add-ons associate the role themselves (aws.eks.Addon podIdentityAssociations): then
+ * leave `namespace` out and no standalone association is made.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -18,8 +20,10 @@ export const POD_IDENTITY_TRUST = JSON.stringify({
 });
 
 export interface PodIdentityRoleArgs {
-  readonly clusterName: pulumi.Input<string>;
-  readonly namespace: string;
+  /** Also prefixes the IAM role name, so stacks sharing an account never collide. */
+  readonly clusterName: string;
+  /** Namespace of the ServiceAccount; omit when an EKS managed add-on makes the association. */
+  readonly namespace?: string;
   readonly serviceAccount: string;
   /** Inline policy JSON. */
   readonly policy?: pulumi.Input<string>;
@@ -33,13 +37,17 @@ export interface PodIdentityRoleArgs {
 export class PodIdentityRole extends pulumi.ComponentResource {
   static readonly TYPE = "inference-platform:iam:PodIdentityRole";
   readonly roleArn: pulumi.Output<string>;
-  readonly association: aws.eks.PodIdentityAssociation;
+  readonly association?: aws.eks.PodIdentityAssociation;
 
   constructor(name: string, args: PodIdentityRoleArgs, opts?: pulumi.ComponentResourceOptions) {
     super(PodIdentityRole.TYPE, name, {}, opts);
     const role = new aws.iam.Role(
       `${name}-role`,
-      { name: boundedName(["ip", name], 64), assumeRolePolicy: POD_IDENTITY_TRUST, tags: args.tags },
+      {
+        name: boundedName([args.clusterName, name], 64),
+        assumeRolePolicy: POD_IDENTITY_TRUST,
+        tags: args.tags,
+      },
       { parent: this },
     );
     if (args.policy)
@@ -52,17 +60,19 @@ export class PodIdentityRole extends pulumi.ComponentResource {
           { parent: this },
         ),
     );
-    this.association = new aws.eks.PodIdentityAssociation(
-      `${name}-association`,
-      {
-        clusterName: args.clusterName,
-        namespace: args.namespace,
-        serviceAccount: args.serviceAccount,
-        roleArn: role.arn,
-        tags: args.tags,
-      },
-      { parent: this, dependsOn: args.agent ? [args.agent] : [] },
-    );
+    if (args.namespace) {
+      this.association = new aws.eks.PodIdentityAssociation(
+        `${name}-association`,
+        {
+          clusterName: args.clusterName,
+          namespace: args.namespace,
+          serviceAccount: args.serviceAccount,
+          roleArn: role.arn,
+          tags: args.tags,
+        },
+        { parent: this, dependsOn: args.agent ? [args.agent] : [] },
+      );
+    }
     this.roleArn = role.arn;
     this.registerOutputs({ roleArn: this.roleArn });
   }

@@ -84,15 +84,15 @@ export function readRawConfig(
   return { raw, secrets, problems };
 }
 
-/** Validates the raw config; throws one ConfigError listing every problem, or returns typed config. */
+/**
+ * Validates the raw config; throws one ConfigError listing every problem (including `earlier` ones
+ * found while reading the config map), or returns typed config.
+ */
 export function validatePlatformConfig(
   stack: string,
-  input: RawStackConfig | Record<string, unknown>,
+  raw: Record<string, unknown>,
+  problems: readonly Problem[] = [],
 ): PlatformConfig {
-  const { raw, problems } =
-    "raw" in input && "problems" in input
-      ? (input as RawStackConfig)
-      : { raw: input, problems: [] as Problem[] };
   const parsed = platformSchema.safeParse(raw);
   if (!parsed.success)
     throw new ConfigError(stack, [...problems, ...problemsFromZod(platformSchema, parsed.error.issues)]);

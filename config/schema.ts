@@ -18,24 +18,18 @@ const cidr = z
 
 const dnsLabel = z.string().regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS-1123 label");
 
-export const nodeGroupSizeSchema = {
-  minSize: z.number().int().min(0).max(1000),
-  maxSize: z.number().int().min(1).max(1000),
-  desiredSize: z.number().int().min(0).max(1000).optional(),
-};
-
 export const gpuPoolSchema = z.strictObject({
   name: dnsLabel.max(24),
   instanceTypes: z
     .array(z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, "must be an EC2 instance type such as g6.xlarge"))
     .min(1),
   capacityType: z.enum(["ON_DEMAND", "SPOT"]).default("ON_DEMAND"),
-  ...nodeGroupSizeSchema,
-  minSize: nodeGroupSizeSchema.minSize.default(0),
-  maxSize: nodeGroupSizeSchema.maxSize.default(2),
+  minSize: z.number().int().min(0).max(1000).default(0),
+  maxSize: z.number().int().min(1).max(1000).default(2),
+  desiredSize: z.number().int().min(0).max(1000).optional(),
   diskSizeGiB: z.number().int().min(50).max(16_384).default(200),
   os: z.enum(["al2023", "bottlerocket"]).default("al2023"),
-  /** EKS AMI release version to pin (e.g. `1.34.4-20260714`); unpinned uses the newest the data knows. */
+  /** EKS AMI release version to pin (e.g. `1.34.4-20260714`); unpinned, EKS uses its latest for the cluster version. */
   releaseVersion: z.string().optional(),
   efa: z.boolean().default(false),
   placementGroup: z.boolean().default(false),

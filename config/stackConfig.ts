@@ -21,7 +21,7 @@ export function loadStackConfig(): StackConfig {
   const stack = pulumi.getStack();
   const raw = readRawConfig(pulumi.runtime.allConfig(), isConfigSecret);
   try {
-    const config = validatePlatformConfig(stack, raw);
+    const config = validatePlatformConfig(stack, raw.raw, raw.problems);
     const secrets = Object.fromEntries(Object.entries(raw.secrets).map(([k, v]) => [k, pulumi.secret(v)]));
     return { config, secrets };
   } catch (err) {

@@ -3,6 +3,7 @@
  * invalid, the program throws, or a conformance check fails.
  */
 import { parseArgs } from "node:util";
+import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { planStack, summarize, writePlan, ROOT } from "./planRunner";
 
@@ -13,11 +14,9 @@ async function main(): Promise<number> {
   try {
     plan = await planStack(stack);
   } catch (err) {
-    const e = err as Error;
     // Config errors (RunError) carry a complete message; anything else is a program bug: show the stack.
-    console.error(
-      e.name === "RunError" || e.constructor?.name === "RunError" ? e.message : (e.stack ?? String(e)),
-    );
+    if (pulumi.RunError.isInstance(err)) console.error(err.message);
+    else console.error((err as Error).stack ?? String(err));
     return 1;
   }
   const out = writePlan(plan);

@@ -39,6 +39,20 @@ export interface TriggerQuery {
   readonly metricType: "AverageValue" | "Value";
 }
 
+/**
+ * vLLM gauges and counters summed over the model's replicas: with AverageValue, KEDA's HPA computes
+ * desired = ceil(sum / target), i.e. `target` per replica.
+ */
+const VLLM_SUM_TRIGGERS = {
+  queueDepth: { name: "queue-depth", series: (sel: string) => `vllm:num_requests_waiting{${sel}}` },
+  runningRequests: { name: "running-requests", series: (sel: string) => `vllm:num_requests_running{${sel}}` },
+  kvCacheUsage: { name: "kv-cache-usage", series: (sel: string) => `vllm:kv_cache_usage_perc{${sel}}` },
+  tokenThroughput: {
+    name: "token-throughput",
+    series: (sel: string) => `rate(vllm:generation_tokens_total{${sel}}[2m])`,
+  },
+} as const;
+
 /** The Prometheus query and target of one KEDA trigger. */
 export function triggerQuery(
   trigger: AutoscalingTrigger,
@@ -48,37 +62,18 @@ export function triggerQuery(
   const vllm = `${podSelector(scope)},model_name="${scope.servedName}"`;
   switch (trigger.type) {
     case "queueDepth":
-      return {
-        name: "queue-depth",
-        query: `sum(vllm:num_requests_waiting{${vllm}})`,
-        threshold: trigger.target,
-        activationThreshold: trigger.activation,
-        metricType: "AverageValue",
-      };
     case "runningRequests":
-      return {
-        name: "running-requests",
-        query: `sum(vllm:num_requests_running{${vllm}})`,
-        threshold: trigger.target,
-        activationThreshold: trigger.activation,
-        metricType: "AverageValue",
-      };
     case "kvCacheUsage":
+    case "tokenThroughput": {
+      const t = VLLM_SUM_TRIGGERS[trigger.type];
       return {
-        name: "kv-cache-usage",
-        query: `sum(vllm:kv_cache_usage_perc{${vllm}})`,
+        name: t.name,
+        query: `sum(${t.series(vllm)})`,
         threshold: trigger.target,
         activationThreshold: trigger.activation,
         metricType: "AverageValue",
       };
-    case "tokenThroughput":
-      return {
-        name: "token-throughput",
-        query: `sum(rate(vllm:generation_tokens_total{${vllm}}[2m]))`,
-        threshold: trigger.target,
-        activationThreshold: trigger.activation,
-        metricType: "AverageValue",
-      };
+    }
     case "tritonQueueTime":
       // Mean queue time per request over the model's pods; an average, so metricType Value.
       return {

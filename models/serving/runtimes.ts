@@ -14,8 +14,6 @@ export interface RuntimeSpec {
   readonly protocol: "v1" | "v2";
   readonly image: string;
   readonly port: number;
-  readonly metricsPort: number;
-  readonly metricsPath: string;
   readonly health: { live: string; ready: string };
 }
 
@@ -35,8 +33,6 @@ export function runtimeSpec(runtime: Runtime, format?: string): RuntimeSpec {
         protocol: "v2",
         image: formatImage(IMAGES.huggingfaceServer),
         port: 8080,
-        metricsPort: 8080,
-        metricsPath: "/metrics",
         health: kserveHealth,
       };
     case "tgi":
@@ -46,8 +42,6 @@ export function runtimeSpec(runtime: Runtime, format?: string): RuntimeSpec {
         protocol: "v2",
         image: formatImage(IMAGES.tgi),
         port: 8080,
-        metricsPort: 8080,
-        metricsPath: "/metrics",
         health: { live: "/health", ready: "/health" },
       };
     case "triton":
@@ -57,8 +51,6 @@ export function runtimeSpec(runtime: Runtime, format?: string): RuntimeSpec {
         protocol: "v2",
         image: formatImage(IMAGES.triton),
         port: 8080,
-        metricsPort: 8002,
-        metricsPath: "/metrics",
         health: kserveHealth,
       };
     case "sklearn":
@@ -69,8 +61,6 @@ export function runtimeSpec(runtime: Runtime, format?: string): RuntimeSpec {
         protocol: "v2",
         image: formatImage(IMAGES.sklearnServer),
         port: 8080,
-        metricsPort: 8080,
-        metricsPath: "/metrics",
         health: kserveHealth,
       };
     case "xgboost":
@@ -80,8 +70,6 @@ export function runtimeSpec(runtime: Runtime, format?: string): RuntimeSpec {
         protocol: "v2",
         image: formatImage(IMAGES.xgbServer),
         port: 8080,
-        metricsPort: 8080,
-        metricsPath: "/metrics",
         health: kserveHealth,
       };
     case "lightgbm":
@@ -91,8 +79,6 @@ export function runtimeSpec(runtime: Runtime, format?: string): RuntimeSpec {
         protocol: "v2",
         image: formatImage(IMAGES.lgbServer),
         port: 8080,
-        metricsPort: 8080,
-        metricsPath: "/metrics",
         health: kserveHealth,
       };
     case "torchserve":
@@ -102,8 +88,6 @@ export function runtimeSpec(runtime: Runtime, format?: string): RuntimeSpec {
         protocol: "v1",
         image: formatImage(IMAGES.torchserve),
         port: 8080,
-        metricsPort: 8082,
-        metricsPath: "/metrics",
         health: { live: "/v1/models", ready: "/v1/models" },
       };
   }
@@ -159,7 +143,8 @@ export function tgiArgs(input: EngineArgsInput): string[] {
   const maxNumSeqs = e.maxNumSeqs ?? input.derived.maxNumSeqs;
   const args = ["--model-id=/mnt/models", "--port=8080", `--num-shard=${input.tensorParallelSize}`];
   if (maxModelLen) args.push(`--max-total-tokens=${maxModelLen}`, `--max-input-tokens=${maxModelLen - 1}`);
-  if (maxNumSeqs) args.push(`--max-concurrent-requests=${maxNumSeqs * 8}`);
+  // TGI's --max-batch-size is the number of requests decoded together: vLLM's max-num-seqs.
+  if (maxNumSeqs) args.push(`--max-batch-size=${maxNumSeqs}`);
   if (e.maxNumBatchedTokens) args.push(`--max-batch-prefill-tokens=${e.maxNumBatchedTokens}`);
   if (e.quantization) args.push(`--quantize=${e.quantization}`);
   if (e.kvCacheDtype.startsWith("fp8")) args.push("--kv-cache-dtype=fp8_e4m3fn");
