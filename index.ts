@@ -80,7 +80,7 @@ export = async () => {
         tags,
         agent: eksCluster.podIdentityAgent,
       });
-      prerequisites["cluster-autoscaler"] = [caRole, eksCluster.systemNodeGroup];
+      prerequisites["cluster-autoscaler"] = [caRole];
     }
     if (cfg.addons.monitoring.amp) {
       ampWorkspace = new aws.amp.Workspace("amp", { alias: cfg.cluster.name, tags }, { protect });
@@ -105,8 +105,6 @@ export = async () => {
       prerequisites["kube-prometheus-stack"] = [writer];
       prerequisites["keda"] = [reader];
     }
-    for (const name of ["cert-manager", "istio-base", "kserve-crd", "kube-prometheus-stack"] as const)
-      prerequisites[name] = [...(prerequisites[name] ?? []), eksCluster.systemNodeGroup];
   } else {
     pulumi.log.info(
       `existing-cluster mode: no AWS resources; GPU add-ons (device plugin, DCGM exporter) and the node autoscaler are skipped`,
@@ -134,6 +132,7 @@ export = async () => {
     provider,
     protect,
     prerequisites,
+    clusterReady: eksCluster ? [eksCluster.systemNodeGroup] : [],
   });
 
   const prometheus: PrometheusTarget = ampWorkspace

@@ -105,7 +105,11 @@ export class EksCluster extends pulumi.ComponentResource {
         enabledClusterLogTypes: cfg.logTypes,
         endpointPrivateAccess: cfg.endpoint.privateAccess,
         endpointPublicAccess: cfg.endpoint.publicAccess,
-        publicAccessCidrs: cfg.endpoint.publicAccess ? cfg.endpoint.publicAccessCidrs : undefined,
+        // An empty list would be sent to EKS as "no CIDRs"; leave it unset for EKS's default instead.
+        publicAccessCidrs:
+          cfg.endpoint.publicAccess && cfg.endpoint.publicAccessCidrs.length > 0
+            ? cfg.endpoint.publicAccessCidrs
+            : undefined,
         skipDefaultNodeGroup: true,
         instanceRoles: [this.nodeRole],
         nodeAssociatePublicIpAddress: false,

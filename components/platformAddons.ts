@@ -11,7 +11,9 @@ export interface PlatformAddonsArgs {
   readonly context: AddonContext;
   readonly provider: k8s.Provider;
   readonly protect: boolean;
-  /** Cloud resources an add-on needs first (e.g. the CA's Pod Identity association). */
+  /** What every release waits for: nodes to run on (the system node group on EKS). */
+  readonly clusterReady?: pulumi.Resource[];
+  /** Cloud resources one add-on needs first (e.g. the CA's Pod Identity role). */
   readonly prerequisites?: Partial<Record<AddonName, pulumi.Resource[]>>;
 }
 
@@ -31,7 +33,7 @@ export class PlatformAddons extends pulumi.ComponentResource {
           {
             spec,
             provider: args.provider,
-            dependsOn: [...deps, ...(args.prerequisites?.[spec.name] ?? [])],
+            dependsOn: [...(args.clusterReady ?? []), ...deps, ...(args.prerequisites?.[spec.name] ?? [])],
             protect: args.protect,
           },
           { parent: this },

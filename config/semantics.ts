@@ -13,8 +13,26 @@ import { MAX_MODEL_NAME_LENGTH } from "../models/names";
 
 const WORLD = "0.0.0.0/0";
 
+/** Image pinning per model: floating tags are errors in prod and warnings elsewhere. */
+function imagePinProblems(cfg: PlatformConfig, severity: "error" | "warning"): Problem[] {
+  return cfg.models.flatMap((model, i) =>
+    [
+      [`models[${i}].image`, model.image],
+      [`models[${i}].rollout.candidate.image`, model.rollout?.candidate.image],
+    ].flatMap(([path, image]) => {
+      const problem = image ? imagePinProblem(image, cfg.environment) : undefined;
+      return problem?.severity === severity ? [{ path: path!, message: problem.message }] : [];
+    }),
+  );
+}
+
+/** Problems that don't stop the plan but that users must see (logged as Pulumi warnings). */
+export function checkWarnings(cfg: PlatformConfig): Problem[] {
+  return imagePinProblems(cfg, "warning");
+}
+
 export function checkSemantics(cfg: PlatformConfig): Problem[] {
-  const problems: Problem[] = [];
+  const problems: Problem[] = [...imagePinProblems(cfg, "error")];
   const add = (path: string, message: string) => problems.push({ path, message });
   const env = cfg.environment;
 
@@ -174,15 +192,6 @@ export function checkSemantics(cfg: PlatformConfig): Problem[] {
           `${at}.hfTokenSecret`,
           `no secret "${model.hfTokenSecret}" under inference-platform:secrets (have: ${cfg.secretNames.join(", ") || "none"}); set it with pulumi config set --secret --path 'secrets.${model.hfTokenSecret}'`,
         );
-      }
-    }
-    for (const [path, image] of [
-      [`${at}.image`, model.image],
-      [`${at}.rollout.candidate.image`, model.rollout?.candidate.image],
-    ] as const) {
-      if (image) {
-        const problem = imagePinProblem(image, env);
-        if (problem?.severity === "error") add(path, problem.message);
       }
     }
 

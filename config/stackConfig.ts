@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { ConfigError } from "./problems";
 import { readRawConfig, validatePlatformConfig } from "./load";
+import { checkWarnings } from "./semantics";
 import type { PlatformConfig } from "./schema";
 
 export interface StackConfig {
@@ -22,6 +23,7 @@ export function loadStackConfig(): StackConfig {
   const raw = readRawConfig(pulumi.runtime.allConfig(), isConfigSecret);
   try {
     const config = validatePlatformConfig(stack, raw.raw, raw.problems);
+    for (const w of checkWarnings(config)) pulumi.log.warn(`stack "${stack}": ${w.path}: ${w.message}`);
     const secrets = Object.fromEntries(Object.entries(raw.secrets).map(([k, v]) => [k, pulumi.secret(v)]));
     return { config, secrets };
   } catch (err) {

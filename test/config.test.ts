@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { configError, problemPaths, stackRaw, validate } from "./helpers";
 import { readRawConfig } from "../config/load";
+import { checkWarnings } from "../config/semantics";
 
 type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -209,6 +210,18 @@ describe("stack config schema", () => {
       "cluster.endpoint.publicAccessCidrs[0]",
       "models[0].autoscaling.minReplicas",
     ]);
+  });
+
+  it("warns (not fails) about a floating image tag outside prod", () => {
+    const raw = dev();
+    raw.models[2].image = "kserve/sklearnserver:latest";
+    const warnings = checkWarnings(validate(raw));
+    assert.deepEqual(
+      warnings.map((w) => w.path),
+      ["models[2].image"],
+    );
+    assert.match(warnings[0]!.message, /floating tag "latest"/);
+    assert.deepEqual(checkWarnings(validate(dev())), []);
   });
 
   it("accepts the same world-open endpoint in dev", () => {

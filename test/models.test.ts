@@ -3,6 +3,7 @@ import { amiTypeFor, clusterAutoscalerTags, gpuNodeLabels } from "../models/clus
 import { cidrSubnet, planNetwork } from "../models/cluster/network";
 import { orderAddons, type AddonSpec } from "../models/addons";
 import { CHARTS } from "../models/versions";
+import { expanderPriorities } from "../models/addons/clusterAutoscaler";
 import { vllmArgs } from "../models/serving/runtimes";
 import { parseStorageUri } from "../models/serving/storage";
 import { trafficSplit } from "../models/serving/traffic";
@@ -35,6 +36,20 @@ describe("pure builders", () => {
     );
     assert.equal(tags["k8s.io/cluster-autoscaler/c1"], "owned");
     assert.equal(gpuNodeLabels(pool)["inference-platform/pool"], "l4");
+  });
+
+  it("prefers the cheapest GPU pool in the priority expander, matching only this cluster's ASGs", () => {
+    const pools = [
+      gpuPoolSchema.parse({ name: "h100", instanceTypes: ["p5.48xlarge"] }),
+      gpuPoolSchema.parse({ name: "l4", instanceTypes: ["g6.xlarge"] }),
+    ];
+    const priorities = expanderPriorities({ clusterName: "c1", gpuPools: pools } as never);
+    const rank = (pool: string) =>
+      Number(Object.entries(priorities).find(([, v]) => v[0]!.includes(`-${pool}-`))![0]);
+    assert.ok(rank("l4") > rank("h100"));
+    const l4 = new RegExp(priorities[String(rank("l4"))]![0]!);
+    assert.ok(l4.test("eks-c1-l4-20261128-4ec9a1b2-aaaa-bbbb-cccc-0123456789ab"));
+    assert.equal(l4.test("eks-c2-l4-20261128-4ec9a1b2"), false);
   });
 
   it("carves subnets like cidrsubnet and tags them for load balancers", () => {

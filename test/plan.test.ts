@@ -70,6 +70,14 @@ describe("offline plan of the real program", () => {
       assert.ok(so.dependsOn.includes(urn("keda")));
   });
 
+  it("installs no add-on before the system node group exists (pods need nodes)", async () => {
+    const p = await plan("dev");
+    const nodes = byName(p, "aws:eks/nodeGroup:NodeGroup", "cluster-system").urn;
+    for (const release of p.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release")) {
+      assert.ok(release.dependsOn.includes(nodes), `${release.name} must wait for the system node group`);
+    }
+  });
+
   it("never writes a secret value in clear text", async () => {
     const file = readStackFile(ROOT, "dev");
     assert.ok(file.secretKeys.includes("inference-platform:secrets"));

@@ -17,7 +17,8 @@ export function expanderPriorities(ctx: AddonContext): Record<string, string[]> 
   priced.sort((a, b) => b.price - a.price || a.pool.localeCompare(b.pool));
   const out: Record<string, string[]> = { "1": [".*"] };
   priced.forEach((p, i) => {
-    out[String(10 * (i + 2))] = [`.*-${p.pool}-.*`];
+    // MNG ASGs are named eks-<nodegroup name>-<uuid>, and node group names start <cluster>-<pool>-.
+    out[String(10 * (i + 2))] = [`^eks-${ctx.clusterName}-${p.pool}-.*`];
   });
   return out;
 }
