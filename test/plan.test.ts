@@ -1,5 +1,9 @@
 import * as assert from "node:assert/strict";
-import { planStack, type Plan } from "../tools/planRunner";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { registeredBeforeFailure } from "../tools/mockRuntime";
+import { planStack, summarize, writePlan, type Plan } from "../tools/planRunner";
 import { readStackFile, SECRET_PLACEHOLDER_PREFIX } from "../tools/stackFile";
 import { ROOT } from "./helpers";
 
@@ -82,8 +86,18 @@ describe("offline plan of the real program", () => {
     const file = readStackFile(ROOT, "dev");
     assert.ok(file.secretKeys.includes("inference-platform:secrets"));
     const p = await plan("dev");
-    const text = JSON.stringify({ resources: p.resources, outputs: p.outputs });
+    const text = JSON.stringify({ resources: p.resources, outputs: p.outputs }) + summarize(p);
     assert.equal(text.includes(SECRET_PLACEHOLDER_PREFIX), false);
+    // And nothing the plan writes to disk.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+    writePlan(p, dir);
+    const files = fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+    assert.ok(files.length > 10);
+    for (const f of files) {
+      const body = fs.readFileSync(path.join(f.parentPath, f.name), "utf8");
+      assert.equal(body.includes(SECRET_PLACEHOLDER_PREFIX), false, f.name);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
     const secret = byName(p, "kubernetes:core/v1:Secret", "secret-models-hf-token");
     assert.equal(secret.inputs.stringData, "[secret]");
   });
@@ -140,6 +154,11 @@ describe("offline plan of the real program", () => {
       assert.match(
         err.message,
         /gpuPools\[0\]\.instanceTypes\[0\]: inf2\.xlarge: inf2 carries AWS Inferentia2/,
+      );
+      // Only the root stack resource exists: nothing of the platform was registered.
+      assert.deepEqual(
+        registeredBeforeFailure(err)?.map((r) => r.type),
+        ["pulumi:pulumi:Stack"],
       );
       return true;
     });

@@ -129,6 +129,15 @@ export function platformMocks(region: string): pulumi.runtime.Mocks {
   };
 }
 
+const waitForRPCs = (): Promise<void> =>
+  (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+
+/** What a failed run had registered when it failed (to prove bad config registers nothing). */
+const registeredAtFailure = new WeakMap<object, RecordedResource[]>();
+export function registeredBeforeFailure(err: unknown): RecordedResource[] | undefined {
+  return err !== null && typeof err === "object" ? registeredAtFailure.get(err) : undefined;
+}
+
 export interface MockRun {
   readonly resources: RecordedResource[];
   readonly outputs: Record<string, unknown>;
@@ -180,8 +189,15 @@ export async function runUnderMocks(
   };
   pulumi.runtime.setAllConfig(opts.config, opts.secretKeys);
   settings.setMockOptions(monitor, opts.project, opts.stack, true);
-  await pulumi.runtime.runInPulumiStack(program);
-  await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  try {
+    await pulumi.runtime.runInPulumiStack(program);
+  } catch (err) {
+    // Let registrations already in flight land before taking the snapshot.
+    await waitForRPCs().catch(() => undefined);
+    if (err !== null && typeof err === "object") registeredAtFailure.set(err, [...recorded]);
+    throw err;
+  }
+  await waitForRPCs();
   recorded.sort((a, b) => a.urn.localeCompare(b.urn));
   return { resources: recorded, outputs };
 }
