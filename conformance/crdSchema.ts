@@ -5,11 +5,15 @@
  * x-kubernetes-preserve-unknown-fields and nullable are honoured.
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import standaloneCode from "ajv/dist/standalone";
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { CRD_FILES } from "../models/versions";
-import { sharedDir } from "./sharedDir";
+import { findCrdFile } from "./crdFiles";
+import { cachedValidator } from "./validatorCache";
+
+/** This file's own text: part of the cache key, so changing the conversion invalidates the cache. */
+const CONVERTER_SOURCE = fs.readFileSync(__filename, "utf8");
 
 type Schema = Record<string, unknown>;
 
@@ -77,29 +81,42 @@ export interface CrdKey {
   readonly version: string;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+// `code.source` keeps the generated code so it can be cached (see validatorCache.ts).
+const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, code: { source: true } });
 const cache = new Map<string, ValidateFunction | null>();
+
+function compileFromCrd(file: string, text: string, key: CrdKey): ValidateFunction {
+  for (const doc of parseAllDocuments(text)) {
+    const crd = doc.toJS() as {
+      kind?: string;
+      spec?: {
+        names: { kind: string };
+        versions: Array<{ name: string; schema?: { openAPIV3Schema: Schema } }>;
+      };
+    };
+    if (crd?.kind !== "CustomResourceDefinition" || crd.spec?.names.kind !== key.kind) continue;
+    const version = crd.spec.versions.find((v) => v.name === key.version);
+    if (!version?.schema) throw new Error(`${file} has no version ${key.version} of ${key.kind}`);
+    return ajv.compile(toJsonSchema(version.schema.openAPIV3Schema, true));
+  }
+  throw new Error(`${file} has no CustomResourceDefinition for ${key.kind}`);
+}
 
 function loadValidator(key: CrdKey): ValidateFunction | null {
   const id = `${key.group}/${key.kind}/${key.version}`;
   if (cache.has(id)) return cache.get(id)!;
-  const file = CRD_FILES[`${key.group}/${key.kind}` as keyof typeof CRD_FILES];
+  const file = CRD_FILES[`${key.group}/${key.kind}` as keyof typeof CRD_FILES] as string | undefined;
+  const found = file === undefined ? undefined : findCrdFile(file);
   let validator: ValidateFunction | null = null;
-  if (file) {
-    const full = path.join(sharedDir(), "crds", file);
-    for (const doc of parseAllDocuments(fs.readFileSync(full, "utf8"))) {
-      const crd = doc.toJS() as {
-        kind?: string;
-        spec?: {
-          names: { kind: string };
-          versions: Array<{ name: string; schema?: { openAPIV3Schema: Schema } }>;
-        };
-      };
-      if (crd?.kind !== "CustomResourceDefinition" || crd.spec?.names.kind !== key.kind) continue;
-      const version = crd.spec.versions.find((v) => v.name === key.version);
-      if (!version?.schema) throw new Error(`${file} has no version ${key.version} of ${key.kind}`);
-      validator = ajv.compile(toJsonSchema(version.schema.openAPIV3Schema, true));
-    }
+  if (file !== undefined && found !== undefined) {
+    const text = fs.readFileSync(found, "utf8");
+    // Compiling the 2 MB InferenceService schema takes seconds; the generated code is cached by the
+    // hash of the CRD text, this converter and the ajv version, so a changed input recompiles.
+    validator = cachedValidator([id, text, CONVERTER_SOURCE], (save) => {
+      const compiled = compileFromCrd(file, text, key);
+      save(standaloneCode(ajv, compiled));
+      return compiled;
+    });
   }
   cache.set(id, validator);
   return validator;
@@ -124,7 +141,9 @@ function describe(e: ErrorObject): string {
 }
 
 /** Problems with one custom resource, or undefined when no schema for its kind is available. */
-export function validateCustomResource(object: { apiVersion: string; kind: string }): string[] | undefined {
+export function validateCustomResource(
+  object: { apiVersion: string; kind: string } & Record<string, unknown>,
+): string[] | undefined {
   const validate = loadValidator(crdKeyOf(object));
   if (!validate) return undefined;
   if (validate(object)) return [];

@@ -1,6 +1,6 @@
 /**
  * Where the upstream CRDs and chart defaults live: ../shared by default, overridable with
- * INFERENCE_PLATFORM_SHARED (e.g. the cache `npm run crds` fills for users outside this repository).
+ * INFERENCE_PLATFORM_SHARED. CRDs missing there are looked up in the cache `npm run crds` fills.
  */
 import * as path from "node:path";
 

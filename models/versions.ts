@@ -29,6 +29,7 @@ export interface ChartPin {
 export const ISTIO_VERSION = "1.30.3";
 export const KSERVE_VERSION = "v0.20.0";
 export const KNATIVE_VERSION = "1.23.0";
+export const KEDA_VERSION = "2.20.2";
 
 export const CHARTS = {
   certManager: {
@@ -68,10 +69,10 @@ export const CHARTS = {
   },
   keda: {
     chart: "keda",
-    version: "2.20.2",
+    version: KEDA_VERSION,
     repository: "https://kedacore.github.io/charts",
     source: "kedacore/charts keda",
-    defaultsDir: "keda/2.20.2",
+    defaultsDir: `keda/${KEDA_VERSION}`,
   },
   kserveCrd: {
     chart: "kserve-crd",
@@ -141,7 +142,10 @@ export const IMAGES = {
   clusterAutoscaler: { repository: "registry.k8s.io/autoscaling/cluster-autoscaler", tag: "v1.35.0" },
 } as const;
 
-/** API versions of the custom resources the platform emits, with the CRD files that define them. */
+/**
+ * CRD files by kind, named `<dir>/<group>_<plural>.yaml` as upstream names them. They are read from
+ * ../shared/crds, else from the cache `npm run crds` fills from CRD_SOURCES.
+ */
 export const CRD_FILES = {
   "serving.kserve.io/InferenceService": "kserve/serving.kserve.io_inferenceservices.yaml",
   "serving.kserve.io/ServingRuntime": "kserve/serving.kserve.io_servingruntimes.yaml",
@@ -151,5 +155,55 @@ export const CRD_FILES = {
   "keda.sh/TriggerAuthentication": "keda/keda.sh_triggerauthentications.yaml",
   "networking.istio.io/VirtualService": "istio/networking.istio.io_virtualservices.yaml",
   "networking.istio.io/DestinationRule": "istio/networking.istio.io_destinationrules.yaml",
+  "networking.istio.io/Gateway": "istio/networking.istio.io_gateways.yaml",
+  "security.istio.io/PeerAuthentication": "istio/security.istio.io_peerauthentications.yaml",
+  "security.istio.io/AuthorizationPolicy": "istio/security.istio.io_authorizationpolicies.yaml",
+  "security.istio.io/RequestAuthentication": "istio/security.istio.io_requestauthentications.yaml",
   "serving.knative.dev/Service": "knative/serving.knative.dev_services.yaml",
+  "operator.knative.dev/KnativeServing": "knative/operator.knative.dev_knativeservings.yaml",
+  "monitoring.coreos.com/PodMonitor": "prometheus-operator/monitoring.coreos.com_podmonitors.yaml",
+  "monitoring.coreos.com/ServiceMonitor": "prometheus-operator/monitoring.coreos.com_servicemonitors.yaml",
+  "monitoring.coreos.com/PrometheusRule": "prometheus-operator/monitoring.coreos.com_prometheusrules.yaml",
 } as const;
+
+/** kube-prometheus-stack 88.5.3 ships prometheus-operator (and its CRDs) at this version. */
+export const PROMETHEUS_OPERATOR_VERSION = "v0.93.1";
+
+export interface CrdSource {
+  /** Folder under the CRD cache the documents are written to. */
+  readonly dir: string;
+  /** Upstream URL at the pinned tag: a single CRD or a multi-document bundle. */
+  readonly url: string;
+}
+
+const raw = (repo: string, tag: string, file: string) =>
+  `https://raw.githubusercontent.com/${repo}/${tag}/${file}`;
+
+/** Where `npm run crds` downloads each pinned CRD from; bundles are split into one file per CRD. */
+export const CRD_SOURCES: readonly CrdSource[] = [
+  ...["inferenceservices", "servingruntimes", "clusterservingruntimes", "trainedmodels"].map((plural) => ({
+    dir: "kserve",
+    url: raw("kserve/kserve", KSERVE_VERSION, `config/crd/full/serving.kserve.io_${plural}.yaml`),
+  })),
+  ...["scaledobjects", "triggerauthentications", "clustertriggerauthentications"].map((plural) => ({
+    dir: "keda",
+    url: raw("kedacore/keda", `v${KEDA_VERSION}`, `config/crd/bases/keda.sh_${plural}.yaml`),
+  })),
+  { dir: "istio", url: raw("istio/istio", ISTIO_VERSION, "manifests/charts/base/files/crd-all.gen.yaml") },
+  {
+    dir: "knative",
+    url: `https://github.com/knative/serving/releases/download/knative-v${KNATIVE_VERSION}/serving-crds.yaml`,
+  },
+  {
+    dir: "knative",
+    url: `https://github.com/knative/operator/releases/download/knative-v${KNATIVE_VERSION}/operator.yaml`,
+  },
+  ...["podmonitors", "servicemonitors", "prometheusrules"].map((plural) => ({
+    dir: "prometheus-operator",
+    url: raw(
+      "prometheus-operator/prometheus-operator",
+      PROMETHEUS_OPERATOR_VERSION,
+      `example/prometheus-operator-crd/monitoring.coreos.com_${plural}.yaml`,
+    ),
+  })),
+];

@@ -1,4 +1,12 @@
 import * as assert from "node:assert/strict";
+import Ajv from "ajv";
+import standaloneCode from "ajv/dist/standalone";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { cachedValidator } from "../conformance/validatorCache";
+import { splitCrdBundle } from "../conformance/crdFiles";
+import { downloadCrds } from "../tools/crds";
 import { validateCustomResource, toJsonSchema } from "../conformance/crdSchema";
 import { checkHelmValues } from "../conformance/helmValues";
 import { validateCoreObject } from "../conformance/coreKinds";
@@ -152,5 +160,128 @@ describe("conformance with upstream APIs (broken fixtures)", () => {
       automountServiceAccountToken: "yes",
     } as never);
     assert.equal(bad.length, 1);
+  });
+});
+
+describe("compiled validator cache", () => {
+  const schema = { type: "object", properties: { a: { type: "integer" } }, additionalProperties: false };
+  let dir: string;
+  let previous: string | undefined;
+  beforeEach(() => {
+    previous = process.env.INFERENCE_PLATFORM_CACHE;
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "validator-cache-"));
+    process.env.INFERENCE_PLATFORM_CACHE = dir;
+  });
+  afterEach(() => {
+    if (previous === undefined) delete process.env.INFERENCE_PLATFORM_CACHE;
+    else process.env.INFERENCE_PLATFORM_CACHE = previous;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const compileInto = (calls: string[]) => (save: (source: string) => void) => {
+    calls.push("compile");
+    const ajv = new Ajv({ allErrors: true, code: { source: true } });
+    const validate = ajv.compile(schema);
+    save(standaloneCode(ajv, validate));
+    return validate;
+  };
+
+  it("compiles once, then loads generated code that validates the same way", () => {
+    const calls: string[] = [];
+    const first = cachedValidator(["k"], compileInto(calls));
+    const second = cachedValidator(["k"], compileInto(calls));
+    assert.deepEqual(calls, ["compile"]);
+    assert.equal(second({ a: 1 }), true);
+    assert.equal(second({ a: 1, b: 2 }), false);
+    assert.equal(first({ a: "x" }), second({ a: "x" }));
+  });
+
+  it("recompiles when any key part changes or the entry is corrupt", () => {
+    const calls: string[] = [];
+    cachedValidator(["k", "crd v1"], compileInto(calls));
+    cachedValidator(["k", "crd v2"], compileInto(calls));
+    const entries = path.join(dir, "validators");
+    for (const f of fs.readdirSync(entries)) fs.writeFileSync(path.join(entries, f), "not javascript {");
+    const validate = cachedValidator(["k", "crd v1"], compileInto(calls));
+    assert.deepEqual(calls, ["compile", "compile", "compile"]);
+    assert.equal(validate({ a: 2 }), true);
+  });
+});
+
+describe("npm run crds (download into the cache)", () => {
+  const crd = (group: string, kind: string, plural: string) => `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: ${plural}.${group}
+spec:
+  group: ${group}
+  names: { kind: ${kind}, plural: ${plural} }
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                jwtRules: { type: array, items: { type: object, properties: { issuer: { type: string } } } }
+`;
+  const bundle = `# a bundle like Istio's crd-all.gen.yaml, with other kinds mixed in
+${crd("security.istio.io", "RequestAuthentication", "requestauthentications")}---
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: not-a-crd }
+---
+${crd("example.com", "Widget", "widgets")}`;
+  let dir: string;
+  let previous: string | undefined;
+  beforeEach(() => {
+    previous = process.env.INFERENCE_PLATFORM_CACHE;
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "crd-cache-"));
+    process.env.INFERENCE_PLATFORM_CACHE = dir;
+  });
+  afterEach(() => {
+    if (previous === undefined) delete process.env.INFERENCE_PLATFORM_CACHE;
+    else process.env.INFERENCE_PLATFORM_CACHE = previous;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("splits bundles into one upstream-named file per CRD, keeping each document's text", () => {
+    const docs = splitCrdBundle("istio", bundle);
+    assert.deepEqual(
+      docs.map((d) => d.file),
+      ["istio/security.istio.io_requestauthentications.yaml", "istio/example.com_widgets.yaml"],
+    );
+    assert.ok(docs[0]!.text.includes("jwtRules: { type: array"));
+    assert.ok(!docs[0]!.text.includes("ServiceAccount"));
+  });
+
+  it("writes what it fetched, reports failed sources, and makes the kind verifiable", async () => {
+    const report = await downloadCrds(
+      async (url) => {
+        if (url.includes("broken")) throw new Error("HTTP 404");
+        return bundle;
+      },
+      [
+        { dir: "istio", url: "https://example.test/crd-all.gen.yaml" },
+        { dir: "istio", url: "https://example.test/broken.yaml" },
+      ],
+    );
+    assert.deepEqual(report.written, [
+      "istio/security.istio.io_requestauthentications.yaml",
+      "istio/example.com_widgets.yaml",
+    ]);
+    assert.deepEqual(report.failed, ["https://example.test/broken.yaml: HTTP 404"]);
+    assert.ok(!report.missingKinds.includes("security.istio.io/RequestAuthentication"));
+    assert.ok(report.missingKinds.includes("security.istio.io/PeerAuthentication"));
+    const problems = validateCustomResource({
+      apiVersion: "security.istio.io/v1",
+      kind: "RequestAuthentication",
+      spec: { jwtRules: [{ issuer: "https://issuer", jwksUrl: "x" }] },
+    });
+    assert.deepEqual(problems, ["/spec/jwtRules/0/jwksUrl: unknown field (the API server would prune it)"]);
   });
 });

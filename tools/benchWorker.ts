@@ -1,10 +1,12 @@
 /**
- * One benchmark run in its own process: plans a synthetic dev stack with N models and prints
- * wall time, peak RSS and resource count as JSON.
+ * One benchmark run in its own process (so start-up and module loading count, as in `npm run plan`):
+ * plans the dev stack or a synthetic one with N models and prints peak RSS and resource count as JSON.
  */
-import { planStack } from "./planRunner";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { planStack, ROOT, summarize, writePlan } from "./planRunner";
 import { readStackFile } from "./stackFile";
-import { ROOT } from "./planRunner";
 
 export function syntheticModels(count: number): unknown[] {
   const models: unknown[] = [];
@@ -42,27 +44,28 @@ export function syntheticModels(count: number): unknown[] {
   return models;
 }
 
+/** Plans the real dev stack ("dev") or a synthetic one with N models, writes it out like `npm run plan`. */
 async function main() {
-  const count = Number(process.argv[2] ?? "10");
+  const arg = process.argv[2] ?? "dev";
   const base = readStackFile(ROOT, "dev");
-  const config = {
-    ...base.config,
-    "inference-platform:gpuPools": JSON.stringify([
-      { name: "l4", instanceTypes: ["g6.xlarge"], minSize: 0, maxSize: 1000 },
-    ]),
-    "inference-platform:models": JSON.stringify(syntheticModels(count)),
-  };
-  const start = process.hrtime.bigint();
+  const config =
+    arg === "dev"
+      ? base.config
+      : {
+          ...base.config,
+          "inference-platform:gpuPools": JSON.stringify([
+            { name: "l4", instanceTypes: ["g6.xlarge"], minSize: 0, maxSize: 1000 },
+          ]),
+          "inference-platform:models": JSON.stringify(syntheticModels(Number(arg))),
+        };
   const plan = await planStack("dev", { config, secretKeys: base.secretKeys });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (plan.conformance.errors.length > 0) throw new Error(plan.conformance.errors.slice(0, 3).join("\n"));
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-plan-"));
+  writePlan(plan, out);
+  summarize(plan);
+  fs.rmSync(out, { recursive: true, force: true });
   console.log(
-    JSON.stringify({
-      count,
-      ms,
-      maxRssMB: process.resourceUsage().maxRSS / 1024,
-      resources: plan.resources.length,
-    }),
+    JSON.stringify({ maxRssMB: process.resourceUsage().maxRSS / 1024, resources: plan.resources.length }),
   );
 }
 

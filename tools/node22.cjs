@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Runs a TypeScript entry point under Node >= 22 (the Pulumi SDK's floor), even when the
-// machine's own node is older: then it re-executes itself through `npx -p node@22`, which
-// fetches Node 22 from the npm registry. Written in plain CommonJS so Node 18/20 can run it.
+// machine's own node is older: then it finds Node 22 through `npx -p node@22` (fetched from the npm
+// registry once) and remembers the binary's path, because npx itself costs about a second per run.
+// Written in plain CommonJS so Node 18/20 can run it.
 "use strict";
 const { spawnSync } = require("node:child_process");
+const fs = require("node:fs");
 const path = require("node:path");
 
 const [entry, ...args] = process.argv.slice(2);
@@ -11,16 +13,44 @@ if (!entry) {
   console.error("usage: node tools/node22.cjs <entry.ts> [args...]");
   process.exit(2);
 }
-const major = Number(process.versions.node.split(".")[0]);
 const root = path.resolve(__dirname, "..");
-const nodeArgs = ["--import", "tsx", path.resolve(root, entry), ...args];
-const result =
-  major >= 22
-    ? spawnSync(process.execPath, nodeArgs, { stdio: "inherit", cwd: process.cwd() })
-    : spawnSync("npx", ["-y", "-p", "node@22", "--", "node", ...nodeArgs], {
-        stdio: "inherit",
-        cwd: process.cwd(),
-      });
+const remembered = path.join(root, "node_modules", ".cache", "inference-platform", "node22-path");
+
+function isNode22(binary) {
+  const probe = spawnSync(binary, ["-p", "process.versions.node"], { encoding: "utf8" });
+  return probe.status === 0 && Number(probe.stdout.trim().split(".")[0]) >= 22;
+}
+
+function node22() {
+  if (Number(process.versions.node.split(".")[0]) >= 22) return process.execPath;
+  try {
+    const binary = fs.readFileSync(remembered, "utf8").trim();
+    if (binary && fs.existsSync(binary)) return binary;
+  } catch {
+    // not remembered yet
+  }
+  const found = spawnSync("npx", ["-y", "-p", "node@22", "--", "node", "-p", "process.execPath"], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const binary = (found.stdout || "").trim();
+  if (found.status !== 0 || !binary || !isNode22(binary)) {
+    console.error("could not obtain Node >= 22 through `npx -p node@22`; install Node 22 and retry");
+    process.exit(1);
+  }
+  try {
+    fs.mkdirSync(path.dirname(remembered), { recursive: true });
+    fs.writeFileSync(remembered, `${binary}\n`);
+  } catch {
+    // read-only checkout: find it again next time
+  }
+  return binary;
+}
+
+const result = spawnSync(node22(), ["--import", "tsx", path.resolve(root, entry), ...args], {
+  stdio: "inherit",
+  cwd: process.cwd(),
+});
 if (result.error) {
   console.error(`failed to start node: ${result.error.message}`);
   process.exit(1);

@@ -1,0 +1,70 @@
+/**
+ * `npm run crds`: downloads the pinned upstream CRDs (models/versions.ts CRD_SOURCES) into the
+ * git-ignored cache (.cache/crds, or INFERENCE_PLATFORM_CACHE/crds), one file per CRD, so that
+ * conformance checks work outside this repository and cover kinds ../shared does not hold.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { cacheDir, findCrdFile, splitCrdBundle } from "../conformance/crdFiles";
+import { CRD_FILES, CRD_SOURCES, type CrdSource } from "../models/versions";
+
+export type Fetcher = (url: string) => Promise<string>;
+
+const httpFetch: Fetcher = async (url) => {
+  const response = await fetch(url, { redirect: "follow" });
+  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
+  return response.text();
+};
+
+export interface DownloadReport {
+  readonly written: string[];
+  readonly failed: string[];
+  /** Kinds in CRD_FILES still without a CRD file anywhere on the search path. */
+  readonly missingKinds: string[];
+}
+
+/** Fetches every source, writes each CRD atomically, and reports what is still missing. */
+export async function downloadCrds(
+  fetcher: Fetcher = httpFetch,
+  sources: readonly CrdSource[] = CRD_SOURCES,
+  target = path.join(cacheDir(), "crds"),
+): Promise<DownloadReport> {
+  const written: string[] = [];
+  const failed: string[] = [];
+  const results = await Promise.allSettled(sources.map(async (s) => splitCrdBundle(s.dir, await fetcher(s.url))));
+  results.forEach((result, i) => {
+    if (result.status === "rejected") {
+      failed.push(`${sources[i]!.url}: ${(result.reason as Error).message}`);
+      return;
+    }
+    if (result.value.length === 0) failed.push(`${sources[i]!.url}: no CustomResourceDefinition in the file`);
+    for (const doc of result.value) {
+      const file = path.join(target, doc.file);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(`${file}.tmp`, doc.text);
+      fs.renameSync(`${file}.tmp`, file);
+      written.push(doc.file);
+    }
+  });
+  const missingKinds = Object.entries(CRD_FILES)
+    .filter(([, file]) => findCrdFile(file) === undefined)
+    .map(([kind]) => kind);
+  return { written, failed, missingKinds };
+}
+
+async function main(): Promise<number> {
+  const report = await downloadCrds();
+  console.log(`Wrote ${report.written.length} CRD file(s) under ${path.join(cacheDir(), "crds")}`);
+  for (const f of report.failed) console.error(`FAILED ${f}`);
+  if (report.missingKinds.length > 0) console.error(`Still without a CRD: ${report.missingKinds.join(", ")}`);
+  return report.failed.length > 0 || report.missingKinds.length > 0 ? 1 : 0;
+}
+
+if (require.main === module)
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
