@@ -2,7 +2,16 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "policy/node_modules/**", "out/**", "bin/**", "tools/node22.cjs"] },
+  {
+    ignores: [
+      "node_modules/**",
+      "policy/node_modules/**",
+      "out/**",
+      ".cache/**",
+      "bin/**",
+      "tools/node22.cjs",
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -194,5 +194,7 @@ export = async () => {
       mode: m.deploymentMode,
       host: `${m.name}.${m.namespace}.${cfg.addons.kserve.domain}`,
     })),
+    // The capacity planner's decisions: placement, memory, KV capacity and cost per model, and totals.
+    capacity: cfg.capacity,
   };
 };

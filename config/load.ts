@@ -5,7 +5,8 @@
  */
 import { CONFIG_KEYS, platformSchema, type PlatformConfig } from "./schema";
 import { ConfigError, problemsFromZod, type Problem } from "./problems";
-import { checkSemantics } from "./semantics";
+import { checkPlacement, checkSemantics } from "./semantics";
+import { planStackCapacity } from "../models/capacity/stack";
 
 export const PROJECT = "inference-platform";
 
@@ -96,7 +97,12 @@ export function validatePlatformConfig(
   const parsed = platformSchema.safeParse(raw);
   if (!parsed.success)
     throw new ConfigError(stack, [...problems, ...problemsFromZod(platformSchema, parsed.error.issues)]);
-  const all = [...problems, ...checkSemantics(parsed.data)];
+  const semantic = checkSemantics(parsed.data);
+  // Capacity planning places `gpu: auto` models and sizes every LLM; it runs even when other keys
+  // are wrong, so one message still lists every problem.
+  const planned = planStackCapacity(parsed.data);
+  const config: PlatformConfig = { ...parsed.data, models: planned.models, capacity: planned.capacity };
+  const all = [...problems, ...semantic, ...planned.problems, ...checkPlacement(config)];
   if (all.length > 0) throw new ConfigError(stack, all);
-  return parsed.data;
+  return config;
 }

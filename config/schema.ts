@@ -4,7 +4,8 @@
  * Every object is strict: an unknown (misspelt) key is an error, never silently ignored.
  */
 import { z } from "zod";
-import { modelSchema } from "../models/schema";
+import { modelSchema, type ModelConfig } from "../models/schema";
+import type { StackCapacity } from "../models/capacity/planner";
 
 export const ENVIRONMENTS = ["dev", "prod", "local"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -144,7 +145,13 @@ export const platformSchema = z.strictObject({
   /** Names of the secure values under `inference-platform:secrets` (values never enter this object). */
   secretNames: z.array(z.string()).default([]),
 });
-export type PlatformConfig = z.infer<typeof platformSchema>;
+/** The config as parsed, before capacity planning. */
+export type PlatformInput = z.infer<typeof platformSchema>;
+/** The config the program uses: every model placed and sized (config/load.ts). */
+export type PlatformConfig = Omit<PlatformInput, "models"> & {
+  readonly models: ModelConfig[];
+  readonly capacity: StackCapacity;
+};
 
 /** Config keys users write in Pulumi.<stack>.yaml, each under the `inference-platform:` namespace. */
 export const CONFIG_KEYS = [

@@ -2,7 +2,7 @@
  * Rules across fields: what the schema alone cannot say. Each rule adds a problem with the key path,
  * what is wrong and why, so one run reports every mistake.
  */
-import type { PlatformConfig } from "./schema";
+import type { PlatformConfig, PlatformInput } from "./schema";
 import type { Problem } from "./problems";
 import { amiTypeFor, poolGpu } from "../models/cluster/nodePools";
 import { HPA_TRIGGERS, KEDA_TRIGGERS, KPA_TRIGGERS, isLlm } from "../models/schema";
@@ -14,7 +14,7 @@ import { MAX_MODEL_NAME_LENGTH } from "../models/names";
 const WORLD = "0.0.0.0/0";
 
 /** Image pinning per model: floating tags are errors in prod and warnings elsewhere. */
-function imagePinProblems(cfg: PlatformConfig, severity: "error" | "warning"): Problem[] {
+function imagePinProblems(cfg: PlatformInput, severity: "error" | "warning"): Problem[] {
   return cfg.models.flatMap((model, i) =>
     [
       [`models[${i}].image`, model.image],
@@ -27,11 +27,11 @@ function imagePinProblems(cfg: PlatformConfig, severity: "error" | "warning"): P
 }
 
 /** Problems that don't stop the plan but that users must see (logged as Pulumi warnings). */
-export function checkWarnings(cfg: PlatformConfig): Problem[] {
+export function checkWarnings(cfg: PlatformInput): Problem[] {
   return imagePinProblems(cfg, "warning");
 }
 
-export function checkSemantics(cfg: PlatformConfig): Problem[] {
+export function checkSemantics(cfg: PlatformInput): Problem[] {
   const problems: Problem[] = [...imagePinProblems(cfg, "error")];
   const add = (path: string, message: string) => problems.push({ path, message });
   const env = cfg.environment;
@@ -197,7 +197,7 @@ export function checkSemantics(cfg: PlatformConfig): Problem[] {
 
     // Runtime vs hardware.
     if (llm && !model.gpu)
-      add(`${at}.gpu`, `${model.runtime} serves LLMs on NVIDIA GPUs; set gpu: {pool: <name>, count: <n>}`);
+      add(`${at}.gpu`, `${model.runtime} serves LLMs on NVIDIA GPUs; set gpu: {pool: <name>} or gpu: auto`);
     if (["sklearn", "xgboost", "lightgbm"].includes(model.runtime) && model.gpu)
       add(`${at}.gpu`, `${model.runtime} runs on CPU; remove gpu`);
     if (model.runtime === "triton" && !model.format)
@@ -209,42 +209,24 @@ export function checkSemantics(cfg: PlatformConfig): Problem[] {
       add(`${at}.format`, `format applies to Triton only; ${model.runtime} has one format`);
     if (model.gpu && env === "local")
       add(`${at}.gpu`, "the local stack is CPU-only; remove gpu or deploy this model to dev");
-    if (model.gpu) {
+    if (model.gpu && model.gpu !== "auto") {
       const gpu = model.gpu;
-      const poolIndex = cfg.gpuPools.findIndex((p) => p.name === gpu.pool);
-      if (poolIndex < 0) {
+      if (!cfg.gpuPools.some((p) => p.name === gpu.pool))
         add(
           `${at}.gpu.pool`,
           `no GPU pool "${gpu.pool}" (pools: ${cfg.gpuPools.map((p) => p.name).join(", ") || "none"})`,
         );
-      } else {
-        const pool = cfg.gpuPools[poolIndex]!;
-        const spec = poolGpu(pool);
-        if (spec) {
-          if (gpu.count > spec.instance.gpus)
-            add(
-              `${at}.gpu.count`,
-              `${gpu.count} GPUs per replica, but ${pool.instanceTypes[0]} nodes in pool "${pool.name}" have ${spec.instance.gpus}; a replica cannot span nodes`,
-            );
-          const perNode = Math.floor(spec.instance.gpus / gpu.count);
-          const capacity = pool.maxSize * perNode;
-          if (model.autoscaling.maxReplicas > capacity)
-            add(
-              `${at}.autoscaling.maxReplicas`,
-              `${model.autoscaling.maxReplicas} replicas of ${gpu.count} GPU(s) need more than pool "${pool.name}" can hold (maxSize ${pool.maxSize} × ${perNode} per node = ${capacity}); raise the pool's maxSize or lower maxReplicas`,
-            );
-        }
-      }
     }
+    if (model.gpu === "auto" && cfg.gpuPools.length === 0)
+      add(`${at}.gpu`, "gpu: auto chooses among gpuPools, and there are none");
+    if (!llm && model.architecture !== undefined)
+      add(
+        `${at}.architecture`,
+        `architecture sizes LLM runtimes (vllm, tgi); ${model.runtime} does not use it`,
+      );
 
     // Engine settings.
     const engine = model.engine;
-    const tp = engine.tensorParallelSize;
-    if (tp !== undefined && model.gpu && tp !== model.gpu.count)
-      add(
-        `${at}.engine.tensorParallelSize`,
-        `tensor parallel size ${tp} must equal the GPUs per replica (gpu.count = ${model.gpu.count})`,
-      );
     if (!llm) {
       for (const key of [
         "quantization",
@@ -262,6 +244,8 @@ export function checkSemantics(cfg: PlatformConfig): Problem[] {
           );
       }
     }
+    if (model.runtime === "tgi" && engine.dtype === "float32")
+      add(`${at}.engine.dtype`, "TGI serves float16 or bfloat16 only");
     if (model.runtime === "tgi" && engine.speculative && engine.speculative.method !== "ngram")
       add(
         `${at}.engine.speculative.method`,
@@ -373,14 +357,35 @@ export function checkSemantics(cfg: PlatformConfig): Problem[] {
       for (let s = 1; s < steps.length; s++)
         if (steps[s]! <= steps[s - 1]!)
           add(`${at}.rollout.steps`, `steps must increase (got ${steps.join(", ")})`);
-      if (
-        llm &&
-        r.candidate.engine?.tensorParallelSize &&
-        model.gpu &&
-        r.candidate.engine.tensorParallelSize !== model.gpu.count
-      )
-        add(`${at}.rollout.candidate.engine.tensorParallelSize`, `must equal gpu.count (${model.gpu.count})`);
     }
+  });
+  return problems;
+}
+
+/** Rules that need each model's resolved placement (after capacity planning). */
+export function checkPlacement(cfg: PlatformConfig): Problem[] {
+  const problems: Problem[] = [];
+  cfg.models.forEach((model, i) => {
+    if (!model.gpu) return;
+    const at = `models[${i}]`;
+    const gpu = model.gpu;
+    const pool = cfg.gpuPools.find((p) => p.name === gpu.pool);
+    const spec = pool ? poolGpu(pool) : undefined;
+    if (!pool || !spec) return;
+    if (gpu.count > spec.instance.gpus) {
+      problems.push({
+        path: `${at}.gpu.count`,
+        message: `${gpu.count} GPUs per replica, but ${pool.instanceTypes[0]} nodes in pool "${pool.name}" have ${spec.instance.gpus}; a replica cannot span nodes`,
+      });
+      return;
+    }
+    const perNode = Math.floor(spec.instance.gpus / gpu.count);
+    const capacity = pool.maxSize * perNode;
+    if (model.autoscaling.maxReplicas > capacity)
+      problems.push({
+        path: `${at}.autoscaling.maxReplicas`,
+        message: `${model.autoscaling.maxReplicas} replicas of ${gpu.count} GPU(s) need more than pool "${pool.name}" can hold (maxSize ${pool.maxSize} × ${perNode} per node = ${capacity}); raise the pool's maxSize or lower maxReplicas`,
+      });
   });
   return problems;
 }

@@ -37,11 +37,15 @@ export function splitCrdBundle(dir: string, text: string): CrdDocument[] {
   const out: CrdDocument[] = [];
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length > 0) throw new Error(`invalid YAML: ${doc.errors[0]!.message}`);
-    const crd = doc.toJS() as { kind?: string; spec?: { group?: string; names?: { plural?: string } } } | null;
+    const crd = doc.toJS() as {
+      kind?: string;
+      spec?: { group?: string; names?: { plural?: string } };
+    } | null;
     if (crd?.kind !== "CustomResourceDefinition") continue;
     const group = crd.spec?.group;
     const plural = crd.spec?.names?.plural;
-    if (!group || !plural) throw new Error("a CustomResourceDefinition without spec.group or spec.names.plural");
+    if (!group || !plural)
+      throw new Error("a CustomResourceDefinition without spec.group or spec.names.plural");
     const [start, , end] = doc.range;
     out.push({ file: `${dir}/${group}_${plural}.yaml`, text: `---\n${text.slice(start, end).trimEnd()}\n` });
   }

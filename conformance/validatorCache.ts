@@ -13,11 +13,9 @@ import { cacheDir } from "./crdFiles";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const AJV_VERSION = (require("ajv/package.json") as { version: string }).version;
 
-
 /** Loads generated validator code; `require` is ours, so ajv's runtime helpers resolve from this project. */
 function loadModule(code: string): ValidateFunction {
   const module = { exports: {} as { default?: ValidateFunction } };
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
   new Function("require", "module", "exports", code)(require, module, module.exports);
   const validate = module.exports.default ?? (module.exports as unknown as ValidateFunction);
   if (typeof validate !== "function") throw new Error("cached validator does not export a function");

@@ -4,6 +4,7 @@
  * platform (pools, modes, capacity) live in config/semantics.ts so all problems are reported together.
  */
 import { z } from "zod";
+import type { CapacityPlan } from "./capacity/planner";
 
 /** Runtimes the platform can serve. LLM runtimes get engine settings; the rest are classic predictors. */
 export const RUNTIMES = ["vllm", "tgi", "triton", "sklearn", "xgboost", "lightgbm", "torchserve"] as const;
@@ -15,7 +16,9 @@ export type DeploymentMode = (typeof DEPLOYMENT_MODES)[number];
 
 export const STORAGE_SCHEMES = ["s3", "gs", "pvc", "hf", "oci"] as const;
 
-export const QUANTIZATIONS = ["awq", "gptq", "fp8"] as const;
+/** awq/gptq: 4-bit checkpoints; fp8: dynamic FP8 of a 16-bit checkpoint; int8: a W8A8 checkpoint (vLLM reads its quantization_config). */
+export const QUANTIZATIONS = ["awq", "gptq", "fp8", "int8"] as const;
+export const DTYPES = ["auto", "bfloat16", "float16", "float32"] as const;
 export const KV_CACHE_DTYPES = ["auto", "fp8", "fp8_e4m3", "fp8_e5m2"] as const;
 
 /** A Kubernetes quantity such as `4`, `500m`, `16Gi`. */
@@ -61,6 +64,8 @@ export const engineSchema = z.strictObject({
   maxNumBatchedTokens: z.number().int().min(256).optional(),
   tensorParallelSize: z.number().int().min(1).max(8).optional(),
   quantization: z.enum(QUANTIZATIONS).optional(),
+  /** Activation and unquantized weight precision (vLLM --dtype); auto = the checkpoint's, bf16 for the catalog models. */
+  dtype: z.enum(DTYPES).default("auto"),
   kvCacheDtype: z.enum(KV_CACHE_DTYPES).default("auto"),
   prefixCaching: z.boolean().default(true),
   chunkedPrefill: z.boolean().default(true),
@@ -70,10 +75,48 @@ export const engineSchema = z.strictObject({
 });
 export type EngineSettings = z.infer<typeof engineSchema>;
 
-/** GPU placement: a named pool and GPUs per replica (tensor parallelism spans them). */
-export const gpuSchema = z.strictObject({
-  pool: dnsLabel,
-  count: z.number().int().min(1).max(8).default(1),
+/**
+ * Engine overrides of a rollout candidate: the same keys without defaults, so that a key the
+ * candidate leaves out keeps the model's value instead of resetting it to the default.
+ */
+export const engineOverrideSchema: z.ZodType<Partial<EngineSettings>> = z.strictObject(
+  Object.fromEntries(
+    Object.entries(engineSchema.shape).map(([key, field]) => [
+      key,
+      (field instanceof z.ZodDefault ? field.unwrap() : field).optional(),
+    ]),
+  ),
+) as unknown as z.ZodType<Partial<EngineSettings>>;
+
+/**
+ * GPU placement: a named pool and GPUs per replica (tensor parallelism spans them). `count` left out:
+ * the capacity planner picks the smallest that fits (1 for non-LLMs). `gpu: auto`: the cheapest pool too.
+ */
+export const gpuSchema = z.union([
+  z.literal("auto"),
+  z.strictObject({
+    pool: dnsLabel,
+    count: z.number().int().min(1).max(8).optional(),
+  }),
+]);
+export interface GpuPlacement {
+  readonly pool: string;
+  readonly count: number;
+}
+
+/** A model's transformer shape, for models outside the catalog (models/capacity/architectures.ts). */
+export const customArchitectureSchema = z.strictObject({
+  parameters: z.number().positive(),
+  layers: z.number().int().min(1),
+  hiddenSize: z.number().int().min(1),
+  intermediateSize: z.number().int().min(1),
+  attentionHeads: z.number().int().min(1),
+  kvHeads: z.number().int().min(1),
+  headDim: z.number().int().min(1),
+  vocabSize: z.number().int().min(1),
+  tiedEmbeddings: z.boolean().default(false),
+  maxContext: z.number().int().min(256),
+  experts: z.number().int().min(1).default(1),
 });
 
 const triggerSchema = z.discriminatedUnion("type", [
@@ -149,7 +192,7 @@ export const versionSchema = z.strictObject({
   /** Image override (`repo:tag` or `repo@sha256:…`). */
   image: z.string().min(1).optional(),
   args: z.array(z.string()).default([]),
-  engine: engineSchema.partial().optional(),
+  engine: engineOverrideSchema.optional(),
 });
 export type ModelVersion = z.infer<typeof versionSchema>;
 
@@ -191,6 +234,10 @@ export const modelSchema = z.strictObject({
   image: z.string().min(1).optional(),
   args: z.array(z.string()).default([]),
   gpu: gpuSchema.optional(),
+  /** LLMs: a catalog name (e.g. llama-3.1-8b) or a declared shape; inferred from storageUri when it names a catalog model. */
+  architecture: z.union([z.string().min(1), customArchitectureSchema]).optional(),
+  /** LLMs: full-length (maxModelLen) sequences each replica's KV cache must hold at once. */
+  minConcurrency: z.number().int().min(1).max(1024).default(4),
   resources: z
     .strictObject({
       cpu: quantity.optional(),
@@ -221,7 +268,16 @@ export const modelSchema = z.strictObject({
     .regex(/^[A-Za-z0-9-]+$/)
     .optional(),
 });
-export type ModelConfig = z.infer<typeof modelSchema>;
+/** A model entry as parsed from config (placement may still be `auto` or lack a GPU count). */
+export type ModelInput = z.infer<typeof modelSchema>;
+
+/** A model entry after capacity planning: placement resolved, planner decisions attached. */
+export type ModelConfig = Omit<ModelInput, "gpu"> & {
+  readonly gpu?: GpuPlacement;
+  readonly capacity?: CapacityPlan;
+  /** The rollout candidate's own sizing when its engine settings differ. */
+  readonly candidateCapacity?: CapacityPlan;
+};
 
 export function isLlm(model: Pick<ModelConfig, "runtime">): boolean {
   return LLM_RUNTIMES.includes(model.runtime);

@@ -150,12 +150,6 @@ describe("stack config schema", () => {
       "models[0].autoscaling.maxReplicas",
       /maxSize 4 × 1 per node = 4/,
     ],
-    [
-      "gpu: auto, which nothing resolves yet (it must not plan as a CPU model)",
-      (r) => (r.models[0].gpu = "auto"),
-      "models[0].gpu",
-      /expected object/,
-    ],
     ["an LLM without a GPU", (r) => delete r.models[0].gpu, "models[0].gpu", /serves LLMs on NVIDIA GPUs/],
     [
       "A/B rollout without a match",

@@ -82,6 +82,32 @@ describe("offline plan of the real program", () => {
     }
   });
 
+  it("writes capacity.json and passes the planner's settings to vLLM", async () => {
+    const p = await plan("prod");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+    writePlan(p, dir);
+    const capacity = JSON.parse(fs.readFileSync(path.join(dir, "capacity.json"), "utf8")) as {
+      models: Array<{ model: string; gpusPerReplica: number; llm?: { engine: { maxNumSeqs: number } } }>;
+      totals: { gpusAtMaxReplicas: number; dollarsPerHourAtMax: number };
+    };
+    fs.rmSync(dir, { recursive: true, force: true });
+    assert.deepEqual(
+      capacity.models.map((m) => [m.model, m.gpusPerReplica]),
+      [
+        ["llama-31-70b", 4],
+        ["qwen25-7b", 1],
+      ],
+    );
+    assert.equal(capacity.totals.gpusAtMaxReplicas, 4 * 4 + 6);
+    assert.match(summarize(p), /total: 6\.\.22 GPUs/);
+    // maxNumSeqs was left out of the 70B's config: the planner's value reaches the container args.
+    const isvc = p.objects.find(
+      (o) => o.object.kind === "InferenceService" && o.object.metadata?.name === "llama-31-70b",
+    );
+    const args = (isvc!.object.spec as { predictor: { model: { args: string[] } } }).predictor.model.args;
+    assert.ok(args.includes(`--max-num-seqs=${capacity.models[0]!.llm!.engine.maxNumSeqs}`), args.join(" "));
+  });
+
   it("never writes a secret value in clear text", async () => {
     const file = readStackFile(ROOT, "dev");
     assert.ok(file.secretKeys.includes("inference-platform:secrets"));

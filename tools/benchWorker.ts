@@ -17,6 +17,8 @@ export function syntheticModels(count: number): unknown[] {
         name: `llm-${i}`,
         runtime: "vllm",
         storageUri: `s3://bench-models/llm-${i}`,
+        architecture: "llama-3.1-8b",
+        engine: { kvCacheDtype: "fp8" },
         gpu: { pool: "l4", count: 1 },
         autoscaling: { minReplicas: 1, maxReplicas: 2 },
       });

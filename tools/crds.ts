@@ -31,7 +31,9 @@ export async function downloadCrds(
 ): Promise<DownloadReport> {
   const written: string[] = [];
   const failed: string[] = [];
-  const results = await Promise.allSettled(sources.map(async (s) => splitCrdBundle(s.dir, await fetcher(s.url))));
+  const results = await Promise.allSettled(
+    sources.map(async (s) => splitCrdBundle(s.dir, await fetcher(s.url))),
+  );
   results.forEach((result, i) => {
     if (result.status === "rejected") {
       failed.push(`${sources[i]!.url}: ${(result.reason as Error).message}`);

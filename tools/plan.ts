@@ -21,7 +21,7 @@ async function main(): Promise<number> {
   }
   const out = writePlan(plan);
   console.log(summarize(plan));
-  console.log(`\nWrote ${path.relative(ROOT, out)}/ (resources.json, manifests/, helm/)`);
+  console.log(`\nWrote ${path.relative(ROOT, out)}/ (resources.json, capacity.json, manifests/, helm/)`);
   return plan.conformance.errors.length > 0 ? 1 : 0;
 }
 

@@ -12,6 +12,7 @@ import {
   type PlannedRelease,
 } from "../conformance";
 import { PROJECT } from "../config/load";
+import type { StackCapacity } from "../models/capacity/planner";
 import { runUnderMocks, type RecordedResource } from "./mockRuntime";
 import { readStackFile, type StackFileConfig } from "./stackFile";
 
@@ -76,6 +77,10 @@ export function writePlan(plan: Plan, outDir = path.join(ROOT, "out", plan.stack
   fs.mkdirSync(path.join(outDir, "helm"), { recursive: true });
   fs.writeFileSync(path.join(outDir, "resources.json"), `${JSON.stringify(plan.resources, null, 2)}\n`);
   fs.writeFileSync(path.join(outDir, "outputs.json"), `${JSON.stringify(plan.outputs, null, 2)}\n`);
+  fs.writeFileSync(
+    path.join(outDir, "capacity.json"),
+    `${JSON.stringify(plan.outputs.capacity ?? null, null, 2)}\n`,
+  );
   for (const { object } of plan.objects) {
     const name = fileName([
       object.kind.toLowerCase(),
@@ -92,6 +97,36 @@ export function writePlan(plan: Plan, outDir = path.join(ROOT, "out", plan.stack
     );
   }
   return outDir;
+}
+
+const usd = (x: number | null) => (x === null ? "n/a" : `$${x.toFixed(2)}`);
+
+/** GPUs, memory, KV capacity and cost per GPU model, from the capacity planner. */
+export function capacityLines(capacity: StackCapacity | undefined): string[] {
+  if (!capacity || capacity.models.length === 0) return [];
+  const lines = ["", `Capacity (on-demand ${capacity.pricing.region} prices of ${capacity.pricing.date}):`];
+  for (const p of capacity.models) {
+    const where = `${p.gpusPerReplica}× ${p.gpuModel} on ${p.instanceType} (pool ${p.pool}${p.autoPlaced ? ", auto" : ""})`;
+    const money = `${usd(p.cost.perReplicaHour)}/h per replica, ${usd(p.cost.atMinReplicas)}..${usd(p.cost.atMaxReplicas)}/h at ${p.cost.minReplicas}..${p.cost.maxReplicas} replicas`;
+    if (!p.llm) {
+      lines.push(`  ${p.model}  ${where}  ${money}`);
+      continue;
+    }
+    const m = p.llm.memory;
+    const e = p.llm.engine;
+    const derived = e.derived.length > 0 ? ` (derived: ${e.derived.join(", ")})` : "";
+    lines.push(
+      `  ${p.model}  ${p.llm.architecture} ${p.llm.precision}, KV ${p.llm.kvCacheDtype}  ${where}`,
+      `      per GPU: ${m.usableGiB.toFixed(1)} GiB usable = ${m.weightsGiB.toFixed(1)} weights + ${m.overheadGiB.toFixed(1)} runtime + ${m.kvCacheGiB.toFixed(1)} KV cache (${m.kvTokens} tokens); headroom ${p.llm.headroomGiB.toFixed(1)} GiB`,
+      `      maxModelLen ${e.maxModelLen}, maxNumSeqs ${e.maxNumSeqs}, gpuMemoryUtilization ${e.gpuMemoryUtilization}${derived}; holds ${p.llm.concurrentSequences} full-length sequences`,
+      `      ${money}`,
+    );
+  }
+  const t = capacity.totals;
+  lines.push(
+    `  total: ${t.gpusAtMinReplicas}..${t.gpusAtMaxReplicas} GPUs, ${usd(t.dollarsPerHourAtMin)}..${usd(t.dollarsPerHourAtMax)}/h${t.unpriced.length > 0 ? ` (no on-demand price: ${t.unpriced.join(", ")})` : ""}`,
+  );
+  return lines;
 }
 
 /** The human summary: models, add-ons, conformance and resource counts. */
@@ -146,6 +181,7 @@ export function summarize(plan: Plan): string {
     );
   }
   if (isvcs.length === 0) lines.push("  (none)");
+  lines.push(...capacityLines(plan.outputs.capacity as StackCapacity | undefined));
   lines.push("", "Add-ons (Helm releases):");
   for (const r of plan.releases) lines.push(`  ${r.resource.split("::")[1]}  ${r.chart}@${r.version}`);
   const c = plan.conformance;

@@ -24,8 +24,6 @@ export interface IsvcOptions {
   /** Knative mode during a rollout: share of traffic to the latest revision. */
   readonly canaryTrafficPercent?: number;
   readonly replicas: { min: number; max: number };
-  /** Values the capacity planner derived for engine settings config left out. */
-  readonly derived?: { maxModelLen?: number; maxNumSeqs?: number; gpuMemoryUtilization?: number };
 }
 
 const PROBE_PERIOD_SECONDS = 10;
@@ -64,6 +62,12 @@ function resources(model: ResolvedModel): Record<string, Record<string, string>>
   };
 }
 
+/** The engine settings the capacity planner chose for this track (its own plan when the candidate differs). */
+function plannedEngine(model: ResolvedModel, track: string) {
+  const plan = (track === "candidate" ? model.candidateCapacity : undefined) ?? model.capacity;
+  return plan?.llm?.engine ?? {};
+}
+
 export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sObject {
   const spec = runtimeSpec(model.runtime, model.format);
   const engine = { ...model.engine, ...(opts.version.engine ?? {}) };
@@ -72,7 +76,7 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
     model.runtime,
     opts.version,
     model.llm
-      ? { servedName: model.name, engine, derived: opts.derived ?? {}, tensorParallelSize: tp }
+      ? { servedName: model.name, engine, derived: plannedEngine(model, opts.track), tensorParallelSize: tp }
       : undefined,
   );
   const image =

@@ -3,7 +3,13 @@
  * signal, probes, /dev/shm, resources). Returns a new object; the config itself is never mutated.
  */
 import type { Environment, GpuPoolConfig, PlatformConfig } from "../../config/schema";
-import { isLlm, type AutoscalingTrigger, type DeploymentMode, type ModelConfig } from "../schema";
+import {
+  isLlm,
+  type AutoscalingTrigger,
+  type DeploymentMode,
+  type ModelConfig,
+  type ModelInput,
+} from "../schema";
 import { poolGpu } from "../cluster/nodePools";
 
 export interface ResolvedGpu {
@@ -42,7 +48,9 @@ export function resolveGpu(model: ModelConfig, pools: readonly GpuPoolConfig[]):
   return pool ? { pool, count: gpu.count } : undefined;
 }
 
-export function defaultDeploymentMode(model: ModelConfig): DeploymentMode {
+export function defaultDeploymentMode(
+  model: Pick<ModelInput, "deploymentMode" | "runtime" | "gpu">,
+): DeploymentMode {
   if (model.deploymentMode) return model.deploymentMode;
   // LLMs and GPU models load for minutes and scale on queue depth (KEDA): Standard mode.
   // Small CPU models benefit from scale-to-zero and native canary: Knative mode.

@@ -128,7 +128,9 @@ export function vllmArgs(input: EngineArgsInput): string[] {
   if (maxModelLen) args.push(`--max-model-len=${maxModelLen}`);
   if (maxNumSeqs) args.push(`--max-num-seqs=${maxNumSeqs}`);
   if (e.maxNumBatchedTokens) args.push(`--max-num-batched-tokens=${e.maxNumBatchedTokens}`);
-  if (e.quantization) args.push(`--quantization=${e.quantization}`);
+  // An int8 (W8A8) checkpoint declares its scheme in quantization_config; vLLM detects it.
+  if (e.quantization && e.quantization !== "int8") args.push(`--quantization=${e.quantization}`);
+  if (e.dtype !== "auto") args.push(`--dtype=${e.dtype}`);
   if (e.kvCacheDtype !== "auto") args.push(`--kv-cache-dtype=${e.kvCacheDtype}`);
   args.push(e.prefixCaching ? "--enable-prefix-caching" : "--no-enable-prefix-caching");
   args.push(e.chunkedPrefill ? "--enable-chunked-prefill" : "--no-enable-chunked-prefill");
@@ -146,9 +148,12 @@ export function tgiArgs(input: EngineArgsInput): string[] {
   // TGI's --max-batch-size is the number of requests decoded together: vLLM's max-num-seqs.
   if (maxNumSeqs) args.push(`--max-batch-size=${maxNumSeqs}`);
   if (e.maxNumBatchedTokens) args.push(`--max-batch-prefill-tokens=${e.maxNumBatchedTokens}`);
-  if (e.quantization) args.push(`--quantize=${e.quantization}`);
+  // TGI quantizes 16-bit weights to int8 on load with EETQ.
+  if (e.quantization) args.push(`--quantize=${e.quantization === "int8" ? "eetq" : e.quantization}`);
+  if (e.dtype !== "auto") args.push(`--dtype=${e.dtype}`);
   if (e.kvCacheDtype.startsWith("fp8")) args.push("--kv-cache-dtype=fp8_e4m3fn");
-  if (e.gpuMemoryUtilization) args.push(`--cuda-memory-fraction=${e.gpuMemoryUtilization}`);
+  const util = e.gpuMemoryUtilization ?? input.derived.gpuMemoryUtilization;
+  if (util) args.push(`--cuda-memory-fraction=${util}`);
   if (e.speculative?.method === "ngram") args.push(`--speculate=${e.speculative.numSpeculativeTokens}`);
   return [...args, ...e.extraArgs];
 }
