@@ -5,7 +5,7 @@
  * labels the series carry after scraping (vLLM's model_name; pod/namespace from the PodMonitor).
  */
 import type { Input } from "@pulumi/pulumi";
-import type { AutoscalingTrigger } from "../schema";
+import type { AutoscalingTrigger, Runtime } from "../schema";
 import type { K8sObject } from "../k8s";
 import { PART_OF } from "../k8s";
 import { predictorDeploymentName } from "../names";
@@ -24,6 +24,7 @@ export interface QueryScope {
   readonly isvc: string;
   /** Name the model is served as (vLLM's model_name label). */
   readonly servedName: string;
+  readonly runtime: Runtime;
 }
 
 function podSelector(scope: QueryScope): string {
@@ -83,9 +84,14 @@ export function triggerQuery(
         metricType: "Value",
       };
     case "p99Latency":
+      // vLLM's own end-to-end histogram; other runtimes: the Istio sidecar's (every predictor is in the
+      // mesh), as the destination reports it, in milliseconds.
       return {
         name: "p99-latency",
-        query: `histogram_quantile(0.99, sum by (le) (rate(vllm:e2e_request_latency_seconds_bucket{${vllm}}[5m])))`,
+        query:
+          scope.runtime === "vllm"
+            ? `histogram_quantile(0.99, sum by (le) (rate(vllm:e2e_request_latency_seconds_bucket{${vllm}}[5m])))`
+            : `histogram_quantile(0.99, sum by (le) (rate(istio_request_duration_milliseconds_bucket{${podSelector(scope)},reporter="destination"}[5m]))) / 1000`,
         threshold: trigger.targetSeconds,
         metricType: "Value",
       };
@@ -118,7 +124,12 @@ export function scaledObject(
   prometheus: PrometheusTarget,
   replicas: { min: number; max: number },
 ): K8sObject | undefined {
-  const scope: QueryScope = { namespace: model.namespace, isvc, servedName: model.name };
+  const scope: QueryScope = {
+    namespace: model.namespace,
+    isvc,
+    servedName: model.name,
+    runtime: model.runtime,
+  };
   const gpus = model.resolvedGpu?.count ?? 1;
   const queries = model.triggers
     .map((t) => triggerQuery(t, scope, gpus))
