@@ -75,6 +75,61 @@ export function toJsonSchema(schema: Schema, isRoot = false): Schema {
   return out;
 }
 
+/** Subschemas at least this large (as JSON) are worth sharing when they repeat. */
+const HOIST_MIN_CHARS = 1000;
+
+/**
+ * Moves repeated large subschemas into `definitions` and references them: the InferenceService CRD
+ * repeats the container and pod specs for every framework and component, and ajv generates code once
+ * per definition instead of once per copy (a fraction of the compile time and code size).
+ * Validation results and error paths are unchanged: `$ref` is transparent to instance paths.
+ */
+export function hoistRepeatedSubschemas(root: Schema): Schema {
+  // Only schema positions are shared (never a `properties` map, an enum or a default value).
+  const mapSubschemas = (node: Schema, f: (child: Schema) => Schema): Schema => {
+    const out: Schema = {};
+    for (const [key, value] of Object.entries(node)) {
+      if (key === "properties")
+        out[key] = Object.fromEntries(
+          Object.entries(value as Record<string, Schema>).map(([k, v]) => [k, f(v)]),
+        );
+      else if (
+        (key === "items" || key === "additionalProperties" || key === "not") &&
+        typeof value === "object"
+      )
+        out[key] = f(value as Schema);
+      else if (key === "allOf" || key === "anyOf" || key === "oneOf") out[key] = (value as Schema[]).map(f);
+      else out[key] = value;
+    }
+    return out;
+  };
+  const counts = new Map<string, number>();
+  const keys = new WeakMap<Schema, string>();
+  const count = (node: Schema): Schema => {
+    mapSubschemas(node, count);
+    const key = JSON.stringify(node);
+    keys.set(node, key);
+    if (key.length >= HOIST_MIN_CHARS) counts.set(key, (counts.get(key) ?? 0) + 1);
+    return node;
+  };
+  count(root);
+  const definitions: Record<string, Schema> = {};
+  const names = new Map<string, string>();
+  const rewrite = (node: Schema): Schema => {
+    const key = keys.get(node)!;
+    if ((counts.get(key) ?? 0) < 2) return mapSubschemas(node, rewrite);
+    let name = names.get(key);
+    if (!name) {
+      name = `s${names.size}`;
+      names.set(key, name);
+      definitions[name] = mapSubschemas(node, rewrite);
+    }
+    return { $ref: `#/definitions/${name}` };
+  };
+  const out = mapSubschemas(root, rewrite);
+  return names.size > 0 ? { ...out, definitions } : out;
+}
+
 export interface CrdKey {
   readonly group: string;
   readonly kind: string;
@@ -97,7 +152,7 @@ function compileFromCrd(file: string, text: string, key: CrdKey): ValidateFuncti
     if (crd?.kind !== "CustomResourceDefinition" || crd.spec?.names.kind !== key.kind) continue;
     const version = crd.spec.versions.find((v) => v.name === key.version);
     if (!version?.schema) throw new Error(`${file} has no version ${key.version} of ${key.kind}`);
-    return ajv.compile(toJsonSchema(version.schema.openAPIV3Schema, true));
+    return ajv.compile(hoistRepeatedSubschemas(toJsonSchema(version.schema.openAPIV3Schema, true)));
   }
   throw new Error(`${file} has no CustomResourceDefinition for ${key.kind}`);
 }

@@ -150,6 +150,42 @@ describe("stack config schema", () => {
       "models[0].autoscaling.maxReplicas",
       /maxSize 4 × 1 per node = 4/,
     ],
+    [
+      "more replicas than a pool without a node autoscaler can hold",
+      (r) => {
+        r.cluster.nodeAutoscaler = "none";
+        r.gpuPools[0].desiredSize = 1;
+      },
+      "models[0].autoscaling.maxReplicas",
+      /without a node autoscaler .* pool "l4" stays at 1 node\(s\), room for 1 replica\(s\) of 1 GPU\(s\), not 2/,
+    ],
+    [
+      "scale to zero in Standard mode without an activation threshold",
+      (r) => {
+        r.models[0].autoscaling.minReplicas = 0;
+        r.models[0].autoscaling.triggers = [{ type: "gpuUtilization", targetPercent: 80 }];
+      },
+      "models[0].autoscaling.minReplicas",
+      /needs a KEDA trigger with an activation threshold/,
+    ],
+    [
+      "a KEDA trigger on a Knative model",
+      (r) => (r.models[2].autoscaling.triggers = [{ type: "queueDepth", target: 3 }]),
+      "models[2].autoscaling.triggers[0].type",
+      /KServe supports only in Standard mode/,
+    ],
+    [
+      "an HPA trigger on a GPU model",
+      (r) => (r.models[1].autoscaling.triggers = [{ type: "cpu", targetPercent: 70 }]),
+      "models[1].autoscaling.triggers[0].type",
+      /does not reflect GPU load/,
+    ],
+    [
+      "vLLM queue metrics on Triton",
+      (r) => (r.models[1].autoscaling.triggers = [{ type: "queueDepth", target: 3 }]),
+      "models[1].autoscaling.triggers[0].type",
+      /reads vLLM metrics; triton does not export them/,
+    ],
     ["an LLM without a GPU", (r) => delete r.models[0].gpu, "models[0].gpu", /serves LLMs on NVIDIA GPUs/],
     [
       "A/B rollout without a match",

@@ -7,7 +7,9 @@ import * as path from "node:path";
 import { cachedValidator } from "../conformance/validatorCache";
 import { splitCrdBundle } from "../conformance/crdFiles";
 import { downloadCrds } from "../tools/crds";
-import { validateCustomResource, toJsonSchema } from "../conformance/crdSchema";
+import { hoistRepeatedSubschemas, validateCustomResource, toJsonSchema } from "../conformance/crdSchema";
+import { sharedDir } from "../conformance/sharedDir";
+import { parseDocument } from "yaml";
 import { checkHelmValues } from "../conformance/helmValues";
 import { validateCoreObject } from "../conformance/coreKinds";
 import { CHARTS } from "../models/versions";
@@ -283,5 +285,53 @@ ${crd("example.com", "Widget", "widgets")}`;
       spec: { jwtRules: [{ issuer: "https://issuer", jwksUrl: "x" }] },
     });
     assert.deepEqual(problems, ["/spec/jwtRules/0/jwksUrl: unknown field (the API server would prune it)"]);
+  });
+});
+
+describe("shared subschemas (compile-time optimisation)", () => {
+  it("hoists repeated subschemas without changing what validates or where errors point", () => {
+    const text = fs.readFileSync(
+      path.join(sharedDir(), "crds", "istio/networking.istio.io_destinationrules.yaml"),
+      "utf8",
+    );
+    const crd = parseDocument(text).toJS() as {
+      spec: { versions: Array<{ name: string; schema: { openAPIV3Schema: Record<string, unknown> } }> };
+    };
+    const plain = toJsonSchema(crd.spec.versions.find((v) => v.name === "v1")!.schema.openAPIV3Schema, true);
+    const hoisted = hoistRepeatedSubschemas(plain);
+    // The traffic policy repeats under subsets and port-level settings.
+    assert.ok(
+      Object.keys((hoisted.definitions as object | undefined) ?? {}).length > 0,
+      "something was shared",
+    );
+    assert.ok(JSON.stringify(hoisted).length < JSON.stringify(plain).length / 2);
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    const [a, b] = [ajv.compile(plain), ajv.compile(hoisted)];
+    const rule = (policy: Record<string, unknown>) => ({
+      apiVersion: "networking.istio.io/v1",
+      kind: "DestinationRule",
+      metadata: { name: "m" },
+      spec: {
+        host: "m",
+        trafficPolicy: { loadBalancer: { simple: "LEAST_REQUEST" } },
+        subsets: [{ name: "v1", labels: { v: "1" }, trafficPolicy: policy }],
+      },
+    });
+    const cases = [
+      rule({ loadBalancer: { consistentHash: { httpHeaderName: "x-session" } } }),
+      rule({ loadBalancer: { simpel: "ROUND_ROBIN" } }),
+      rule({ loadBalancer: { simple: "FASTEST" } }),
+      rule({ connectionPool: { http: { http2MaxRequests: "many" } } }),
+      rule({ portLevelSettings: [{ port: { number: 80 }, tls: { mode: "ISTIO_MUTUAL", sni: 3 } }] }),
+    ];
+    const errors = (f: typeof a) => (f.errors ?? []).map((e) => `${e.instancePath} ${e.keyword}`).sort();
+    for (const object of cases) {
+      assert.equal(a(object), b(object), JSON.stringify(object));
+      assert.deepEqual(errors(b), errors(a));
+    }
+    assert.deepEqual(
+      cases.map((c) => a(c)),
+      [true, false, false, false, false],
+    );
   });
 });

@@ -12,6 +12,7 @@ import { resolveModel } from "../models/serving/resolve";
 import type { K8sObject } from "../models/k8s";
 import type { ModelConfig } from "../models/schema";
 import { predictorDeploymentName } from "../models/names";
+import { validateCustomResource } from "../conformance/crdSchema";
 import { PrometheusServer, type Series } from "./prometheusHarness";
 import { stackRaw, validate } from "./helpers";
 
@@ -288,6 +289,28 @@ describe("autoscaling queries on a real Prometheus", function () {
       }
     }
     assert.ok(checked >= 15, `only ${checked} queries checked`);
+  });
+
+  it("emits ScaledObjects for every trigger type that are valid against KEDA's CRD", () => {
+    for (const { so } of cases) assert.deepEqual(validateCustomResource(so), [], so.metadata.name);
+  });
+
+  it("scales an LLM to zero in dev only when asked, with an activation threshold; never in prod", () => {
+    const raw = allTriggersRaw();
+    raw.models[0]!.autoscaling.minReplicas = 0;
+    const dev = scaledObjects("dev", raw).find(({ so }) => so.metadata.name === "llama-31-8b")!.so;
+    const spec = dev.spec as {
+      minReplicaCount: number;
+      initialCooldownPeriod: number;
+      triggers: Array<{ metadata: Record<string, string> }>;
+    };
+    assert.equal(spec.minReplicaCount, 0);
+    assert.equal(spec.triggers[0]!.metadata.activationThreshold, "1");
+    // A replica still loading weights (up to startupSeconds) is never scaled away for an empty queue.
+    assert.equal(spec.initialCooldownPeriod, 1800);
+    const prod = stackRaw("prod") as Raw;
+    prod.models[0]!.autoscaling.minReplicas = 0;
+    assert.throws(() => validate(prod, "prod"), /prod never scales an LLM to zero/);
   });
 
   it("a query that matches several series fails the check (the harness can see the mistake)", async () => {
