@@ -10,6 +10,7 @@ import { defaultDeploymentMode } from "../models/serving/resolve";
 import { isStorageError, parseStorageUri } from "../models/serving/storage";
 import { imagePinProblem } from "../models/serving/images";
 import { MAX_MODEL_NAME_LENGTH } from "../models/names";
+import { effectiveMaxStep } from "../models/rollout/schedule";
 
 const WORLD = "0.0.0.0/0";
 
@@ -357,6 +358,18 @@ export function checkSemantics(cfg: PlatformInput): Problem[] {
       for (let s = 1; s < steps.length; s++)
         if (steps[s]! <= steps[s - 1]!)
           add(`${at}.rollout.steps`, `steps must increase (got ${steps.join(", ")})`);
+      const maxStep = effectiveMaxStep(r, env);
+      if (maxStep !== undefined) {
+        const jumps = [0, ...steps].slice(1).map((v, k) => v - ([0, ...steps][k] ?? 0));
+        const big = jumps.findIndex((j) => j > maxStep);
+        if (big >= 0)
+          add(
+            `${at}.rollout.steps`,
+            `step ${big + 1} (${[0, ...steps][big]} -> ${steps[big]}%) exceeds the max step of ${maxStep} points${r.maxStep === undefined ? " (prod's default; set rollout.maxStep to change it)" : ""}`,
+          );
+      }
+      if (r.maxStep !== undefined && env !== "prod")
+        add(`${at}.rollout.maxStep`, `maxStep guards prod rollouts; ${env} does not enforce it`);
     }
   });
   return problems;

@@ -219,7 +219,30 @@ export const rolloutSchema = z.strictObject({
   /** blueGreen: which colour gets all traffic. */
   active: z.enum(["stable", "candidate"]).default("stable"),
   steps: z.array(z.number().int().min(1).max(100)).default([10, 50, 100]),
+  /** Largest increase of the candidate's share in one edit; prod defaults to PROD_MAX_STEP. */
+  maxStep: z.number().int().min(1).max(100).optional(),
+  /** The metric gate `npm run rollout -- check` applies (Standard mode: candidate vs stable). */
+  gate: z
+    .strictObject({
+      /** Window the comparison covers (PromQL range). */
+      window: z
+        .string()
+        .regex(/^[0-9]+[smh]$/, "must be a PromQL duration such as 10m")
+        .default("10m"),
+      /** Requests each track must have served in the window before anything is decided. */
+      minRequests: z.number().int().min(1).default(100),
+      /** Candidate 5xx ratio may exceed stable's by at most this much (absolute, 0.01 = 1 point). */
+      maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
+      /** Candidate p95 latency / stable p95 latency. */
+      maxLatencyRatio: z.number().min(1).default(1.2),
+      /** LLMs: candidate / stable p95 time to first token and time per output token. */
+      maxTimeToFirstTokenRatio: z.number().min(1).default(1.3),
+      maxTimePerOutputTokenRatio: z.number().min(1).default(1.3),
+    })
+    .prefault({}),
 });
+/** Prod's default for rollout.maxStep: one edit never moves more than this share of traffic. */
+export const PROD_MAX_STEP = 50;
 export type RolloutSettings = z.infer<typeof rolloutSchema>;
 
 export const modelSchema = z.strictObject({
