@@ -16,6 +16,13 @@ export function crdSearchPath(): string[] {
   return [path.join(sharedDir(), "crds"), path.join(cacheDir(), "crds")];
 }
 
+/** A chart's defaults folder (`<chart>/<version>`): ../shared/charts, else the cache `npm run crds` fills. */
+export function findChartDir(defaultsDir: string): string | undefined {
+  return [path.join(sharedDir(), "charts"), path.join(cacheDir(), "charts")]
+    .map((dir) => path.join(dir, defaultsDir))
+    .find((candidate) => fs.existsSync(path.join(candidate, "values.yaml")));
+}
+
 /** The first existing copy of a CRD file (relative name from CRD_FILES), or undefined. */
 export function findCrdFile(file: string): string | undefined {
   return crdSearchPath()

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { sharedDir } from "./sharedDir";
+import { findChartDir } from "./crdFiles";
 
 /**
  * Keys templates read that the chart's values.yaml does not list, or subcharts whose defaults are not
@@ -38,7 +39,11 @@ function isPlainObject(v: unknown): v is Tree {
 }
 
 export function loadChartDefaults(chartDir: string): { defaults: Tree; schema?: Tree } {
-  const dir = path.join(sharedDir(), "charts", chartDir);
+  const dir = findChartDir(chartDir);
+  if (!dir)
+    throw new Error(
+      `no defaults for chart ${chartDir} in ${path.join(sharedDir(), "charts")} or the cache; run npm run crds`,
+    );
   let text = fs.readFileSync(path.join(dir, "values.yaml"), "utf8");
   // knative-operator ships release-time placeholders; apply the release's own substitutions first.
   text = text.replace(/\{\{ tag \}\}/g, "v1.23.0").replace(/\{\{ version \}\}/g, "1.23.0");

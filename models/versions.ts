@@ -20,8 +20,12 @@ export interface ChartPin {
   readonly version: string;
   /** Helm repository URL, or an OCI registry prefix (then `chart` is appended by Helm). */
   readonly repository: string;
-  /** Where the chart's source lives, for whoever bumps it. */
+  /** Where the chart's source lives (`owner/repo path`), for whoever bumps it and for `npm run crds`. */
   readonly source: string;
+  /** The source repository's tag of this chart version. */
+  readonly sourceTag: string;
+  /** The chart ships a values.schema.json (Helm enforces it). */
+  readonly hasSchema?: boolean;
   /** Folder of the chart defaults under ../shared/charts (name/version). */
   readonly defaultsDir: string;
 }
@@ -37,6 +41,8 @@ export const CHARTS = {
     version: "v1.19.6",
     repository: "https://charts.jetstack.io",
     source: "cert-manager/cert-manager deploy/charts/cert-manager",
+    sourceTag: "v1.19.6",
+    hasSchema: true,
     defaultsDir: "cert-manager/v1.19.6",
   },
   istioBase: {
@@ -44,6 +50,7 @@ export const CHARTS = {
     version: ISTIO_VERSION,
     repository: "https://istio-release.storage.googleapis.com/charts",
     source: "istio/istio manifests/charts/base",
+    sourceTag: ISTIO_VERSION,
     defaultsDir: `base/${ISTIO_VERSION}`,
   },
   istiod: {
@@ -51,6 +58,7 @@ export const CHARTS = {
     version: ISTIO_VERSION,
     repository: "https://istio-release.storage.googleapis.com/charts",
     source: "istio/istio manifests/charts/istio-control/istio-discovery",
+    sourceTag: ISTIO_VERSION,
     defaultsDir: `istiod/${ISTIO_VERSION}`,
   },
   istioGateway: {
@@ -58,6 +66,8 @@ export const CHARTS = {
     version: ISTIO_VERSION,
     repository: "https://istio-release.storage.googleapis.com/charts",
     source: "istio/istio manifests/charts/gateway",
+    sourceTag: ISTIO_VERSION,
+    hasSchema: true,
     defaultsDir: `gateway/${ISTIO_VERSION}`,
   },
   knativeOperator: {
@@ -65,6 +75,7 @@ export const CHARTS = {
     version: KNATIVE_VERSION,
     repository: "https://knative.github.io/operator",
     source: "knative/operator config/charts/knative-operator",
+    sourceTag: `knative-v${KNATIVE_VERSION}`,
     defaultsDir: `knative-operator/${KNATIVE_VERSION}`,
   },
   keda: {
@@ -72,6 +83,7 @@ export const CHARTS = {
     version: KEDA_VERSION,
     repository: "https://kedacore.github.io/charts",
     source: "kedacore/charts keda",
+    sourceTag: `v${KEDA_VERSION}`,
     defaultsDir: `keda/${KEDA_VERSION}`,
   },
   kserveCrd: {
@@ -79,6 +91,7 @@ export const CHARTS = {
     version: KSERVE_VERSION,
     repository: "oci://ghcr.io/kserve/charts",
     source: "kserve/kserve charts/kserve-crd",
+    sourceTag: KSERVE_VERSION,
     defaultsDir: `kserve-crd/${KSERVE_VERSION}`,
   },
   kserveResources: {
@@ -86,6 +99,7 @@ export const CHARTS = {
     version: KSERVE_VERSION,
     repository: "oci://ghcr.io/kserve/charts",
     source: "kserve/kserve charts/kserve-resources",
+    sourceTag: KSERVE_VERSION,
     defaultsDir: `kserve-resources/${KSERVE_VERSION}`,
   },
   kserveRuntimeConfigs: {
@@ -93,6 +107,7 @@ export const CHARTS = {
     version: KSERVE_VERSION,
     repository: "oci://ghcr.io/kserve/charts",
     source: "kserve/kserve charts/kserve-runtime-configs",
+    sourceTag: KSERVE_VERSION,
     defaultsDir: `kserve-runtime-configs/${KSERVE_VERSION}`,
   },
   nvidiaDevicePlugin: {
@@ -100,6 +115,7 @@ export const CHARTS = {
     version: "0.20.0",
     repository: "https://nvidia.github.io/k8s-device-plugin",
     source: "NVIDIA/k8s-device-plugin deployments/helm/nvidia-device-plugin",
+    sourceTag: "v0.20.0",
     defaultsDir: "nvidia-device-plugin/0.20.0",
   },
   dcgmExporter: {
@@ -107,6 +123,7 @@ export const CHARTS = {
     version: "4.8.2",
     repository: "https://nvidia.github.io/dcgm-exporter/helm-charts",
     source: "NVIDIA/dcgm-exporter deployment",
+    sourceTag: "4.5.3-4.8.2",
     defaultsDir: "dcgm-exporter/4.8.2",
   },
   kubePrometheusStack: {
@@ -114,6 +131,7 @@ export const CHARTS = {
     version: "88.5.3",
     repository: "https://prometheus-community.github.io/helm-charts",
     source: "prometheus-community/helm-charts charts/kube-prometheus-stack",
+    sourceTag: "kube-prometheus-stack-88.5.3",
     defaultsDir: "kube-prometheus-stack/88.5.3",
   },
   clusterAutoscaler: {
@@ -121,6 +139,7 @@ export const CHARTS = {
     version: "9.59.0",
     repository: "https://kubernetes.github.io/autoscaler",
     source: "kubernetes/autoscaler cluster-autoscaler/charts/cluster-autoscaler",
+    sourceTag: "cluster-autoscaler-chart-9.59.0",
     defaultsDir: "cluster-autoscaler/9.59.0",
   },
 } as const satisfies Record<string, ChartPin>;

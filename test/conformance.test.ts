@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { cachedValidator } from "../conformance/validatorCache";
 import { splitCrdBundle } from "../conformance/crdFiles";
-import { downloadCrds } from "../tools/crds";
+import { downloadChartDefaults, downloadCrds } from "../tools/crds";
 import { hoistRepeatedSubschemas, validateCustomResource, toJsonSchema } from "../conformance/crdSchema";
 import { sharedDir } from "../conformance/sharedDir";
 import { parseDocument } from "yaml";
@@ -259,6 +259,36 @@ ${crd("example.com", "Widget", "widgets")}`;
     );
     assert.ok(docs[0]!.text.includes("jwtRules: { type: array"));
     assert.ok(!docs[0]!.text.includes("ServiceAccount"));
+  });
+
+  it("fetches each pinned chart's defaults from its source tag, and the Helm check reads them from the cache", async () => {
+    const urls: string[] = [];
+    const report = await downloadChartDefaults(async (url) => {
+      urls.push(url);
+      if (url.includes("cert-manager") && url.endsWith("Chart.yaml")) throw new Error("HTTP 404");
+      return url.endsWith(".json") ? '{"type": "object"}' : "replicaCount: 1\n";
+    });
+    assert.ok(
+      urls.includes(
+        "https://raw.githubusercontent.com/prometheus-community/helm-charts/kube-prometheus-stack-88.5.3/charts/kube-prometheus-stack/values.yaml",
+      ),
+    );
+    assert.ok(
+      urls.includes(
+        "https://raw.githubusercontent.com/istio/istio/1.30.3/manifests/charts/gateway/values.schema.json",
+      ),
+    );
+    assert.deepEqual(report.failed, [], "a missing Chart.yaml is not a failure");
+    assert.ok(report.written.includes("keda/2.20.2/values.yaml"));
+    const previousShared = process.env.INFERENCE_PLATFORM_SHARED;
+    process.env.INFERENCE_PLATFORM_SHARED = path.join(dir, "no-shared-here");
+    try {
+      assert.deepEqual(checkHelmValues("keda", "keda/2.20.2", { replicaCount: 2 }), []);
+      assert.ok(checkHelmValues("keda", "keda/2.20.2", { replicaCuont: 2 }).length > 0);
+    } finally {
+      if (previousShared === undefined) delete process.env.INFERENCE_PLATFORM_SHARED;
+      else process.env.INFERENCE_PLATFORM_SHARED = previousShared;
+    }
   });
 
   it("writes what it fetched, reports failed sources, and makes the kind verifiable", async () => {

@@ -1,12 +1,13 @@
 /**
- * `npm run crds`: downloads the pinned upstream CRDs (models/versions.ts CRD_SOURCES) into the
- * git-ignored cache (.cache/crds, or INFERENCE_PLATFORM_CACHE/crds), one file per CRD, so that
- * conformance checks work outside this repository and cover kinds ../shared does not hold.
+ * `npm run crds`: downloads the pinned upstream CRDs (models/versions.ts CRD_SOURCES) and the pinned
+ * charts' defaults (values.yaml, values.schema.json) into the git-ignored cache (.cache, or
+ * INFERENCE_PLATFORM_CACHE), so that conformance checks work outside this repository and cover kinds
+ * ../shared does not hold.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { cacheDir, findCrdFile, splitCrdBundle } from "../conformance/crdFiles";
-import { CRD_FILES, CRD_SOURCES, type CrdSource } from "../models/versions";
+import { CHARTS, CRD_FILES, CRD_SOURCES, type ChartPin, type CrdSource } from "../models/versions";
 
 export type Fetcher = (url: string) => Promise<string>;
 
@@ -15,6 +16,42 @@ const httpFetch: Fetcher = async (url) => {
   if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
   return response.text();
 };
+
+/** The defaults files of a pinned chart at its source tag (what Helm reads: values.yaml, values.schema.json). */
+export function chartFileUrls(chart: ChartPin): Array<{ file: string; url: string }> {
+  const [repo, dir] = chart.source.split(" ");
+  const files = ["values.yaml", "Chart.yaml", ...(chart.hasSchema ? ["values.schema.json"] : [])];
+  return files.map((f) => ({
+    file: `${chart.defaultsDir}/${f}`,
+    url: `https://raw.githubusercontent.com/${repo}/${chart.sourceTag}/${dir}/${f}`,
+  }));
+}
+
+/** Fetches every pinned chart's defaults into <cache>/charts/<chart>/<version>/. */
+export async function downloadChartDefaults(
+  fetcher: Fetcher = httpFetch,
+  charts: readonly ChartPin[] = Object.values(CHARTS),
+  target = path.join(cacheDir(), "charts"),
+): Promise<{ written: string[]; failed: string[] }> {
+  const written: string[] = [];
+  const failed: string[] = [];
+  const wanted = charts.flatMap(chartFileUrls);
+  const results = await Promise.allSettled(wanted.map((w) => fetcher(w.url)));
+  results.forEach((result, i) => {
+    const { file, url } = wanted[i]!;
+    // cert-manager keeps its Chart.yaml as Chart.template.yaml upstream: only the values files matter.
+    if (result.status === "rejected") {
+      if (!file.endsWith("Chart.yaml")) failed.push(`${url}: ${(result.reason as Error).message}`);
+      return;
+    }
+    const out = path.join(target, file);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(`${out}.tmp`, result.value);
+    fs.renameSync(`${out}.tmp`, out);
+    written.push(file);
+  });
+  return { written, failed };
+}
 
 export interface DownloadReport {
   readonly written: string[];
@@ -56,10 +93,14 @@ export async function downloadCrds(
 
 async function main(): Promise<number> {
   const report = await downloadCrds();
+  const charts = await downloadChartDefaults();
   console.log(`Wrote ${report.written.length} CRD file(s) under ${path.join(cacheDir(), "crds")}`);
-  for (const f of report.failed) console.error(`FAILED ${f}`);
+  console.log(
+    `Wrote ${charts.written.length} chart defaults file(s) under ${path.join(cacheDir(), "charts")}`,
+  );
+  for (const f of [...report.failed, ...charts.failed]) console.error(`FAILED ${f}`);
   if (report.missingKinds.length > 0) console.error(`Still without a CRD: ${report.missingKinds.join(", ")}`);
-  return report.failed.length > 0 || report.missingKinds.length > 0 ? 1 : 0;
+  return report.failed.length + charts.failed.length + report.missingKinds.length > 0 ? 1 : 0;
 }
 
 if (require.main === module)

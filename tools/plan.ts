@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { planStack, summarize, writePlan, ROOT } from "./planRunner";
+import { mandatoryViolations, planStack, summarize, writePlan, ROOT } from "./planRunner";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { stack: { type: "string", default: "dev" } } });
@@ -21,8 +21,10 @@ async function main(): Promise<number> {
   }
   const out = writePlan(plan);
   console.log(summarize(plan));
-  console.log(`\nWrote ${path.relative(ROOT, out)}/ (resources.json, capacity.json, manifests/, helm/)`);
-  return plan.conformance.errors.length > 0 ? 1 : 0;
+  console.log(
+    `\nWrote ${path.relative(ROOT, out)}/ (resources.json, capacity.json, policy.json, manifests/, helm/)`,
+  );
+  return plan.conformance.errors.length > 0 || mandatoryViolations(plan).length > 0 ? 1 : 0;
 }
 
 main().then(

@@ -14,6 +14,7 @@ import {
 import { PROJECT } from "../config/load";
 import type { StackCapacity } from "../models/capacity/planner";
 import { runUnderMocks, type RecordedResource } from "./mockRuntime";
+import { runPolicies, stackPolicyConfig, type PolicyInput, type Violation } from "../policy/offline";
 import { readStackFile, type StackFileConfig } from "./stackFile";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -25,6 +26,24 @@ export interface Plan {
   readonly objects: PlannedObject[];
   readonly releases: PlannedRelease[];
   readonly conformance: ConformanceReport;
+  /** The CrossGuard pack run over the planned resources with policy/config/<stack>.json. */
+  readonly violations: Violation[];
+}
+
+export function policyInputs(resources: readonly RecordedResource[]): PolicyInput[] {
+  return resources.map((r) => ({
+    urn: r.urn,
+    type: r.type,
+    name: r.name,
+    props: r.inputs,
+    protect: r.protect,
+    parent: r.parent || undefined,
+    dependencies: r.dependsOn,
+  }));
+}
+
+export function mandatoryViolations(plan: Pick<Plan, "violations">): Violation[] {
+  return plan.violations.filter((v) => v.enforcementLevel === "mandatory");
 }
 
 function program(): () => Promise<Record<string, unknown>> {
@@ -63,7 +82,16 @@ export async function planStack(stack: string, config?: StackFileConfig): Promis
   const objects = plannedObjects(run.resources);
   const releases = plannedReleases(run.resources);
   const conformance = await checkConformance(objects, releases);
-  return { stack, resources: run.resources, outputs: run.outputs, objects, releases, conformance };
+  const violations = await runPolicies(policyInputs(run.resources), stackPolicyConfig(stack));
+  return {
+    stack,
+    resources: run.resources,
+    outputs: run.outputs,
+    objects,
+    releases,
+    conformance,
+    violations,
+  };
 }
 
 function fileName(parts: string[]): string {
@@ -194,6 +222,12 @@ export function summarize(plan: Plan): string {
     lines.push(
       `  ${c.unverified.length} custom resource(s) without an offline CRD schema (run npm run crds): ${[...new Set(c.unverified.map((u) => u.split(" ").slice(0, 2).join(" ")))].join(", ")}`,
     );
+  lines.push("", `Policies (policy/config/${plan.stack}.json): ${plan.violations.length} violation(s)`);
+  for (const level of ["mandatory", "advisory"] as const) {
+    const vs = plan.violations.filter((v) => v.enforcementLevel === level);
+    if (vs.length > 0)
+      lines.push(`  ${level} (${vs.length}):`, ...vs.map((v) => `    [${v.policy}] ${v.message}`));
+  }
   const counts = new Map<string, number>();
   for (const r of plan.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
   lines.push("", `Resources: ${plan.resources.length}`);

@@ -68,6 +68,8 @@ function plannedEngine(model: ResolvedModel, track: string) {
   return plan?.llm?.engine ?? {};
 }
 
+export const ARCHITECTURE_ANNOTATION = "inference-platform/architecture";
+
 export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sObject {
   const spec = runtimeSpec(model.runtime, model.format);
   const engine = { ...model.engine, ...(opts.version.engine ?? {}) };
@@ -128,6 +130,11 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
   };
   const scalerClass = autoscalerClass(model);
   if (scalerClass) annotations["serving.kserve.io/autoscalerClass"] = scalerClass;
+  // What the model is, for checks that see only this object (the policy pack's GPU-fit rule).
+  const architecture = model.capacity?.llm?.architecture;
+  if (architecture)
+    annotations[ARCHITECTURE_ANNOTATION] =
+      architecture === "custom" ? JSON.stringify(model.architecture) : architecture;
   if (model.deploymentMode === "Knative") {
     Object.assign(annotations, kpaAnnotations(model));
     if (opts.canaryTrafficPercent !== undefined) annotations["serving.kserve.io/enable-tag-routing"] = "true";

@@ -1,0 +1,140 @@
+/**
+ * Reading Kubernetes objects as the policies see them (resource inputs): the pod specs and containers
+ * of InferenceServices, serving runtimes and workloads, in one shape.
+ */
+type Obj = Record<string, unknown>;
+
+export interface Container {
+  readonly name: string;
+  readonly image?: string;
+  readonly resources?: {
+    requests?: Record<string, string | number>;
+    limits?: Record<string, string | number>;
+  };
+  readonly securityContext?: { privileged?: boolean };
+  readonly env?: Array<{ name: string; value?: string; valueFrom?: unknown }>;
+  readonly volumeMounts?: Array<{ name: string; mountPath: string }>;
+  readonly startupProbe?: unknown;
+  readonly args?: string[];
+}
+
+export interface PodView {
+  /** Where in the object, e.g. `spec.predictor`. */
+  readonly at: string;
+  readonly spec: Obj & {
+    nodeSelector?: Record<string, string>;
+    tolerations?: Array<{ key?: string; operator?: string; effect?: string; value?: string }>;
+    affinity?: unknown;
+    volumes?: Array<{ name: string; emptyDir?: { medium?: string } }>;
+  };
+  readonly containers: Container[];
+}
+
+export const K8S = {
+  isvc: "kubernetes:serving.kserve.io/v1beta1:InferenceService",
+  servingRuntime: "kubernetes:serving.kserve.io/v1alpha1:ServingRuntime",
+  clusterServingRuntime: "kubernetes:serving.kserve.io/v1alpha1:ClusterServingRuntime",
+  scaledObject: "kubernetes:keda.sh/v1alpha1:ScaledObject",
+  virtualService: "kubernetes:networking.istio.io/v1:VirtualService",
+  peerAuthentication: "kubernetes:security.istio.io/v1:PeerAuthentication",
+  requestAuthentication: "kubernetes:security.istio.io/v1:RequestAuthentication",
+  authorizationPolicy: "kubernetes:security.istio.io/v1:AuthorizationPolicy",
+  serviceAccount: "kubernetes:core/v1:ServiceAccount",
+  secret: "kubernetes:core/v1:Secret",
+  namespace: "kubernetes:core/v1:Namespace",
+  helmRelease: "kubernetes:helm.sh/v3:Release",
+} as const;
+
+const WORKLOADS: Record<string, (o: Obj) => Obj | undefined> = {
+  "kubernetes:apps/v1:Deployment": (o) => tmpl(o.spec),
+  "kubernetes:apps/v1:DaemonSet": (o) => tmpl(o.spec),
+  "kubernetes:apps/v1:StatefulSet": (o) => tmpl(o.spec),
+  "kubernetes:batch/v1:Job": (o) => tmpl(o.spec),
+  "kubernetes:batch/v1:CronJob": (o) =>
+    tmpl((o.spec as Obj | undefined)?.jobTemplate && ((o.spec as Obj).jobTemplate as Obj).spec),
+  "kubernetes:core/v1:Pod": (o) => o.spec as Obj | undefined,
+};
+
+function tmpl(spec: unknown): Obj | undefined {
+  return ((spec as Obj | undefined)?.template as Obj | undefined)?.spec as Obj | undefined;
+}
+
+const COMPONENTS = ["predictor", "transformer", "explainer"] as const;
+
+/** Every pod spec an object would create, with its containers (KServe's model container included). */
+export function podViews(type: string, props: Obj): PodView[] {
+  if (type === K8S.isvc) {
+    const spec = (props.spec ?? {}) as Obj;
+    return COMPONENTS.flatMap((c) => {
+      const component = spec[c] as Obj | undefined;
+      if (!component) return [];
+      const containers = [...((component.containers as Container[] | undefined) ?? [])];
+      const model = component.model as Obj | undefined;
+      if (model) containers.unshift({ name: "kserve-container", ...(model as object) } as Container);
+      return [{ at: `spec.${c}`, spec: component, containers }];
+    });
+  }
+  if (type === K8S.servingRuntime || type === K8S.clusterServingRuntime) {
+    const spec = (props.spec ?? {}) as Obj;
+    return [{ at: "spec", spec, containers: (spec.containers as Container[] | undefined) ?? [] }];
+  }
+  const pod = WORKLOADS[type]?.(props);
+  return pod
+    ? [{ at: "spec", spec: pod, containers: (pod.containers as Container[] | undefined) ?? [] }]
+    : [];
+}
+
+export function quantity(v: string | number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+export function gpuLimit(c: Container): number {
+  return quantity(c.resources?.limits?.["nvidia.com/gpu"]) ?? 0;
+}
+
+export function labels(props: Obj): Record<string, string> {
+  return ((props.metadata as Obj | undefined)?.labels as Record<string, string> | undefined) ?? {};
+}
+
+export function annotations(props: Obj): Record<string, string> {
+  return ((props.metadata as Obj | undefined)?.annotations as Record<string, string> | undefined) ?? {};
+}
+
+export function nameOf(props: Obj): string {
+  const m = (props.metadata ?? {}) as { name?: string; namespace?: string };
+  return m.namespace ? `${m.namespace}/${m.name ?? "?"}` : (m.name ?? "?");
+}
+
+/** LLM predictors: runtime label set by the platform, or KServe's Hugging Face / TGI formats. */
+export function isLlmIsvc(props: Obj): boolean {
+  const runtime = labels(props)["inference-platform/runtime"];
+  if (runtime) return runtime === "vllm" || runtime === "tgi";
+  const format = (((props.spec as Obj | undefined)?.predictor as Obj | undefined)?.model as Obj | undefined)
+    ?.modelFormat as { name?: string } | undefined;
+  return format?.name?.startsWith("huggingface") ?? false;
+}
+
+export function deploymentMode(props: Obj): string {
+  return annotations(props)["serving.kserve.io/deploymentMode"] ?? "Knative";
+}
+
+/** A flag's value from an args list (`--flag=value` or `--flag value`). */
+export function flag(args: readonly string[] | undefined, name: string): string | undefined {
+  if (!args) return undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith(`${name}=`)) return a.slice(name.length + 1);
+    if (a === name) return args[i + 1];
+  }
+  return undefined;
+}
+
+/**
+ * A policy's config with its defaults: the engine sends only what the stack's policy config sets
+ * (getConfig() is {} for a policy it does not mention), so defaults are applied here, once.
+ */
+export function withDefaults<T extends object>(defaults: T, config: object): T {
+  return { ...defaults, ...(config as Partial<T>) };
+}

@@ -1,0 +1,138 @@
+/**
+ * Security policies for the serving plane: privileges, credentials, mTLS and a public ingress.
+ */
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { K8S, labels, nameOf, podViews, withDefaults } from "./k8s";
+
+type Props = Record<string, unknown>;
+
+const PRIVILEGED_DEFAULTS = { allowed: ["nvidia-device-plugin", "dcgm-exporter"] };
+
+export const noPrivilegedContainers: ResourceValidationPolicy = {
+  name: "no-privileged-containers",
+  description: "No privileged containers, except an allow-list (the GPU DaemonSets that need host access).",
+  enforcementLevel: "mandatory",
+  configSchema: {
+    properties: {
+      allowed: {
+        type: "array",
+        items: { type: "string" },
+        default: PRIVILEGED_DEFAULTS.allowed,
+      },
+    },
+  },
+  validateResource: (args, report) => {
+    const { allowed } = withDefaults(PRIVILEGED_DEFAULTS, args.getConfig());
+    const props = args.props as Props;
+    const name = ((props.metadata as Props | undefined)?.name as string | undefined) ?? args.name;
+    if (allowed.some((a) => name.startsWith(a))) return;
+    for (const view of podViews(args.type, props))
+      for (const c of view.containers)
+        if (c.securityContext?.privileged)
+          report(`${nameOf(props)} ${view.at}: container ${c.name} is privileged`);
+  },
+};
+
+const KEY_NAMES = /^(aws_)?(access_key_id|secret_access_key)$/i;
+const ACCESS_KEY_VALUE = /\b(AKIA|ASIA)[0-9A-Z]{16}\b/;
+
+export const noStaticAwsCredentials: ResourceValidationPolicy = {
+  name: "no-static-aws-credentials",
+  description: "No static AWS keys in Secrets or container env: models get AWS access through Pod Identity.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    const props = args.props as Props;
+    if (args.type === K8S.secret) {
+      for (const field of ["data", "stringData"]) {
+        const data = props[field];
+        if (!data || typeof data !== "object") continue;
+        for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
+          const text =
+            typeof v === "string" ? (field === "data" ? Buffer.from(v, "base64").toString("utf8") : v) : "";
+          if (KEY_NAMES.test(k) || ACCESS_KEY_VALUE.test(text))
+            report(`${nameOf(props)}: ${field}.${k} holds an AWS access key`);
+        }
+      }
+    }
+    for (const view of podViews(args.type, props))
+      for (const c of view.containers)
+        for (const e of c.env ?? [])
+          if (
+            (/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY)$/.test(e.name) && e.value) ||
+            ACCESS_KEY_VALUE.test(e.value ?? "")
+          )
+            report(`${nameOf(props)} ${view.at}: container ${c.name} sets ${e.name} to a static credential`);
+  },
+};
+
+export const mtlsStrictResource: ResourceValidationPolicy = {
+  name: "mtls-strict",
+  description: "Istio PeerAuthentications in model namespaces require STRICT mTLS.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== K8S.peerAuthentication) return;
+    const props = args.props as Props;
+    const mode =
+      (((props.spec as Props | undefined)?.mtls as Props | undefined)?.mode as string | undefined) ??
+      "PERMISSIVE";
+    if (labels(props)["inference-platform/models"] === "true" && mode !== "STRICT")
+      report(`${nameOf(props)}: mTLS mode ${mode}; model namespaces require STRICT`);
+  },
+};
+
+export const modelNamespacesStrict: StackValidationPolicy = {
+  name: "model-namespaces-mtls",
+  description: "Every namespace with an InferenceService has a STRICT PeerAuthentication.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const strict = new Set(
+      args.resources
+        .filter((r) => r.type === K8S.peerAuthentication)
+        .filter(
+          (r) => (((r.props.spec as Props | undefined)?.mtls as Props | undefined)?.mode ?? "") === "STRICT",
+        )
+        .map((r) => ((r.props.metadata as Props | undefined)?.namespace as string | undefined) ?? ""),
+    );
+    for (const r of args.resources.filter((x) => x.type === K8S.isvc)) {
+      const ns = ((r.props.metadata as Props | undefined)?.namespace as string | undefined) ?? "default";
+      if (!strict.has(ns)) report(`${nameOf(r.props)}: namespace ${ns} has no STRICT PeerAuthentication`);
+    }
+  },
+};
+
+export const publicIngressRequiresAuth: StackValidationPolicy = {
+  name: "public-ingress-requires-auth",
+  description:
+    "An internet-facing ingress gateway comes with request authentication (JWT) that token-less requests cannot bypass.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const publicGateway = args.resources.find((r) => {
+      if (r.type !== K8S.helmRelease) return false;
+      const ann = (((r.props.values as Props | undefined)?.service as Props | undefined)?.annotations ??
+        {}) as Record<string, string>;
+      return ann["service.beta.kubernetes.io/aws-load-balancer-scheme"] === "internet-facing";
+    });
+    if (!publicGateway) return;
+    const hasJwt = args.resources.some((r) => r.type === K8S.requestAuthentication);
+    const denies = args.resources.some(
+      (r) =>
+        r.type === K8S.authorizationPolicy &&
+        ["DENY", "ALLOW"].includes(String((r.props.spec as Props | undefined)?.action)) &&
+        /requestPrincipals/i.test(JSON.stringify(r.props.spec)),
+    );
+    if (!hasJwt || !denies)
+      report(
+        `${publicGateway.name}: the ingress gateway is internet-facing without ${!hasJwt ? "a RequestAuthentication" : "an AuthorizationPolicy on request principals"}`,
+      );
+  },
+};
+
+export const SECURITY_RESOURCE_POLICIES: ResourceValidationPolicy[] = [
+  noPrivilegedContainers,
+  noStaticAwsCredentials,
+  mtlsStrictResource,
+];
+export const SECURITY_STACK_POLICIES: StackValidationPolicy[] = [
+  modelNamespacesStrict,
+  publicIngressRequiresAuth,
+];

@@ -1,0 +1,224 @@
+/**
+ * Stack-level policies: relations between resources — identities, autoscalers, routing, GPU fit and
+ * protection — that no single resource shows.
+ */
+import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { GPU_INSTANCES, GPU_MODELS } from "../../models/capacity/gpuInstances";
+import { resolveArchitecture } from "../../models/capacity/planner";
+import { replicaMemory } from "../../models/capacity/memory";
+import { LABELS } from "../../models/cluster/nodePools";
+import type { ModelInput } from "../../models/schema";
+import { ARCHITECTURE_ANNOTATION } from "../../models/serving/inferenceService";
+import { annotations, deploymentMode, flag, gpuLimit, isLlmIsvc, K8S, labels, nameOf, podViews } from "./k8s";
+
+type Props = Record<string, unknown>;
+const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
+const POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation";
+
+const meta = (r: PolicyResource) => (r.props.metadata ?? {}) as { name?: string; namespace?: string };
+const predictorOf = (r: PolicyResource) => ((r.props.spec as Props | undefined)?.predictor ?? {}) as Props;
+const isvcs = (resources: PolicyResource[]) => resources.filter((r) => r.type === K8S.isvc);
+
+export const isvcServiceAccountAndRole: StackValidationPolicy = {
+  name: "isvc-identity",
+  description:
+    "Every InferenceService's ServiceAccount exists and, for s3:// models, has an AWS role (Pod Identity or IRSA).",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    for (const isvc of isvcs(args.resources)) {
+      const ns = meta(isvc).namespace ?? "default";
+      const sa = predictorOf(isvc).serviceAccountName as string | undefined;
+      if (!sa) {
+        report(
+          `${nameOf(isvc.props)}: no serviceAccountName (the namespace's default account would run the model)`,
+        );
+        continue;
+      }
+      const account = args.resources.find(
+        (r) =>
+          r.type === K8S.serviceAccount && meta(r).name === sa && (meta(r).namespace ?? "default") === ns,
+      );
+      if (!account) {
+        report(`${nameOf(isvc.props)}: ServiceAccount ${ns}/${sa} is not part of the stack`);
+        continue;
+      }
+      const s3 = podViews(isvc.type, isvc.props).some((v) =>
+        v.containers.some((c) => ((c as { storageUri?: string }).storageUri ?? "").startsWith("s3://")),
+      );
+      const irsa = annotations(account.props)["eks.amazonaws.com/role-arn"];
+      const podIdentity = args.resources.some(
+        (r) => r.type === POD_IDENTITY && r.props.namespace === ns && r.props.serviceAccount === sa,
+      );
+      if (s3 && !irsa && !podIdentity)
+        report(`${nameOf(isvc.props)}: loads from s3:// but ServiceAccount ${ns}/${sa} has no AWS role`);
+    }
+  },
+};
+
+export const llmHasAutoscaler: StackValidationPolicy = {
+  name: "llm-has-autoscaler",
+  description:
+    "Every Standard-mode LLM that may scale has an autoscaler (a KEDA ScaledObject on its predictor).",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    for (const isvc of isvcs(args.resources)) {
+      if (!isLlmIsvc(isvc.props) || deploymentMode(isvc.props) !== "Standard") continue;
+      const p = predictorOf(isvc) as { minReplicas?: number; maxReplicas?: number };
+      if ((p.maxReplicas ?? 1) <= (p.minReplicas ?? 1)) continue;
+      const target = `${meta(isvc).name}-predictor`;
+      const scaled = args.resources.some(
+        (r) =>
+          r.type === K8S.scaledObject &&
+          meta(r).namespace === meta(isvc).namespace &&
+          ((r.props.spec as Props | undefined)?.scaleTargetRef as Props | undefined)?.name === target,
+      );
+      if (!scaled && annotations(isvc.props)["serving.kserve.io/autoscalerClass"] !== "hpa")
+        report(
+          `${nameOf(isvc.props)}: ${p.minReplicas ?? 1}..${p.maxReplicas} replicas but no ScaledObject targets ${target}`,
+        );
+    }
+  },
+};
+
+export const rolloutHasRouting: StackValidationPolicy = {
+  name: "rollout-has-routing",
+  description:
+    "Every Standard-mode candidate (canary, A/B, blue/green, shadow) has a VirtualService routing to it.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    for (const isvc of isvcs(args.resources)) {
+      if (
+        labels(isvc.props)["inference-platform/track"] !== "candidate" ||
+        deploymentMode(isvc.props) !== "Standard"
+      )
+        continue;
+      const host = `${meta(isvc).name}-predictor.${meta(isvc).namespace}.svc.cluster.local`;
+      const routed = args.resources.some(
+        (r) => r.type === K8S.virtualService && JSON.stringify(r.props.spec ?? {}).includes(`"${host}"`),
+      );
+      if (!routed)
+        report(
+          `${nameOf(isvc.props)}: a candidate InferenceService that no VirtualService routes to (${host})`,
+        );
+    }
+  },
+};
+
+export const kedaTargetsStandardMode: StackValidationPolicy = {
+  name: "keda-targets-standard-mode",
+  description:
+    "KEDA ScaledObjects target the predictor of a Standard-mode InferenceService (KServe supports KEDA there only).",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    for (const so of args.resources.filter((r) => r.type === K8S.scaledObject)) {
+      const target = ((so.props.spec as Props | undefined)?.scaleTargetRef as Props | undefined)?.name as
+        string | undefined;
+      const isvc = isvcs(args.resources).find(
+        (i) => meta(i).namespace === meta(so).namespace && `${meta(i).name}-predictor` === target,
+      );
+      if (isvc && deploymentMode(isvc.props) !== "Standard")
+        report(
+          `${nameOf(so.props)}: scales ${nameOf(isvc.props)}, which runs in ${deploymentMode(isvc.props)} mode`,
+        );
+    }
+  },
+};
+
+function architectureOf(isvc: PolicyResource, storageUri: string) {
+  const annotation = annotations(isvc.props)[ARCHITECTURE_ANNOTATION];
+  const architecture = annotation?.startsWith("{")
+    ? (JSON.parse(annotation) as ModelInput["architecture"])
+    : annotation;
+  return resolveArchitecture({ architecture, storageUri });
+}
+
+export const modelFitsGpu: StackValidationPolicy = {
+  name: "model-fits-gpu",
+  description:
+    "An LLM's GPU request holds its weights and the KV cache of one full-length sequence (the platform's capacity model).",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    for (const isvc of isvcs(args.resources)) {
+      if (!isLlmIsvc(isvc.props)) continue;
+      const main = podViews(isvc.type, isvc.props).find((v) => v.at === "spec.predictor");
+      const c = main?.containers[0];
+      if (!main || !c) continue;
+      const pool = main.spec.nodeSelector?.[LABELS.pool];
+      const group = args.resources.find(
+        (r) =>
+          r.type === NODE_GROUP &&
+          ((r.props.labels as Record<string, string> | undefined) ?? {})[LABELS.pool] === pool,
+      );
+      const instance = GPU_INSTANCES[((group?.props.instanceTypes as string[] | undefined) ?? [])[0] ?? ""];
+      if (!pool || !instance) continue; // existing clusters: the GPU is not known from the stack
+      const storageUri = (c as { storageUri?: string }).storageUri ?? "";
+      const arch = architectureOf(isvc, storageUri);
+      if ("error" in arch) {
+        report(`${nameOf(isvc.props)}: ${arch.error}`);
+        continue;
+      }
+      const gpus = gpuLimit(c);
+      const args_ = c.args ?? [];
+      const tp = Number(flag(args_, "--tensor-parallel-size") ?? flag(args_, "--num-shard") ?? gpus);
+      const quantization = (flag(args_, "--quantization") ?? flag(args_, "--quantize")) as
+        "awq" | "gptq" | "fp8" | undefined;
+      const kv = flag(args_, "--kv-cache-dtype");
+      const engine = {
+        quantization: quantization ?? (flag(args_, "--quantize") === "eetq" ? ("int8" as const) : undefined),
+        dtype: flag(args_, "--dtype") as "auto" | "bfloat16" | "float16" | "float32" | undefined,
+        kvCacheDtype: kv && kv !== "auto" ? ("fp8" as const) : ("auto" as const),
+      };
+      const util = Number(
+        flag(args_, "--gpu-memory-utilization") ?? flag(args_, "--cuda-memory-fraction") ?? 0.9,
+      );
+      const maxLen = Number(flag(args_, "--max-model-len") ?? flag(args_, "--max-total-tokens") ?? 0);
+      if (tp > gpus) {
+        report(`${nameOf(isvc.props)}: tensor parallelism ${tp} over ${gpus} requested GPU(s)`);
+        continue;
+      }
+      const gpu = GPU_MODELS[instance.gpu];
+      const m = replicaMemory(arch.architecture, engine, gpu.memoryGiB, Math.max(1, tp), util);
+      if (m.kvTokens < Math.max(1, maxLen))
+        report(
+          `${nameOf(isvc.props)}: ${arch.name} on ${gpus}× ${gpu.name} leaves ${m.kvTokens} KV tokens (${m.kvCacheGiB.toFixed(1)} GiB per GPU after ${m.weightsGiB.toFixed(1)} GiB of weights) for a ${maxLen || "?"}-token context: the GPU request is too small for the model`,
+        );
+    }
+  },
+};
+
+/** Charts whose releases install CRDs: deleting one deletes every custom resource of its kinds. */
+const CRD_CHARTS = [
+  "cert-manager",
+  "base",
+  "kserve-crd",
+  "keda",
+  "kube-prometheus-stack",
+  "knative-operator",
+];
+const STATEFUL = ["eks:index:Cluster", "aws:kms/key:Key", "aws:ec2/vpc:Vpc"];
+
+export const protectedInProd: StackValidationPolicy = {
+  name: "protected-in-prod",
+  description:
+    "The cluster, its KMS key, the VPC and CRD-owning releases are protected. Mandatory in prod, disabled elsewhere.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    for (const r of args.resources) {
+      const crdRelease =
+        r.type === K8S.helmRelease && CRD_CHARTS.includes(String(r.props.chart).split("/").pop() ?? "");
+      if ((STATEFUL.includes(r.type) || crdRelease) && !r.opts.protect)
+        report(
+          `${r.type} ${r.name}: not protected; deleting it ${crdRelease ? "deletes every custom resource of its CRDs" : "loses the cluster's state"}`,
+        );
+    }
+  },
+};
+
+export const STACK_POLICIES: StackValidationPolicy[] = [
+  isvcServiceAccountAndRole,
+  llmHasAutoscaler,
+  rolloutHasRouting,
+  kedaTargetsStandardMode,
+  modelFitsGpu,
+  protectedInProd,
+];

@@ -1,0 +1,456 @@
+import * as assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import * as path from "node:path";
+import { POLICIES, PACK_NAME } from "../policy/policies";
+import { resolvePolicyConfig, runPolicies, stackPolicyConfig, type PolicyInput } from "../policy/offline";
+import { planStack, policyInputs, ROOT, type Plan } from "../tools/planRunner";
+
+const plans = new Map<string, Plan>();
+async function inputs(stack: string): Promise<PolicyInput[]> {
+  if (!plans.has(stack)) plans.set(stack, await planStack(stack));
+  return structuredClone(policyInputs(plans.get(stack)!.resources));
+}
+
+type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+function edit(
+  resources: PolicyInput[],
+  match: (r: PolicyInput) => boolean,
+  change: (props: Props, r: PolicyInput) => void,
+) {
+  const found = resources.filter(match);
+  assert.ok(found.length > 0, "the fixture edit matched no resource");
+  for (const r of found) change(r.props as Props, r);
+  return resources;
+}
+const isvc = (name: string) => (r: PolicyInput) =>
+  r.type === "kubernetes:serving.kserve.io/v1beta1:InferenceService" &&
+  (r.props as Props).metadata?.name === name;
+const ofType = (type: string, name?: string) => (r: PolicyInput) =>
+  r.type === type && (name === undefined || r.name === name);
+const model70b = (p: Props) => p.spec.predictor.model;
+
+/** Runs one policy, mandatory, with the stack's own config for it (thresholds, allow-lists). */
+async function violationsOf(policy: string, stack: string, resources: PolicyInput[]) {
+  const p = POLICIES.find((x) => x.name === policy);
+  assert.ok(p, `no policy ${policy}`);
+  const own = stackPolicyConfig(stack)[policy];
+  const config = {
+    [policy]:
+      typeof own === "object" ? { ...own, enforcementLevel: "mandatory" as const } : ("mandatory" as const),
+  };
+  return runPolicies(resources, config, [p]);
+}
+
+type Case = [policy: string, stack: string, breakIt: (rs: PolicyInput[]) => PolicyInput[], message: RegExp];
+const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
+const cases: Case[] = [
+  [
+    "gpu-request-equals-limit",
+    "prod",
+    (rs) => edit(rs, isvc("llama-31-70b"), (p) => (model70b(p).resources.requests["nvidia.com/gpu"] = "2")),
+    /requests 2 GPUs but is limited to 4/,
+  ],
+  [
+    "gpu-pods-tolerate-and-select",
+    "prod",
+    (rs) => edit(rs, isvc("llama-31-70b"), (p) => delete p.spec.predictor.tolerations),
+    /does not tolerate the nvidia.com\/gpu=true:NoSchedule taint/,
+  ],
+  [
+    "llm-shm-in-memory",
+    "prod",
+    (rs) => edit(rs, isvc("llama-31-70b"), (p) => delete p.spec.predictor.volumes),
+    /no \/dev\/shm from an emptyDir/,
+  ],
+  [
+    "llm-startup-probe",
+    "prod",
+    (rs) => edit(rs, isvc("qwen25-7b"), (p) => delete model70b(p).startupProbe),
+    /no startupProbe/,
+  ],
+  [
+    "no-llm-scale-to-zero",
+    "prod",
+    (rs) => edit(rs, isvc("qwen25-7b"), (p) => (p.spec.predictor.minReplicas = 0)),
+    /scales to zero/,
+  ],
+  [
+    "traffic-splits-valid",
+    "dev",
+    (rs) =>
+      edit(
+        rs,
+        (r) =>
+          r.type === "kubernetes:networking.istio.io/v1:VirtualService" &&
+          (r.props as Props).metadata?.name === "llama-31-8b",
+        (p) => (p.spec.http.at(-1).route[0].weight = 95),
+      ),
+    /weights sum to 105, not 100/,
+  ],
+  [
+    "deployment-mode-features",
+    "prod",
+    (rs) => edit(rs, isvc("qwen25-7b"), (p) => (p.spec.predictor.canaryTrafficPercent = 10)),
+    /canaryTrafficPercent works only in Knative mode/,
+  ],
+  [
+    "storage-uri-allowlist",
+    "dev",
+    (rs) => edit(rs, isvc("iris"), (p) => (model70b(p).storageUri = "http://example.com/model.joblib")),
+    /scheme "http" is not allowed/,
+  ],
+  [
+    "images-pinned",
+    "dev",
+    (rs) => edit(rs, isvc("resnet50"), (p) => (model70b(p).image = "nvcr.io/nvidia/tritonserver:latest")),
+    /floating tag "latest"/,
+  ],
+  [
+    "requests-and-limits",
+    "dev",
+    (rs) => edit(rs, isvc("iris"), (p) => delete model70b(p).resources.limits.memory),
+    /has no limits.memory/,
+  ],
+  [
+    "eks-secrets-encryption",
+    "prod",
+    (rs) => edit(rs, ofType("eks:index:Cluster"), (p) => delete p.encryptionConfigKeyArn),
+    /no encryptionConfigKeyArn/,
+  ],
+  [
+    "eks-endpoint-not-world-open",
+    "prod",
+    (rs) => edit(rs, ofType("eks:index:Cluster"), (p) => (p.publicAccessCidrs = ["0.0.0.0/0"])),
+    /open to 0.0.0.0\/0/,
+  ],
+  [
+    "eks-control-plane-logging",
+    "prod",
+    (rs) => edit(rs, ofType("eks:index:Cluster"), (p) => (p.enabledClusterLogTypes = ["api"])),
+    /missing: audit, authenticator/,
+  ],
+  [
+    "nodes-require-imdsv2",
+    "prod",
+    (rs) =>
+      edit(
+        rs,
+        ofType("aws:ec2/launchTemplate:LaunchTemplate"),
+        (p) => (p.metadataOptions.httpTokens = "optional"),
+      ),
+    /httpTokens must be "required"/,
+  ],
+  [
+    "gpu-node-groups-nvidia-ami",
+    "prod",
+    (rs) => edit(rs, ofType(NODE_GROUP, "gpu-l4-ng"), (p) => (p.amiType = "AL2023_x86_64_STANDARD")),
+    /GPU instance types with AMI type AL2023_x86_64_STANDARD/,
+  ],
+  [
+    "no-privileged-containers",
+    "dev",
+    (rs) => edit(rs, isvc("resnet50"), (p) => (model70b(p).securityContext = { privileged: true })),
+    /container kserve-container is privileged/,
+  ],
+  [
+    "no-static-aws-credentials",
+    "dev",
+    (rs) =>
+      edit(
+        rs,
+        ofType("kubernetes:core/v1:Secret"),
+        (p) => (p.stringData = { token: "AKIAIOSFODNN7EXAMPLE" }),
+      ),
+    /holds an AWS access key/,
+  ],
+  [
+    "mtls-strict",
+    "dev",
+    (rs) =>
+      edit(
+        rs,
+        ofType("kubernetes:security.istio.io/v1:PeerAuthentication"),
+        (p) => (p.spec.mtls.mode = "PERMISSIVE"),
+      ),
+    /mTLS mode PERMISSIVE/,
+  ],
+  [
+    "model-namespaces-mtls",
+    "dev",
+    (rs) => rs.filter((r) => !ofType("kubernetes:security.istio.io/v1:PeerAuthentication")(r)),
+    /namespace models has no STRICT PeerAuthentication/,
+  ],
+  [
+    "public-ingress-requires-auth",
+    "dev",
+    (rs) =>
+      edit(
+        rs,
+        (r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.props as Props).chart === "gateway",
+        (p) =>
+          (p.values.service.annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] =
+            "internet-facing"),
+      ),
+    /internet-facing without a RequestAuthentication/,
+  ],
+  [
+    "gpu-instance-allowlist",
+    "prod",
+    (rs) => edit(rs, ofType(NODE_GROUP, "gpu-l4-ng"), (p) => (p.instanceTypes = ["p4d.24xlarge"])),
+    /p4d.24xlarge is not an allowed GPU instance type/,
+  ],
+  [
+    "max-gpus-per-model",
+    "prod",
+    (rs) => edit(rs, isvc("llama-31-70b"), (p) => (p.spec.predictor.maxReplicas = 10)),
+    /up to 40 GPUs \(4 × 10 replicas\); the limit is 32/,
+  ],
+  [
+    "max-gpus-per-stack",
+    "prod",
+    (rs) => edit(rs, ofType(NODE_GROUP, "gpu-l40s-x4-ng"), (p) => (p.scalingConfig.maxSize = 20)),
+    /can grow to 86 GPUs .*the limit is 64/,
+  ],
+  [
+    "dev-spot-gpu-pools",
+    "dev",
+    (rs) => edit(rs, ofType(NODE_GROUP, "gpu-l4-ng"), (p) => (p.capacityType = "ON_DEMAND")),
+    /spot costs about a third/,
+  ],
+  [
+    "isvc-identity",
+    "prod",
+    (rs) =>
+      rs.filter(
+        (r) =>
+          !(
+            r.type === "aws:eks/podIdentityAssociation:PodIdentityAssociation" &&
+            (r.props as Props).serviceAccount === "llama-31-70b-model"
+          ),
+      ),
+    /loads from s3:\/\/ but ServiceAccount models\/llama-31-70b-model has no AWS role/,
+  ],
+  [
+    "llm-has-autoscaler",
+    "prod",
+    (rs) => rs.filter((r) => r.type !== "kubernetes:keda.sh/v1alpha1:ScaledObject"),
+    /no ScaledObject targets llama-31-70b-predictor/,
+  ],
+  [
+    "rollout-has-routing",
+    "dev",
+    (rs) => rs.filter((r) => r.type !== "kubernetes:networking.istio.io/v1:VirtualService"),
+    /candidate InferenceService that no VirtualService routes to/,
+  ],
+  [
+    "keda-targets-standard-mode",
+    "dev",
+    (rs) =>
+      edit(
+        rs,
+        isvc("llama-31-8b"),
+        (p) => (p.metadata.annotations["serving.kserve.io/deploymentMode"] = "Knative"),
+      ),
+    /scales models\/llama-31-8b, which runs in Knative mode/,
+  ],
+  [
+    "model-fits-gpu",
+    "prod",
+    (rs) =>
+      edit(rs, isvc("llama-31-70b"), (p) => {
+        const m = model70b(p);
+        m.resources.requests["nvidia.com/gpu"] = m.resources.limits["nvidia.com/gpu"] = "2";
+        m.args = m.args
+          .filter((a: string) => !/^--(quantization|kv-cache-dtype|tensor-parallel-size)=/.test(a))
+          .concat("--tensor-parallel-size=2");
+      }),
+    /llama-3.1-70b on 2× L40S leaves 0 KV tokens .*: the GPU request is too small for the model/,
+  ],
+  [
+    "protected-in-prod",
+    "prod",
+    (rs) => edit(rs, ofType("aws:kms/key:Key"), (_p, r) => ((r as { protect: boolean }).protect = false)),
+    /aws:kms\/key:Key .*not protected/,
+  ],
+];
+
+describe("CrossGuard policy pack", function () {
+  this.timeout(60_000);
+
+  it("has a violating and a passing case for every policy", () => {
+    assert.deepEqual([...new Set(cases.map((c) => c[0]))].sort(), POLICIES.map((p) => p.name).sort());
+  });
+
+  for (const [policy, stack, breakIt, message] of cases)
+    it(`${policy}: passes the ${stack} stack, fails a broken one`, async () => {
+      assert.deepEqual(await violationsOf(policy, stack, await inputs(stack)), [], "the real stack passes");
+      const violations = await violationsOf(policy, stack, breakIt(await inputs(stack)));
+      assert.ok(violations.length > 0, "the broken fixture is caught");
+      assert.match(violations.map((v) => v.message).join("\n"), message);
+    });
+
+  it("passes a public gateway that has request authentication", async () => {
+    const rs = cases.find((c) => c[0] === "public-ingress-requires-auth")![2](await inputs("dev"));
+    const ra = {
+      type: "kubernetes:security.istio.io/v1:RequestAuthentication",
+      name: "jwt",
+      urn: "urn:ra",
+      protect: false,
+      props: { metadata: { name: "jwt" }, spec: { jwtRules: [{ issuer: "https://id" }] } },
+    };
+    const ap = {
+      type: "kubernetes:security.istio.io/v1:AuthorizationPolicy",
+      name: "require-jwt",
+      urn: "urn:ap",
+      protect: false,
+      props: {
+        metadata: { name: "require-jwt" },
+        spec: { action: "DENY", rules: [{ from: [{ source: { notRequestPrincipals: ["*"] } }] }] },
+      },
+    };
+    assert.deepEqual(await violationsOf("public-ingress-requires-auth", "dev", [...rs, ra, ap]), []);
+  });
+
+  for (const stack of ["dev", "prod", "local"])
+    it(`the ${stack} stack passes every policy at its configured levels with zero violations`, async () => {
+      assert.deepEqual(await runPolicies(await inputs(stack), stackPolicyConfig(stack)), []);
+    });
+
+  it("resolves enforcement levels and config like the engine: policy over all over default", () => {
+    const allow = POLICIES.find((p) => p.name === "gpu-instance-allowlist")!;
+    const dev = resolvePolicyConfig(allow, stackPolicyConfig("dev"));
+    assert.equal(dev.level, "mandatory");
+    assert.deepEqual((dev.props as { allowedInstanceTypes: string[] }).allowedInstanceTypes.slice(0, 2), [
+      "g5.xlarge",
+      "g5.2xlarge",
+    ]);
+    assert.equal(
+      resolvePolicyConfig(
+        POLICIES.find((p) => p.name === "images-pinned")!,
+        stackPolicyConfig("dev"),
+      ).level,
+      "advisory",
+    );
+    assert.equal(
+      resolvePolicyConfig(
+        POLICIES.find((p) => p.name === "images-pinned")!,
+        stackPolicyConfig("prod"),
+      ).level,
+      "mandatory",
+    );
+    assert.equal(
+      resolvePolicyConfig(
+        POLICIES.find((p) => p.name === "protected-in-prod")!,
+        stackPolicyConfig("dev"),
+      ).level,
+      "disabled",
+    );
+  });
+
+  describe("served through the analyzer gRPC interface the engine calls", () => {
+    /* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-explicit-any */
+    const grpc = require("@grpc/grpc-js");
+    const rpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb");
+    const pb = require("@pulumi/pulumi/proto/analyzer_pb");
+    const { Struct } = require("google-protobuf/google/protobuf/struct_pb");
+    const { Empty } = require("google-protobuf/google/protobuf/empty_pb");
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    let child: ChildProcess;
+    let client: any;
+    const call = (method: string, request: unknown) =>
+      new Promise<any>((resolve, reject) =>
+        client[method](request, (err: Error | null, res: unknown) => (err ? reject(err) : resolve(res))),
+      );
+
+    before(async () => {
+      const node22 = process.execPath;
+      child = spawn(node22, ["--import", "tsx", "index.ts"], {
+        cwd: path.join(ROOT, "policy"),
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+      const port = await new Promise<string>((resolve, reject) => {
+        child.stdout!.on("data", (d: Buffer) => resolve(d.toString().trim()));
+        child.on("exit", (code) => reject(new Error(`policy pack exited ${code}: ${stderr}`)));
+      });
+      client = new rpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    });
+    after(() => {
+      client?.close();
+      child?.kill();
+    });
+
+    function resource(r: PolicyInput) {
+      const options = new pb.AnalyzerResourceOptions();
+      options.setProtect(r.protect);
+      const res = new pb.AnalyzerResource();
+      res.setType(r.type);
+      res.setName(r.name);
+      res.setUrn(r.urn);
+      res.setProperties(Struct.fromJavaScript(JSON.parse(JSON.stringify(r.props))));
+      res.setOptions(options);
+      return res;
+    }
+
+    it("names the pack and every policy with its enforcement level", async () => {
+      const info = await call("getAnalyzerInfo", new Empty());
+      assert.equal(info.getName(), PACK_NAME);
+      const names = info.getPoliciesList().map((p: any) => p.getName());
+      assert.deepEqual([...names].sort(), POLICIES.map((p) => p.name).sort());
+      const advisory = info
+        .getPoliciesList()
+        .filter((p: any) => p.getEnforcementlevel() === pb.EnforcementLevel.ADVISORY)
+        .map((p: any) => p.getName());
+      assert.deepEqual(advisory, ["dev-spot-gpu-pools"]);
+    });
+
+    it("analyzes the prod plan's resources with the prod config: zero violations, and catches a broken one", async () => {
+      const req = new pb.ConfigureAnalyzerRequest();
+      for (const [name, value] of Object.entries(stackPolicyConfig("prod"))) {
+        if (name === "all") continue;
+        const policy = POLICIES.find((p) => p.name === name)!;
+        const { level, props } = resolvePolicyConfig(policy, stackPolicyConfig("prod"));
+        const pc = new pb.PolicyConfig();
+        pc.setEnforcementlevel(pb.EnforcementLevel[level.toUpperCase()]);
+        pc.setProperties(Struct.fromJavaScript(props as Record<string, unknown>));
+        req.getPolicyconfigMap().set(name, pc);
+        assert.ok(value);
+      }
+      await call("configure", req);
+      const rs = await inputs("prod");
+      const stackReq = new pb.AnalyzeStackRequest();
+      stackReq.setResourcesList(rs.map(resource));
+      const diagnostics = (await call("analyzeStack", stackReq)).getDiagnosticsList();
+      const perResource = await Promise.all(
+        rs.map(async (r) => {
+          const req1 = new pb.AnalyzeRequest();
+          req1.setType(r.type);
+          req1.setName(r.name);
+          req1.setUrn(r.urn);
+          req1.setProperties(Struct.fromJavaScript(JSON.parse(JSON.stringify(r.props))));
+          req1.setOptions(resource(r).getOptions());
+          return (await call("analyze", req1)).getDiagnosticsList();
+        }),
+      );
+      assert.deepEqual(
+        [...diagnostics, ...perResource.flat()].map((d: any) => `${d.getPolicyname()}: ${d.getMessage()}`),
+        [],
+      );
+
+      const broken = cases.find((c) => c[0] === "gpu-instance-allowlist")![2](await inputs("prod"));
+      const group = broken.find((r) => r.name === "gpu-l4-ng")!;
+      const req2 = new pb.AnalyzeRequest();
+      req2.setType(group.type);
+      req2.setName(group.name);
+      req2.setUrn(group.urn);
+      req2.setProperties(Struct.fromJavaScript(JSON.parse(JSON.stringify(group.props))));
+      req2.setOptions(resource(group).getOptions());
+      const found = (await call("analyze", req2)).getDiagnosticsList();
+      assert.equal(found.length, 1);
+      assert.equal(found[0].getPolicyname(), "gpu-instance-allowlist");
+      assert.equal(found[0].getEnforcementlevel(), pb.EnforcementLevel.MANDATORY);
+      assert.match(found[0].getMessage(), /p4d.24xlarge is not an allowed GPU instance type/);
+    });
+  });
+});
