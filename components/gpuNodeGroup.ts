@@ -12,6 +12,7 @@ import {
   clusterAutoscalerTags,
   gpuNodeLabels,
   GPU_TAINT_EKS,
+  nodeLocalStorageUserData,
   scalingConfig,
 } from "../models/cluster/nodePools";
 
@@ -37,10 +38,13 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
     const placementGroup = pool.placementGroup
       ? new aws.ec2.PlacementGroup(`${name}-pg`, { strategy: "cluster", tags: args.tags }, parent)
       : undefined;
+    const localStorage = nodeLocalStorageUserData(pool);
     const lt = new aws.ec2.LaunchTemplate(
       `${name}-lt`,
       {
         metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2, httpEndpoint: "enabled" },
+        // Instance-store NVMe for images and the model cache, where the instance type has it.
+        ...(localStorage ? { userData: localStorage } : {}),
         blockDeviceMappings: [
           {
             deviceName: pool.os === "bottlerocket" ? "/dev/xvdb" : "/dev/xvda",

@@ -1,5 +1,10 @@
 import * as assert from "node:assert/strict";
-import { amiTypeFor, clusterAutoscalerTags, gpuNodeLabels } from "../models/cluster/nodePools";
+import {
+  amiTypeFor,
+  clusterAutoscalerTags,
+  gpuNodeLabels,
+  nodeLocalStorageUserData,
+} from "../models/cluster/nodePools";
 import { cidrSubnet, planNetwork } from "../models/cluster/network";
 import { orderAddons, type AddonSpec } from "../models/addons";
 import { CHARTS } from "../models/versions";
@@ -23,6 +28,20 @@ describe("pure builders", () => {
       /Trainium accelerators, not NVIDIA GPUs/,
     );
     assert.equal(amiTypeFor("al2023", "m6i.xlarge", false).amiType, "AL2023_x86_64_STANDARD");
+  });
+
+  it("puts instance-store NVMe under containerd and the kubelet where the instance has it", () => {
+    const decode = (s: string | undefined) => Buffer.from(s ?? "", "base64").toString("utf8");
+    const al2023 = decode(nodeLocalStorageUserData({ os: "al2023", instanceTypes: ["g6e.12xlarge"] }));
+    assert.match(al2023, /Content-Type: application\/node.eks.aws/);
+    assert.match(al2023, /kind: NodeConfig\n[\s\S]*localStorage:\n {6}strategy: RAID0/);
+    const br = decode(nodeLocalStorageUserData({ os: "bottlerocket", instanceTypes: ["g5.2xlarge"] }));
+    assert.match(
+      br,
+      /apiclient", "ephemeral-storage", "bind", "--dirs", "\/var\/lib\/containerd", "\/var\/lib\/kubelet"/,
+    );
+    // p5e/p5en and a mixed pool with one store-less type: nothing to set up.
+    assert.equal(nodeLocalStorageUserData({ os: "al2023", instanceTypes: ["m6i.2xlarge"] }), undefined);
   });
 
   it("gives an empty GPU pool what Cluster Autoscaler needs to scale it from zero", () => {

@@ -106,3 +106,45 @@ export function clusterAutoscalerTags(pool: GpuPoolConfig, clusterName: string):
 export function scalingConfig(pool: { minSize: number; maxSize: number; desiredSize?: number }) {
   return { minSize: pool.minSize, maxSize: pool.maxSize, desiredSize: pool.desiredSize ?? pool.minSize };
 }
+
+/**
+ * User data that puts a GPU node's local NVMe (instance store) under containerd and the kubelet, so
+ * multi-GB serving images and the model download cache live on fast local disk instead of the root
+ * EBS volume. AL2023: nodeadm's NodeConfig `localStorage: RAID0` (as pulumi-eks' EFA example does);
+ * Bottlerocket: the `apiclient ephemeral-storage` bootstrap commands. EKS merges this with the user
+ * data it generates for managed node groups. Undefined when an instance type has no instance store.
+ */
+export function nodeLocalStorageUserData(
+  pool: Pick<GpuPoolConfig, "os" | "instanceTypes">,
+): string | undefined {
+  const withStore = pool.instanceTypes.every((t) => (lookupGpuInstance(t)?.instanceStoreGB ?? 0) > 0);
+  if (!withStore || pool.instanceTypes.length === 0) return undefined;
+  const text =
+    pool.os === "bottlerocket"
+      ? [
+          "[settings.bootstrap-commands.k8s-ephemeral-storage]",
+          'commands = [["apiclient", "ephemeral-storage", "init"], ["apiclient", "ephemeral-storage", "bind", "--dirs", "/var/lib/containerd", "/var/lib/kubelet", "/var/log/pods"]]',
+          "essential = true",
+          'mode = "always"',
+          "",
+        ].join("\n")
+      : [
+          "MIME-Version: 1.0",
+          'Content-Type: multipart/mixed; boundary="//"',
+          "",
+          "--//",
+          "Content-Type: application/node.eks.aws",
+          "",
+          "---",
+          "apiVersion: node.eks.aws/v1alpha1",
+          "kind: NodeConfig",
+          "spec:",
+          "  instance:",
+          "    localStorage:",
+          "      strategy: RAID0",
+          "",
+          "--//--",
+          "",
+        ].join("\n");
+  return Buffer.from(text, "utf8").toString("base64");
+}
