@@ -124,6 +124,7 @@ export = async () => {
       addons: cfg.addons,
       gpuPools: cfg.cluster.mode === "eks" ? cfg.gpuPools : [],
       usesKnative,
+      modelNamespaces: [...new Set(models.map((m) => m.namespace))],
       domain: cfg.addons.kserve.domain,
       ampRemoteWriteUrl: ampWorkspace
         ? pulumi.interpolate`${ampWorkspace.prometheusEndpoint}api/v1/remote_write`

@@ -5,6 +5,8 @@
  */
 import { CHARTS } from "../versions";
 import type { AddonContext, AddonSpec } from "./types";
+import { prometheusRule } from "../observability/alerts";
+import { dashboardConfigMaps } from "../observability/dashboards";
 
 export const PROMETHEUS_RELEASE = "kube-prometheus-stack";
 /** fullnameOverride keeps service names short and predictable. */
@@ -35,6 +37,11 @@ export function monitoring(ctx: AddonContext): AddonSpec {
     },
     dependsOn: [],
     timeoutSeconds: 900,
+    // Alert rules and dashboards, applied once the release has installed the operator's CRDs.
+    objects: [
+      prometheusRule("monitoring", ctx.modelNamespaces),
+      ...(m.grafana ? dashboardConfigMaps("monitoring") : []),
+    ],
     ownsCrds: true,
   };
 }

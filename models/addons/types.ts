@@ -30,6 +30,8 @@ export interface AddonContext {
   readonly addons: AddonsConfig;
   readonly gpuPools: readonly GpuPoolConfig[];
   readonly usesKnative: boolean;
+  /** Namespaces that hold models (alert rules select their pods). */
+  readonly modelNamespaces: readonly string[];
   readonly domain: string;
   /** AMP remote-write URL (prod with addons.monitoring.amp), known after deploy. */
   readonly ampRemoteWriteUrl?: Input<string>;
