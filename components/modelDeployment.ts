@@ -53,7 +53,7 @@ export class ModelDeployment extends pulumi.ComponentResource {
     this.inferenceServices = o.inferenceServices.map((isvc) =>
       register(isvc, [...args.dependsOn, ...access]),
     );
-    for (const obj of [...o.autoscalers, ...o.routing, ...o.disruptionBudgets])
+    for (const obj of [...o.autoscalers, ...o.routing, ...o.disruptionBudgets, ...o.extras])
       register(obj, [...args.dependsOn, ...this.inferenceServices]);
     this.registerOutputs({});
   }

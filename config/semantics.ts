@@ -11,6 +11,10 @@ import { isStorageError, parseStorageUri } from "../models/serving/storage";
 import { imagePinProblem } from "../models/serving/images";
 import { MAX_MODEL_NAME_LENGTH } from "../models/names";
 import { effectiveMaxStep } from "../models/rollout/schedule";
+import { DEFAULTS } from "../models/serving/resolve";
+import { batchJobName } from "../models/serving/batchJobs";
+import { MULTI_MODEL_RUNTIMES, quantityBytes } from "../models/serving/trainedModels";
+import type { ModelInput } from "../models/schema";
 
 const WORLD = "0.0.0.0/0";
 
@@ -179,8 +183,16 @@ export function checkSemantics(cfg: PlatformInput): Problem[] {
     const llm = isLlm(model);
 
     // Storage.
-    const uris: Array<[string, string]> = [[`${at}.storageUri`, model.storageUri]];
+    const uris: Array<[string, string]> = [];
+    if (model.storageUri) uris.push([`${at}.storageUri`, model.storageUri]);
     if (model.rollout) uris.push([`${at}.rollout.candidate.storageUri`, model.rollout.candidate.storageUri]);
+    (model.trainedModels ?? []).forEach((t, j) =>
+      uris.push([`${at}.trainedModels[${j}].storageUri`, t.storageUri]),
+    );
+    model.batchJobs.forEach((j, k) => {
+      uris.push([`${at}.batchJobs[${k}].input`, j.input], [`${at}.batchJobs[${k}].output`, j.output]);
+    });
+    problems.push(...multiModelProblems(model, at, llm), ...batchJobProblems(model, at));
     for (const [path, uri] of uris) {
       const parsed = parseStorageUri(uri);
       if (isStorageError(parsed)) add(path, parsed.error);
@@ -371,6 +383,76 @@ export function checkSemantics(cfg: PlatformInput): Problem[] {
       if (r.maxStep !== undefined && env !== "prod")
         add(`${at}.rollout.maxStep`, `maxStep guards prod rollouts; ${env} does not enforce it`);
     }
+  });
+  return problems;
+}
+
+/** KServe multi-model serving: a host without its own storageUri, TrainedModels that fit its memory. */
+function multiModelProblems(model: ModelInput, at: string, llm: boolean): Problem[] {
+  const problems: Problem[] = [];
+  const add = (path: string, message: string) => problems.push({ path: `${at}.${path}`, message });
+  const hosted = model.trainedModels;
+  if (!hosted) {
+    if (!model.storageUri) add("storageUri", "required (or trainedModels, for a multi-model server)");
+    return problems;
+  }
+  if (model.storageUri)
+    add("storageUri", "a multi-model server loads its trainedModels; it has no storageUri of its own");
+  if (hosted.length === 0) add("trainedModels", "list at least one model, or remove trainedModels");
+  if (llm || !MULTI_MODEL_RUNTIMES.includes(model.runtime))
+    add(
+      "trainedModels",
+      `KServe multi-model serving runs on ${MULTI_MODEL_RUNTIMES.join(" and ")} (their servers load TrainedModels); ${model.runtime} serves one model per pod`,
+    );
+  if (model.rollout)
+    add(
+      "rollout",
+      "roll out a multi-model server's models one by one (edit its trainedModels); the server has no candidate",
+    );
+  const names = new Set<string>();
+  hosted.forEach((t, j) => {
+    if (names.has(t.name)) add(`trainedModels[${j}].name`, `duplicate trained model "${t.name}"`);
+    names.add(t.name);
+    if (t.name === model.name) add(`trainedModels[${j}].name`, `"${t.name}" is the server's own name`);
+  });
+  const total = hosted.reduce((s, t) => s + quantityBytes(t.memory), 0);
+  const host = quantityBytes(model.resources.memory ?? DEFAULTS.cpuModelMemory);
+  if (total > host)
+    add(
+      "trainedModels",
+      `the models need ${(total / 2 ** 30).toFixed(1)} GiB together but the server has ${(host / 2 ** 30).toFixed(1)} GiB (resources.memory); raise it or split the models across servers`,
+    );
+  return problems;
+}
+
+function batchJobProblems(model: ModelInput, at: string): Problem[] {
+  const problems: Problem[] = [];
+  const names = new Set<string>();
+  model.batchJobs.forEach((j, k) => {
+    const path = `${at}.batchJobs[${k}]`;
+    if (names.has(j.name))
+      problems.push({ path: `${path}.name`, message: `duplicate batch job "${j.name}"` });
+    names.add(j.name);
+    // CronJob names are limited to 52 characters (the controller appends an 11-character suffix).
+    const full = batchJobName(model.name, j.name);
+    if (full.length > 52)
+      problems.push({
+        path: `${path}.name`,
+        message: `"${full}" is ${full.length} characters; a CronJob or Job name may have 52`,
+      });
+    for (const key of ["input", "output"] as const) {
+      const parsed = parseStorageUri(j[key]);
+      if (!isStorageError(parsed) && !["s3", "gs", "pvc"].includes(parsed.scheme))
+        problems.push({
+          path: `${path}.${key}`,
+          message: `batch ${key} must be s3://, gs:// or pvc:// (got ${parsed.scheme}://)`,
+        });
+    }
+    if (!model.storageUri)
+      problems.push({
+        path: `${path}`,
+        message: "batch jobs run a model with its own storageUri, not a multi-model server",
+      });
   });
   return problems;
 }

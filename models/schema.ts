@@ -245,12 +245,55 @@ export const rolloutSchema = z.strictObject({
 export const PROD_MAX_STEP = 50;
 export type RolloutSettings = z.infer<typeof rolloutSchema>;
 
+/** A model loaded into a shared multi-model server (KServe TrainedModel) instead of its own pods. */
+export const trainedModelSchema = z.strictObject({
+  name: dnsLabel,
+  storageUri: z.string().min(1),
+  /** Memory the model takes in the server; KServe's model agent packs models by it. */
+  memory: quantity,
+  /** Framework as the server knows it; defaults to the host's (sklearn, or the Triton model format). */
+  framework: z.string().min(1).optional(),
+});
+export type TrainedModelConfig = z.infer<typeof trainedModelSchema>;
+
+/** Offline (batch) inference with the model's runtime image, storage, identity and GPUs. */
+export const batchJobSchema = z.strictObject({
+  name: dnsLabel,
+  /** Cron schedule (5 fields, UTC): a CronJob; left out, a one-off Job. */
+  schedule: z
+    .string()
+    .regex(/^(\S+\s+){4}\S+$/, "must be a 5-field cron expression such as '0 2 * * *'")
+    .optional(),
+  /**
+   * The batch entry point in the runtime image. The platform downloads the model to MODEL_DIR and the
+   * input to INPUT_DIR first; the command writes its results to OUTPUT_URI (the role may write there).
+   */
+  command: z.array(z.string().min(1)).min(1),
+  args: z.array(z.string()).default([]),
+  input: z.string().min(1),
+  output: z.string().min(1),
+  parallelism: z.number().int().min(1).max(100).default(1),
+  completions: z.number().int().min(1).max(10_000).optional(),
+  backoffLimit: z.number().int().min(0).max(20).default(2),
+  activeDeadlineSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86400)
+    .default(86400),
+});
+export type BatchJobConfig = z.infer<typeof batchJobSchema>;
+
 export const modelSchema = z.strictObject({
   name: dnsLabel,
   namespace: dnsLabel.default("models"),
   runtime: z.enum(RUNTIMES),
   deploymentMode: z.enum(DEPLOYMENT_MODES).optional(),
-  storageUri: z.string().min(1),
+  /** Where the model lives; left out only for a multi-model server (trainedModels). */
+  storageUri: z.string().min(1).optional(),
+  /** Triton / sklearn only: models served by this one server's pods (KServe multi-model serving). */
+  trainedModels: z.array(trainedModelSchema).optional(),
+  batchJobs: z.array(batchJobSchema).default([]),
   /** Model format for Triton (onnx, tensorrt, pytorch, tensorflow); derived for other runtimes. */
   format: z.enum(["onnx", "tensorrt", "pytorch", "tensorflow", "triton"]).optional(),
   protocol: z.enum(["v1", "v2"]).optional(),

@@ -158,6 +158,8 @@ export const IMAGES = {
   xgbServer: { repository: "kserve/xgbserver", tag: KSERVE_VERSION },
   lgbServer: { repository: "kserve/lgbserver", tag: KSERVE_VERSION },
   torchserve: { repository: "pytorch/torchserve-kfs", tag: "0.9.0" },
+  /** KServe's storage initializer: the same download (and credentials) the predictors use, for batch jobs. */
+  storageInitializer: { repository: "kserve/storage-initializer", tag: KSERVE_VERSION },
   clusterAutoscaler: { repository: "registry.k8s.io/autoscaling/cluster-autoscaler", tag: "v1.35.0" },
 } as const;
 

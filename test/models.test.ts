@@ -15,6 +15,10 @@ import { trafficSplit } from "../models/serving/traffic";
 import { boundedName } from "../models/names";
 import { engineSchema, rolloutSchema } from "../models/schema";
 import { gpuPoolSchema } from "../config/schema";
+import { modelObjects } from "../models/serving/modelObjects";
+import { resolveModel } from "../models/serving/resolve";
+import { validateCustomResource } from "../conformance/crdSchema";
+import { configError, stackRaw, validate } from "./helpers";
 
 describe("pure builders", () => {
   it("derives the AMI type from OS and instance family, never wrong", () => {
@@ -179,5 +183,127 @@ describe("pure builders", () => {
     assert.equal(a.length <= 64 && b.length <= 64, true);
     assert.notEqual(a, b);
     assert.equal(boundedName(["short"], 64), "short");
+  });
+});
+
+describe("multi-model servers and batch jobs", () => {
+  const local = () => stackRaw("local") as { models: Array<Record<string, unknown>> };
+  const dev = () => stackRaw("dev") as { models: Array<Record<string, unknown>> };
+
+  it("hosts TrainedModels on one sklearn server, each valid against KServe's CRD", () => {
+    const cfg = validate(local(), "local");
+    const host = cfg.models.find((m) => m.name === "sklearn-shared")!;
+    const ctx = {
+      region: cfg.region,
+      domain: "models.internal",
+      prometheus: { serverAddress: "http://p" },
+      secretObjectNames: {},
+    };
+    const o = modelObjects(resolveModel(host, cfg), ctx);
+    const trained = o.extras.filter((x) => x.kind === "TrainedModel");
+    assert.deepEqual(
+      trained.map((t) => t.metadata.name),
+      ["iris-a", "iris-b"],
+    );
+    for (const t of trained) assert.deepEqual(validateCustomResource(t), []);
+    const model = (o.inferenceServices[0]!.spec as Record<string, any>).predictor.model as Record<
+      string,
+      unknown
+    >; // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.equal(model.storageUri, undefined, "the server loads its TrainedModels, not a model of its own");
+  });
+
+  it("rejects multi-model mistakes with the key path and the reason", () => {
+    const cases: Array<[(m: Record<string, unknown>) => void, string, RegExp]> = [
+      [(m) => (m.storageUri = "gs://my-models/m"), "models[1].storageUri", /has no storageUri of its own/],
+      [(m) => (m.runtime = "torchserve"), "models[1].trainedModels", /runs on triton and sklearn/],
+      [
+        (m) => ((m.trainedModels as Array<Record<string, unknown>>)[1]!.name = "iris-a"),
+        "models[1].trainedModels[1].name",
+        /duplicate/,
+      ],
+      [
+        (m) => ((m.trainedModels as Array<Record<string, unknown>>)[0]!.memory = "3Gi"),
+        "models[1].trainedModels",
+        /need 3.3 GiB together but the server has 2.0 GiB/,
+      ],
+      [(m) => delete m.trainedModels, "models[1].storageUri", /required \(or trainedModels/],
+    ];
+    for (const [breakIt, path, message] of cases) {
+      const raw = local();
+      breakIt(raw.models[1]!);
+      const problem = configError(raw, "local").problems.find((p) => p.path === path);
+      assert.ok(problem, `no problem at ${path}`);
+      assert.match(problem.message, message);
+    }
+  });
+
+  it("runs a batch job with the model's identity, weights, GPU and shm, writing only to its output prefix", () => {
+    const cfg = validate(dev(), "dev");
+    const llama = resolveModel(cfg.models[0]!, cfg);
+    const ctx = {
+      region: cfg.region,
+      domain: "models.internal",
+      prometheus: { serverAddress: "http://p" },
+      secretObjectNames: { hfToken: "hf-token" },
+    };
+    const o = modelObjects(llama, ctx);
+    const cron = o.extras.find((x) => x.kind === "CronJob")!;
+    const spec = cron.spec as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.equal(spec.concurrencyPolicy, "Forbid");
+    const pod = spec.jobTemplate.spec.template.spec;
+    assert.equal(pod.serviceAccountName, "llama-31-8b-model");
+    assert.deepEqual(pod.nodeSelector, { "inference-platform/pool": "l4" });
+    assert.equal(pod.tolerations[0].key, "nvidia.com/gpu");
+    assert.deepEqual(
+      pod.initContainers.map((c: { args: string[] }) => c.args[0]),
+      [llama.storageUri, "s3://example-batch-dev/eval/requests"],
+    );
+    assert.equal(pod.initContainers[0].env[0].valueFrom.secretKeyRef.name, "hf-token");
+    const main = pod.containers[0];
+    assert.equal(main.resources.requests["nvidia.com/gpu"], "1");
+    assert.deepEqual(main.resources.requests, main.resources.limits);
+    assert.ok(main.volumeMounts.some((m: { mountPath: string }) => m.mountPath === "/dev/shm"));
+    const policy = JSON.parse(o.s3.find((s) => s.bucket === "example-batch-dev")!.policy) as {
+      Statement: Array<{ Sid: string; Resource: string[] }>;
+    };
+    assert.deepEqual(policy.Statement.find((s) => s.Sid === "WriteBatchOutput")!.Resource, [
+      "arn:aws:s3:::example-batch-dev/eval/results/*",
+    ]);
+    assert.deepEqual(policy.Statement.find((s) => s.Sid === "ReadModel")!.Resource, [
+      "arn:aws:s3:::example-batch-dev/eval/requests/*",
+    ]);
+    // Without a schedule: a one-off Job that pulumi up does not wait for.
+    const raw = dev();
+    delete (raw.models[0]!.batchJobs as Array<Record<string, unknown>>)[0]!.schedule;
+    const c2 = validate(raw, "dev");
+    const job = modelObjects(resolveModel(c2.models[0]!, c2), ctx).extras.find((x) => x.kind === "Job")!;
+    assert.equal((job.metadata.annotations as Record<string, string>)["pulumi.com/skipAwait"], "true");
+  });
+
+  it("rejects batch jobs with bad URIs, names too long for a CronJob, or on a multi-model server", () => {
+    const raw = dev();
+    const jobs = raw.models[0]!.batchJobs as Array<Record<string, unknown>>;
+    jobs[0]!.output = "hf://org/model";
+    jobs.push({ ...jobs[0]!, name: "a-very-long-batch-job-name-for-the-nightly-eval", output: "s3://b/o" });
+    const paths = configError(raw, "dev")
+      .problems.map((p) => `${p.path}: ${p.message}`)
+      .join("\n");
+    assert.match(
+      paths,
+      /models\[0\]\.batchJobs\[0\]\.output: batch output must be s3:\/\/, gs:\/\/ or pvc:\/\//,
+    );
+    assert.match(
+      paths,
+      /models\[0\]\.batchJobs\[1\]\.name: "llama-31-8b-a-very-long-batch-job-name-for-the-nightly-eval" is 59 characters; a CronJob or Job name may have 52/,
+    );
+    const mms = stackRaw("local") as { models: Array<Record<string, unknown>> };
+    mms.models[1]!.batchJobs = [
+      { name: "score", command: ["score"], input: "gs://my-data/in", output: "gs://my-data/out" },
+    ];
+    assert.match(
+      configError(mms, "local").message,
+      /models\[1\]\.batchJobs\[0\]: batch jobs run a model with its own storageUri/,
+    );
   });
 });

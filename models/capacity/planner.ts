@@ -106,7 +106,7 @@ export function resolveArchitecture(
 ): { name: string; architecture: Architecture } | { error: string } {
   const a = model.architecture;
   if (typeof a === "object") return { name: "custom", architecture: a };
-  const name = a ?? inferArchitecture(model.storageUri);
+  const name = a ?? inferArchitecture(model.storageUri ?? "");
   if (name === undefined)
     return {
       error: `cannot tell the model's architecture from ${model.storageUri}; set architecture to one of ${Object.keys(ARCHITECTURES).join(", ")}, or declare its shape {parameters, layers, hiddenSize, intermediateSize, attentionHeads, kvHeads, headDim, vocabSize, tiedEmbeddings, maxContext}`,

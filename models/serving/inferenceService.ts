@@ -17,7 +17,8 @@ export interface IsvcOptions {
   /** Name of the InferenceService (the model name, or `<model>-canary` for a Standard-mode candidate). */
   readonly name: string;
   readonly track: Track;
-  readonly version: ModelVersion;
+  /** A multi-model server has no storageUri: its TrainedModels are loaded by KServe's model agent. */
+  readonly version: Omit<ModelVersion, "storageUri"> & { storageUri?: string };
   readonly serviceAccountName: string;
   /** Kubernetes Secret holding the Hugging Face token (key `token`), for hf:// models. */
   readonly hfTokenSecretName?: string;
@@ -144,7 +145,7 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
     modelFormat: { name: spec.modelFormat },
     runtime: spec.runtime,
     protocolVersion: model.protocol ?? spec.protocol,
-    storageUri: opts.version.storageUri,
+    ...(opts.version.storageUri ? { storageUri: opts.version.storageUri } : {}),
     ...(image ? { image } : {}),
     ...(args.length > 0 ? { args } : {}),
     ...(env.length > 0 ? { env } : {}),

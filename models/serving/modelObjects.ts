@@ -12,6 +12,8 @@ import { inferenceService, type Track } from "./inferenceService";
 import type { ResolvedModel } from "./resolve";
 import { isStorageError, parseStorageUri, s3ReadPolicy } from "./storage";
 import { destinationRule, trafficSplit, virtualService } from "./traffic";
+import { trainedModel } from "./trainedModels";
+import { batchJob } from "./batchJobs";
 
 export interface ModelContext {
   readonly region: string;
@@ -24,6 +26,8 @@ export interface ModelContext {
 export interface S3Access {
   readonly bucket: string;
   readonly prefixes: string[];
+  /** Batch job outputs: the only prefixes the model's role may write. */
+  readonly writePrefixes: string[];
   readonly policy: string;
 }
 
@@ -33,6 +37,8 @@ export interface ModelObjects {
   readonly autoscalers: K8sObject[];
   readonly routing: K8sObject[];
   readonly disruptionBudgets: K8sObject[];
+  /** TrainedModels of a multi-model server, and batch Jobs / CronJobs. */
+  readonly extras: K8sObject[];
   /** s3:// buckets and prefixes this model reads (stable and candidate), for its IAM role. */
   readonly s3: S3Access[];
 }
@@ -42,16 +48,28 @@ export function serviceAccountName(model: Pick<ResolvedModel, "name">): string {
 }
 
 function s3Access(model: ResolvedModel): S3Access[] {
-  const uris = [model.storageUri, ...(model.rollout ? [model.rollout.candidate.storageUri] : [])];
-  const byBucket = new Map<string, string[]>();
-  for (const uri of uris) {
+  const reads = [
+    model.storageUri,
+    ...(model.rollout ? [model.rollout.candidate.storageUri] : []),
+    ...(model.trainedModels ?? []).map((t) => t.storageUri),
+    ...model.batchJobs.map((j) => j.input),
+  ];
+  const writes = model.batchJobs.map((j) => j.output);
+  const byBucket = new Map<string, { read: string[]; write: string[] }>();
+  const add = (uri: string | undefined, kind: "read" | "write") => {
+    if (!uri) return;
     const parsed = parseStorageUri(uri);
-    if (!isStorageError(parsed) && parsed.scheme === "s3")
-      byBucket.set(parsed.bucket, [...(byBucket.get(parsed.bucket) ?? []), parsed.prefix]);
-  }
-  return [...byBucket.entries()].map(([bucket, prefixes]) => {
-    const unique = [...new Set(prefixes)].sort();
-    return { bucket, prefixes: unique, policy: s3ReadPolicy(bucket, unique) };
+    if (isStorageError(parsed) || parsed.scheme !== "s3") return;
+    const entry = byBucket.get(parsed.bucket) ?? { read: [], write: [] };
+    entry[kind].push(parsed.prefix);
+    byBucket.set(parsed.bucket, entry);
+  };
+  reads.forEach((u) => add(u, "read"));
+  writes.forEach((u) => add(u, "write"));
+  return [...byBucket.entries()].map(([bucket, { read, write }]) => {
+    const prefixes = [...new Set(read)].sort();
+    const writePrefixes = [...new Set(write)].sort();
+    return { bucket, prefixes, writePrefixes, policy: s3ReadPolicy(bucket, prefixes, writePrefixes) };
   });
 }
 
@@ -156,5 +174,9 @@ export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObje
     }
     routing.unshift(virtualService(model, ctx.domain));
   }
-  return { serviceAccount, inferenceServices, autoscalers, routing, disruptionBudgets, s3 };
+  const extras = [
+    ...(model.trainedModels ?? []).map((t) => trainedModel(model, t)),
+    ...model.batchJobs.map((j) => batchJob(model, j, sa, hfTokenSecretName)),
+  ];
+  return { serviceAccount, inferenceServices, autoscalers, routing, disruptionBudgets, extras, s3 };
 }

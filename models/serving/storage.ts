@@ -63,10 +63,27 @@ export function isStorageError(parsed: StorageUri | { error: string }): parsed i
 }
 
 /** Read-only IAM policy for a model's s3:// prefixes in one bucket (the model's ServiceAccount assumes it). */
-export function s3ReadPolicy(bucket: string, prefixes: readonly string[]): string {
+export function s3ReadPolicy(
+  bucket: string,
+  prefixes: readonly string[],
+  writePrefixes: readonly string[] = [],
+): string {
+  const write =
+    writePrefixes.length > 0
+      ? [
+          {
+            // Batch job outputs only: the model's own prefixes stay read-only.
+            Sid: "WriteBatchOutput",
+            Effect: "Allow",
+            Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+            Resource: writePrefixes.map((p) => `arn:aws:s3:::${bucket}/${p}/*`),
+          },
+        ]
+      : [];
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [
+      ...write,
       {
         Sid: "ReadModel",
         Effect: "Allow",
@@ -78,7 +95,9 @@ export function s3ReadPolicy(bucket: string, prefixes: readonly string[]): strin
         Effect: "Allow",
         Action: ["s3:ListBucket"],
         Resource: [`arn:aws:s3:::${bucket}`],
-        Condition: { StringLike: { "s3:prefix": prefixes.flatMap((p) => [p, `${p}/*`]) } },
+        Condition: {
+          StringLike: { "s3:prefix": [...prefixes, ...writePrefixes].flatMap((p) => [p, `${p}/*`]) },
+        },
       },
     ],
   });
