@@ -206,10 +206,8 @@ describe("multi-model servers and batch jobs", () => {
       ["iris-a", "iris-b"],
     );
     for (const t of trained) assert.deepEqual(validateCustomResource(t), []);
-    const model = (o.inferenceServices[0]!.spec as Record<string, any>).predictor.model as Record<
-      string,
-      unknown
-    >; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const spec = o.inferenceServices[0]!.spec as { predictor: { model: Record<string, unknown> } };
+    const model = spec.predictor.model;
     assert.equal(model.storageUri, undefined, "the server loads its TrainedModels, not a model of its own");
   });
 
