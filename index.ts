@@ -120,6 +120,7 @@ export = async () => {
       environment: cfg.environment,
       clusterName: cfg.cluster.name,
       clusterMode: cfg.cluster.mode,
+      kubernetesVersion: cfg.cluster.kubernetesVersion,
       region: cfg.region,
       addons: cfg.addons,
       gpuPools: cfg.cluster.mode === "eks" ? cfg.gpuPools : [],
@@ -197,5 +198,7 @@ export = async () => {
     })),
     // The capacity planner's decisions: placement, memory, KV capacity and cost per model, and totals.
     capacity: cfg.capacity,
+    // Image CUDA against node drivers, and the other compatibility verdicts.
+    compat: cfg.compat,
   };
 };

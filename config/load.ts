@@ -7,6 +7,7 @@ import { CONFIG_KEYS, platformSchema, type PlatformConfig } from "./schema";
 import { ConfigError, problemsFromZod, type Problem } from "./problems";
 import { checkPlacement, checkSemantics } from "./semantics";
 import { planStackCapacity } from "../models/capacity/stack";
+import { checkCompat } from "../models/compat/checks";
 
 export const PROJECT = "inference-platform";
 
@@ -101,8 +102,10 @@ export function validatePlatformConfig(
   // Capacity planning places `gpu: auto` models and sizes every LLM; it runs even when other keys
   // are wrong, so one message still lists every problem.
   const planned = planStackCapacity(parsed.data);
-  const config: PlatformConfig = { ...parsed.data, models: planned.models, capacity: planned.capacity };
-  const all = [...problems, ...semantic, ...planned.problems, ...checkPlacement(config)];
+  const placed = { ...parsed.data, models: planned.models, capacity: planned.capacity };
+  const compat = checkCompat({ ...placed, compat: { models: [], errors: [], warnings: [] } });
+  const config: PlatformConfig = { ...placed, compat };
+  const all = [...problems, ...semantic, ...planned.problems, ...checkPlacement(config), ...compat.errors];
   if (all.length > 0) throw new ConfigError(stack, all);
   return config;
 }

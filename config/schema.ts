@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { modelSchema, type ModelConfig } from "../models/schema";
 import type { StackCapacity } from "../models/capacity/planner";
+import type { CompatReport } from "../models/compat/checks";
 
 export const ENVIRONMENTS = ["dev", "prod", "local"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -151,6 +152,7 @@ export type PlatformInput = z.infer<typeof platformSchema>;
 export type PlatformConfig = Omit<PlatformInput, "models"> & {
   readonly models: ModelConfig[];
   readonly capacity: StackCapacity;
+  readonly compat: CompatReport;
 };
 
 /** Config keys users write in Pulumi.<stack>.yaml, each under the `inference-platform:` namespace. */

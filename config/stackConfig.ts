@@ -23,7 +23,8 @@ export function loadStackConfig(): StackConfig {
   const raw = readRawConfig(pulumi.runtime.allConfig(), isConfigSecret);
   try {
     const config = validatePlatformConfig(stack, raw.raw, raw.problems);
-    for (const w of checkWarnings(config)) pulumi.log.warn(`stack "${stack}": ${w.path}: ${w.message}`);
+    for (const w of [...checkWarnings(config), ...config.compat.warnings])
+      pulumi.log.warn(`stack "${stack}": ${w.path}: ${w.message}`);
     const secrets = Object.fromEntries(Object.entries(raw.secrets).map(([k, v]) => [k, pulumi.secret(v)]));
     return { config, secrets };
   } catch (err) {

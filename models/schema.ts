@@ -310,6 +310,11 @@ export const modelSchema = z.strictObject({
       memory: quantity.optional(),
     })
     .prefault({}),
+  /** CUDA version of a custom image the compatibility data does not know (e.g. "12.8"). */
+  cudaVersion: z
+    .string()
+    .regex(/^[0-9]+\.[0-9]+$/, "must be a CUDA version such as 12.8")
+    .optional(),
   /** Size of the in-memory /dev/shm (LLM and multi-GPU pods). */
   shmSize: quantity.optional(),
   /** Startup budget for loading the model, seconds (startup probe = this / period). */

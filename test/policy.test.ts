@@ -267,6 +267,12 @@ const cases: Case[] = [
     /llama-3.1-70b on 2× L40S leaves 0 KV tokens .*: the GPU request is too small for the model/,
   ],
   [
+    "image-cuda-vs-driver",
+    "prod",
+    (rs) => edit(rs, ofType(NODE_GROUP, "gpu-l4-ng"), (p) => (p.releaseVersion = "1.34.0-20250901")),
+    /qwen25-7b on gpu-l4-ng: CUDA 13.3 needs driver R580\+, the node runs R570/,
+  ],
+  [
     "protected-in-prod",
     "prod",
     (rs) => edit(rs, ofType("aws:kms/key:Key"), (_p, r) => ((r as { protect: boolean }).protect = false)),

@@ -22,7 +22,7 @@ async function main(): Promise<number> {
   const out = writePlan(plan);
   console.log(summarize(plan));
   console.log(
-    `\nWrote ${path.relative(ROOT, out)}/ (resources.json, capacity.json, policy.json, manifests/, helm/)`,
+    `\nWrote ${path.relative(ROOT, out)}/ (resources.json, capacity.json, compat.json, policy.json, manifests/, helm/)`,
   );
   return plan.conformance.errors.length > 0 || mandatoryViolations(plan).length > 0 ? 1 : 0;
 }

@@ -13,6 +13,7 @@ import {
 } from "../conformance";
 import { PROJECT } from "../config/load";
 import type { StackCapacity } from "../models/capacity/planner";
+import type { CompatReport } from "../models/compat/checks";
 import { runUnderMocks, type RecordedResource } from "./mockRuntime";
 import { runPolicies, stackPolicyConfig, type PolicyInput, type Violation } from "../policy/offline";
 import { readStackFile, type StackFileConfig } from "./stackFile";
@@ -105,10 +106,13 @@ export function writePlan(plan: Plan, outDir = path.join(ROOT, "out", plan.stack
   fs.mkdirSync(path.join(outDir, "helm"), { recursive: true });
   fs.writeFileSync(path.join(outDir, "resources.json"), `${JSON.stringify(plan.resources, null, 2)}\n`);
   fs.writeFileSync(path.join(outDir, "outputs.json"), `${JSON.stringify(plan.outputs, null, 2)}\n`);
-  fs.writeFileSync(
-    path.join(outDir, "capacity.json"),
-    `${JSON.stringify(plan.outputs.capacity ?? null, null, 2)}\n`,
-  );
+  const reports: Record<string, unknown> = {
+    "capacity.json": plan.outputs.capacity ?? null,
+    "compat.json": plan.outputs.compat ?? null,
+    "policy.json": plan.violations,
+  };
+  for (const [file, report] of Object.entries(reports))
+    fs.writeFileSync(path.join(outDir, file), `${JSON.stringify(report, null, 2)}\n`);
   for (const { object } of plan.objects) {
     const name = fileName([
       object.kind.toLowerCase(),
@@ -154,6 +158,24 @@ export function capacityLines(capacity: StackCapacity | undefined): string[] {
   lines.push(
     `  total: ${t.gpusAtMinReplicas}..${t.gpusAtMaxReplicas} GPUs, ${usd(t.dollarsPerHourAtMin)}..${usd(t.dollarsPerHourAtMax)}/h${t.unpriced.length > 0 ? ` (no on-demand price: ${t.unpriced.join(", ")})` : ""}`,
   );
+  return lines;
+}
+
+/** Per model: image -> CUDA -> node driver, and the verdict. */
+export function compatLines(compat: CompatReport | undefined): string[] {
+  if (!compat || compat.models.length === 0) return [];
+  const lines = ["", "Compatibility (image -> CUDA -> node driver):"];
+  for (const m of compat.models) {
+    const chain = m.driverBranch
+      ? `CUDA ${m.cuda ?? "none"} -> R${m.driverBranch} (native CUDA ${m.nativeCuda}; ${m.driverBasis})`
+      : m.cuda
+        ? `CUDA ${m.cuda}`
+        : "CPU";
+    lines.push(`  ${m.model}  ${m.image} -> ${chain}: ${m.verdict.toUpperCase()}`);
+    if (m.verdict !== "ok") for (const n of m.notes) lines.push(`      ${n}`);
+  }
+  for (const w of compat.warnings.filter((w) => !w.path.endsWith("image")))
+    lines.push(`  WARNING ${w.path}: ${w.message}`);
   return lines;
 }
 
@@ -210,6 +232,7 @@ export function summarize(plan: Plan): string {
   }
   if (isvcs.length === 0) lines.push("  (none)");
   lines.push(...capacityLines(plan.outputs.capacity as StackCapacity | undefined));
+  lines.push(...compatLines(plan.outputs.compat as CompatReport | undefined));
   lines.push("", "Add-ons (Helm releases):");
   for (const r of plan.releases) lines.push(`  ${r.resource.split("::")[1]}  ${r.chart}@${r.version}`);
   const c = plan.conformance;

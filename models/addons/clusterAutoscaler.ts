@@ -4,6 +4,7 @@
  */
 import { lookupGpuInstance } from "../capacity/gpuInstances";
 import { CHARTS, IMAGES } from "../versions";
+import { CLUSTER_AUTOSCALER_TAGS } from "../compat/data";
 import type { AddonContext, AddonSpec } from "./types";
 
 export const CLUSTER_AUTOSCALER_SA = "cluster-autoscaler";
@@ -33,7 +34,8 @@ export function clusterAutoscaler(ctx: AddonContext): AddonSpec {
       awsRegion: ctx.region,
       autoDiscovery: { clusterName: ctx.clusterName },
       rbac: { serviceAccount: { create: true, name: CLUSTER_AUTOSCALER_SA } },
-      image: { tag: IMAGES.clusterAutoscaler.tag },
+      // Cluster Autoscaler must match the cluster's minor version.
+      image: { tag: CLUSTER_AUTOSCALER_TAGS[ctx.kubernetesVersion] ?? IMAGES.clusterAutoscaler.tag },
       expanderPriorities: expanderPriorities(ctx),
       extraArgs: {
         expander: "priority,least-waste",

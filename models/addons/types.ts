@@ -26,6 +26,7 @@ export interface AddonContext {
   readonly environment: Environment;
   readonly clusterName: string;
   readonly clusterMode: "eks" | "existing";
+  readonly kubernetesVersion: string;
   readonly region: string;
   readonly addons: AddonsConfig;
   readonly gpuPools: readonly GpuPoolConfig[];

@@ -9,6 +9,7 @@ import { replicaMemory } from "../../models/capacity/memory";
 import { LABELS } from "../../models/cluster/nodePools";
 import type { ModelInput } from "../../models/schema";
 import { ARCHITECTURE_ANNOTATION } from "../../models/serving/inferenceService";
+import { cudaVerdict, imageCuda, nodeDriver } from "../../models/compat/checks";
 import { annotations, deploymentMode, flag, gpuLimit, isLlmIsvc, K8S, labels, nameOf, podViews } from "./k8s";
 
 type Props = Record<string, unknown>;
@@ -222,3 +223,40 @@ export const STACK_POLICIES: StackValidationPolicy[] = [
   modelFitsGpu,
   protectedInProd,
 ];
+
+export const imageCudaVsDriver: StackValidationPolicy = {
+  name: "image-cuda-vs-driver",
+  description:
+    "A GPU model's image CUDA runs on its node group's NVIDIA driver (the platform's compatibility data and check).",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const cluster = args.resources.find(
+      (r) => r.type === "eks:index:Cluster" || r.type === "aws:eks/cluster:Cluster",
+    );
+    const k8s = String(cluster?.props.version ?? "");
+    for (const isvc of isvcs(args.resources)) {
+      const main = podViews(isvc.type, isvc.props).find((v) => v.at === "spec.predictor");
+      const c = main?.containers[0];
+      if (!main || !c?.image || gpuLimit(c) === 0) continue;
+      const pool = main.spec.nodeSelector?.[LABELS.pool];
+      const group = args.resources.find(
+        (r) =>
+          r.type === NODE_GROUP &&
+          ((r.props.labels as Record<string, string> | undefined) ?? {})[LABELS.pool] === pool,
+      );
+      if (!group) continue;
+      const os = String(group.props.amiType ?? "").startsWith("BOTTLEROCKET") ? "bottlerocket" : "al2023";
+      const driver = nodeDriver(os, k8s, group.props.releaseVersion as string | undefined);
+      const cuda = imageCuda(c.image);
+      if (cuda === null) report(`${nameOf(isvc.props)}: ${c.image} is a CPU build on a GPU request`);
+      else if (cuda === undefined)
+        continue; // custom image: the plan required cudaVersion
+      else {
+        const v = cudaVerdict(cuda, driver.branch);
+        if (v.verdict === "error") report(`${nameOf(isvc.props)} on ${group.name}: ${v.note}`);
+      }
+    }
+  },
+};
+
+STACK_POLICIES.push(imageCudaVsDriver);
