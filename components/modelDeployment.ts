@@ -18,6 +18,9 @@ export interface ModelDeploymentArgs {
   readonly aws?: { clusterName: string; agent: pulumi.Resource; tags: Record<string, string> };
 }
 
+/** Pulumi property path of the KServe deployment-mode annotation. */
+export const DEPLOYMENT_MODE_PATH = 'metadata.annotations["serving.kserve.io/deploymentMode"]';
+
 export class ModelDeployment extends pulumi.ComponentResource {
   static readonly TYPE = "inference-platform:models:ModelDeployment";
   readonly inferenceServices: pulumi.CustomResource[];
@@ -25,11 +28,16 @@ export class ModelDeployment extends pulumi.ComponentResource {
   constructor(name: string, args: ModelDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
     super(ModelDeployment.TYPE, name, {}, opts);
     const o = args.objects;
-    const register = (obj: (typeof o.inferenceServices)[number], dependsOn: pulumi.Resource[]) =>
+    const register = (
+      obj: (typeof o.inferenceServices)[number],
+      dependsOn: pulumi.Resource[],
+      extra: pulumi.CustomResourceOptions = {},
+    ) =>
       registerObject(`${name}-${objectResourceName(obj)}`, obj, {
         parent: this,
         provider: args.provider,
         dependsOn,
+        ...extra,
       });
     const sa = register(o.serviceAccount, args.dependsOn);
     const access: pulumi.Resource[] = [sa];
@@ -50,8 +58,13 @@ export class ModelDeployment extends pulumi.ComponentResource {
         access.push(role);
       });
     }
+    // KServe rejects a change of deployment mode on an existing InferenceService: replace it instead
+    // (old one first, the name is fixed). The safe route without downtime is a new model name.
     this.inferenceServices = o.inferenceServices.map((isvc) =>
-      register(isvc, [...args.dependsOn, ...access]),
+      register(isvc, [...args.dependsOn, ...access], {
+        replaceOnChanges: [DEPLOYMENT_MODE_PATH],
+        deleteBeforeReplace: true,
+      }),
     );
     for (const obj of [...o.autoscalers, ...o.routing, ...o.disruptionBudgets, ...o.extras])
       register(obj, [...args.dependsOn, ...this.inferenceServices]);

@@ -17,6 +17,9 @@ export interface RecordedResource {
   dependsOn: string[];
   protect: boolean;
   retainOnDelete: boolean;
+  /** Property paths whose change replaces the resource, and whether the old one goes first. */
+  replaceOnChanges: string[];
+  deleteBeforeReplace: boolean;
   custom: boolean;
   inputs: Record<string, unknown>;
 }
@@ -169,6 +172,8 @@ export async function runUnderMocks(
           dependsOn: [...req.getDependenciesList()].sort(),
           protect: req.getProtect() === true,
           retainOnDelete: req.getRetainondelete() === true,
+          replaceOnChanges: [...(req.getReplaceonchangesList?.() ?? [])],
+          deleteBeforeReplace: req.getDeletebeforereplace?.() === true,
           custom: req.getCustom(),
           inputs: maskSecrets(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
         });
