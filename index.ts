@@ -3,6 +3,7 @@
  * one ModelDeployment per model. Every decision is made in config/ and models/; components/ register.
  */
 import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config/stackConfig";
 import { EksCluster } from "./components/cluster";
@@ -184,11 +185,24 @@ export = async () => {
     });
   }
 
+  // The NLB the gateway Service gets (internal unless addons.istio.publicIngress): read once the release is up.
+  const gateway = addons.installed.get("istio-ingressgateway");
+  const ingressService = gateway
+    ? k8s.core.v1.Service.get(
+        "ingress-gateway-service",
+        pulumi.interpolate`${gateway.release.status.namespace}/${gateway.release.status.name}`,
+        { provider, dependsOn: [gateway.release] },
+      )
+    : undefined;
+
   return {
     clusterName: cfg.cluster.name,
     ...(eksCluster ? { kubeconfig: eksCluster.kubeconfig, oidcIssuer: eksCluster.oidcIssuer } : {}),
     nodeGroups: nodeGroups.map((g) => g.nodeGroup.nodeGroupName),
     ingressGateway: "istio-system/inference-gateway",
+    ingressEndpoint: ingressService?.status.apply(
+      (s) => s?.loadBalancer?.ingress?.[0]?.hostname ?? s?.loadBalancer?.ingress?.[0]?.ip ?? "pending",
+    ),
     models: models.map((m) => ({
       name: m.name,
       namespace: m.namespace,
