@@ -1,0 +1,154 @@
+/**
+ * The add-ons each stack installs, from the plans: charts, repositories and versions as pinned, the key
+ * values, per-environment toggles, and GPU DaemonSets checked against the labels and taints the GPU node
+ * groups really carry.
+ */
+import * as assert from "node:assert/strict";
+import { addonCatalog } from "../models/addons";
+import { CHARTS } from "../models/versions";
+import { planStack, type Plan } from "../tools/planRunner";
+import { validate, stackRaw } from "./helpers";
+
+const plans = new Map<string, Plan>();
+async function plan(stack: string): Promise<Plan> {
+  if (!plans.has(stack)) plans.set(stack, await planStack(stack));
+  return plans.get(stack)!;
+}
+
+type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const release = (p: Plan, name: string) => p.releases.find((r) => r.resource.endsWith(`::${name}-release`));
+const names = (p: Plan) => p.releases.map((r) => r.resource.split("::")[1]!.replace(/-release$/, "")).sort();
+
+/** Would a pod with this spec schedule on a node with these labels and (Kubernetes-style) taints? */
+function schedulable(
+  pod: Values,
+  labels: Record<string, string>,
+  taints: Array<{ key: string; value: string; effect: string }>,
+) {
+  const selector = (pod.nodeSelector ?? {}) as Record<string, string>;
+  if (!Object.entries(selector).every(([k, v]) => labels[k] === v)) return false;
+  const terms = pod.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution
+    ?.nodeSelectorTerms as
+    Array<{ matchExpressions: Array<{ key: string; operator: string; values?: string[] }> }> | undefined;
+  if (
+    terms &&
+    !terms.some((t) =>
+      t.matchExpressions.every((e) =>
+        e.operator === "In"
+          ? e.values!.includes(labels[e.key]!)
+          : e.operator === "Exists"
+            ? e.key in labels
+            : false,
+      ),
+    )
+  )
+    return false;
+  const tolerations = (pod.tolerations ?? []) as Array<{
+    key?: string;
+    operator?: string;
+    value?: string;
+    effect?: string;
+  }>;
+  return taints.every((t) =>
+    tolerations.some(
+      (o) =>
+        o.key === t.key &&
+        (o.operator === "Exists" || o.value === t.value) &&
+        (!o.effect || o.effect === t.effect),
+    ),
+  );
+}
+
+function gpuNodes(p: Plan) {
+  return p.resources
+    .filter((r) => r.type === "aws:eks/nodeGroup:NodeGroup" && r.inputs.taints)
+    .map((r) => ({
+      name: r.name,
+      labels: r.inputs.labels as Record<string, string>,
+      taints: (r.inputs.taints as Array<{ key: string; value: string; effect: string }>).map((t) => ({
+        ...t,
+        effect: t.effect === "NO_SCHEDULE" ? "NoSchedule" : t.effect,
+      })),
+    }));
+}
+
+describe("add-ons per stack", function () {
+  this.timeout(60_000);
+
+  it("installs each pinned chart from its repository at its version", async () => {
+    for (const stack of ["dev", "prod", "local"]) {
+      const p = await plan(stack);
+      for (const r of p.releases) {
+        const pin = Object.values(CHARTS).find((c) => r.chart.endsWith(c.chart) && c.version === r.version);
+        assert.ok(pin, `${stack} ${r.resource}: ${r.chart}@${r.version} is not pinned`);
+        const inputs = p.resources.find((x) => `${x.type}::${x.name}` === r.resource)!.inputs as Values;
+        if (pin.repository.startsWith("oci://")) assert.equal(inputs.chart, `${pin.repository}/${pin.chart}`);
+        else assert.equal(inputs.repositoryOpts.repo, pin.repository);
+      }
+    }
+  });
+
+  it("toggles per environment: no GPU pieces or node autoscaler on the local cluster, Knative only where a model uses it", async () => {
+    const [dev, prod, local] = [await plan("dev"), await plan("prod"), await plan("local")];
+    for (const gpuPiece of ["nvidia-device-plugin", "dcgm-exporter", "cluster-autoscaler"]) {
+      assert.ok(names(dev).includes(gpuPiece), `dev has ${gpuPiece}`);
+      assert.ok(!names(local).includes(gpuPiece), `local has no ${gpuPiece}`);
+    }
+    assert.ok(names(dev).includes("knative-operator"), "dev serves iris in Knative mode");
+    assert.ok(!names(prod).includes("knative-operator"), "prod has only Standard-mode models");
+    // Bottlerocket NVIDIA nodes ship the device plugin: not installed when no pool runs AL2023.
+    const raw = stackRaw("dev") as Values;
+    raw.gpuPools[0].os = "bottlerocket";
+    const cfg = validate(raw, "dev");
+    const ctx = {
+      environment: cfg.environment,
+      clusterName: cfg.cluster.name,
+      clusterMode: cfg.cluster.mode,
+      kubernetesVersion: cfg.cluster.kubernetesVersion,
+      region: cfg.region,
+      addons: cfg.addons,
+      gpuPools: cfg.gpuPools,
+      usesKnative: true,
+      modelNamespaces: ["models"],
+      domain: "models.internal",
+    } as const;
+    assert.ok(!addonCatalog(ctx).some((s) => s.name === "nvidia-device-plugin"));
+  });
+
+  it("sets the values that matter: internal NLB, explicit KServe mode and platform-owned routing, open monitor selectors, CA matching the cluster", async () => {
+    const prod = await plan("prod");
+    const gw = release(prod, "istio-ingressgateway")!.values as Values;
+    assert.equal(gw.service.annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"], "internal");
+    const kserve = release(prod, "kserve-resources")!.values as Values;
+    assert.equal(kserve.kserve.controller.deploymentMode, "Standard");
+    assert.equal(kserve.kserve.controller.gateway.disableIngressCreation, true);
+    const kps = release(prod, "kube-prometheus-stack")!.values as Values;
+    assert.equal(kps.prometheus.prometheusSpec.podMonitorSelectorNilUsesHelmValues, false);
+    assert.ok(kps.prometheus.prometheusSpec.remoteWrite[0].sigv4, "prod remote-writes to AMP with SigV4");
+    const ca = release(prod, "cluster-autoscaler")!.values as Values;
+    assert.equal(ca.image.tag, "v1.34.3", "the cluster runs Kubernetes 1.34");
+    assert.match(ca.extraArgs.expander, /^priority/);
+    const knative = (await plan("dev")).objects.find((o) => o.object.kind === "KnativeServing")!
+      .object as Values;
+    assert.equal(knative.spec.config.features["kubernetes.podspec-nodeselector"], "enabled");
+    assert.equal(knative.spec.config.deployment["progress-deadline"], "1800s");
+  });
+
+  it("schedules the GPU DaemonSets on every GPU node group, and only there", async () => {
+    for (const stack of ["dev", "prod"]) {
+      const p = await plan(stack);
+      const nodes = gpuNodes(p);
+      assert.ok(nodes.length > 0);
+      for (const name of ["nvidia-device-plugin", "dcgm-exporter"]) {
+        const values = release(p, name)!.values as Values;
+        for (const n of nodes)
+          assert.ok(schedulable(values, n.labels, n.taints), `${stack}: ${name} cannot run on ${n.name}`);
+        const system = p.resources.find((r) => r.type === "aws:eks/nodeGroup:NodeGroup" && !r.inputs.taints)!;
+        assert.ok(
+          !schedulable(values, (system.inputs.labels ?? {}) as Record<string, string>, []),
+          `${name} would land on CPU nodes`,
+        );
+      }
+    }
+  });
+});
