@@ -123,3 +123,34 @@ export class PrometheusServer {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+type Labels = Record<string, string>;
+
+/** Synthetic series sampled at `times` (seconds): what scraping a steady workload would have stored. */
+export function syntheticSeries(times: readonly number[]) {
+  const start = times[0]!;
+  const gauge = (name: string, labels: Labels, value: number): Series => ({
+    name,
+    labels,
+    points: times.map((t) => [t, value] as const),
+  });
+  const counter = (name: string, labels: Labels, perSecond: number): Series => ({
+    name,
+    labels,
+    points: times.map((t) => [t, perSecond * (t - start)] as const),
+  });
+  /** A histogram whose observations all fall in (lower, upper]. */
+  const histogram = (
+    name: string,
+    labels: Labels,
+    perSecond: number,
+    lower: string,
+    upper: string,
+  ): Series[] => [
+    counter(`${name}_bucket`, { ...labels, le: lower }, 0),
+    counter(`${name}_bucket`, { ...labels, le: upper }, perSecond),
+    counter(`${name}_bucket`, { ...labels, le: "+Inf" }, perSecond),
+    counter(`${name}_count`, labels, perSecond),
+  ];
+  return { gauge, counter, histogram };
+}

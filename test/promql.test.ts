@@ -13,7 +13,7 @@ import type { K8sObject } from "../models/k8s";
 import type { ModelConfig } from "../models/schema";
 import { predictorDeploymentName } from "../models/names";
 import { validateCustomResource } from "../conformance/crdSchema";
-import { PrometheusServer, type Series } from "./prometheusHarness";
+import { PrometheusServer, syntheticSeries, type Series } from "./prometheusHarness";
 import { stackRaw, validate } from "./helpers";
 
 const STEP = 15;
@@ -40,29 +40,7 @@ interface Scope {
   readonly pods: PodLoad[];
 }
 
-const gauge = (name: string, labels: Record<string, string>, value: number): Series => ({
-  name,
-  labels,
-  points: TIMES.map((t) => [t, value] as const),
-});
-const counter = (name: string, labels: Record<string, string>, perSecond: number): Series => ({
-  name,
-  labels,
-  points: TIMES.map((t) => [t, perSecond * (t - START)] as const),
-});
-/** A histogram whose observations all fall in (lower, upper]. */
-const histogram = (
-  name: string,
-  labels: Record<string, string>,
-  perSecond: number,
-  lower: string,
-  upper: string,
-): Series[] => [
-  counter(`${name}_bucket`, { ...labels, le: lower }, 0),
-  counter(`${name}_bucket`, { ...labels, le: upper }, perSecond),
-  counter(`${name}_bucket`, { ...labels, le: "+Inf" }, perSecond),
-  counter(`${name}_count`, labels, perSecond),
-];
+const { gauge, counter, histogram } = syntheticSeries(TIMES);
 
 function seriesOf(scope: Scope): Series[] {
   const out: Series[] = [];

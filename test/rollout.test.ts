@@ -12,7 +12,7 @@ import { planStack, ROOT } from "../tools/planRunner";
 import { parseStackConfig } from "../tools/stackFile";
 import { setValue } from "../tools/stackEdit";
 import { validatePlatformConfig, readRawConfig } from "../config/load";
-import { PrometheusServer, type Series } from "./prometheusHarness";
+import { PrometheusServer, syntheticSeries, type Series } from "./prometheusHarness";
 import type { RolloutCommand } from "../models/rollout/schedule";
 
 const DEV = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
@@ -292,23 +292,7 @@ describe("rollout metric gate", () => {
     this.timeout(60_000);
     const END = Math.floor(Date.now() / 1000) - 30;
     const TIMES = Array.from({ length: 121 }, (_, i) => END - 30 * 60 + i * 15);
-    const counter = (name: string, labels: Record<string, string>, perSecond: number): Series => ({
-      name,
-      labels,
-      points: TIMES.map((t) => [t, perSecond * (t - TIMES[0]!)] as const),
-    });
-    /** All observations of a histogram in (lower, upper]. */
-    const histogram = (
-      name: string,
-      labels: Record<string, string>,
-      perSecond: number,
-      lower: string,
-      upper: string,
-    ) => [
-      counter(`${name}_bucket`, { ...labels, le: lower }, 0),
-      counter(`${name}_bucket`, { ...labels, le: upper }, perSecond),
-      counter(`${name}_bucket`, { ...labels, le: "+Inf" }, perSecond),
-    ];
+    const { counter, histogram } = syntheticSeries(TIMES);
     interface Track {
       rps: number;
       errorRps: number;

@@ -285,6 +285,21 @@ function shortfall(e: Evaluation, minConcurrency: number): string {
   return `the KV cache holds ${m.kvTokens} tokens (${m.kvCacheGiB.toFixed(1)} GiB per GPU after ${m.weightsGiB.toFixed(1)} GiB of weights), but ${minConcurrency} sequence(s) of ${e.neededTokens / minConcurrency} tokens need ${e.neededTokens} (${missing.toFixed(1)} GiB per GPU short)`;
 }
 
+/** Where a model runs and what its replicas cost: the part of a plan every GPU model has. */
+function placement(model: ModelInput, hw: PoolHardware, count: number, autoPlaced: boolean): CapacityPlan {
+  const perGpu = pricePerGpuHour(hw);
+  const { minReplicas, maxReplicas } = model.autoscaling;
+  return {
+    model: model.name,
+    pool: hw.name,
+    instanceType: hw.instance.instanceType,
+    gpuModel: hw.gpu.name,
+    gpusPerReplica: count,
+    autoPlaced,
+    cost: costOf(perGpu === null ? null : perGpu * count, minReplicas, maxReplicas),
+  };
+}
+
 export interface PlanInput {
   readonly model: ModelInput;
   /** Key path of the model entry, e.g. `models[2]`. */
@@ -296,7 +311,6 @@ export interface PlanInput {
 export function planModel({ model, at, pools }: PlanInput): CapacityResult {
   const problems: Problem[] = [];
   const add = (path: string, message: string) => problems.push({ path: `${at}.${path}`, message });
-  const scaling = { min: model.autoscaling.minReplicas, max: model.autoscaling.maxReplicas };
   if (!model.gpu) return { problems };
   const hardware = pools.map(poolHardware).filter((h): h is PoolHardware => h !== undefined);
   const gpu = model.gpu;
@@ -315,19 +329,7 @@ export function planModel({ model, at, pools }: PlanInput): CapacityResult {
       count = gpu.count ?? 1;
     }
     if (!hw) return { problems };
-    const perGpu = pricePerGpuHour(hw);
-    return {
-      problems,
-      plan: {
-        model: model.name,
-        pool: hw.name,
-        instanceType: hw.instance.instanceType,
-        gpuModel: hw.gpu.name,
-        gpusPerReplica: count,
-        autoPlaced: gpu === "auto",
-        cost: costOf(perGpu === null ? null : perGpu * count, scaling.min, scaling.max),
-      },
-    };
+    return { problems, plan: placement(model, hw, count, gpu === "auto") };
   }
 
   const resolved = resolveArchitecture(model);
@@ -427,16 +429,10 @@ export function planModel({ model, at, pools }: PlanInput): CapacityResult {
   if (engine.maxNumSeqs === undefined) derived.push("maxNumSeqs");
   if (engine.gpuMemoryUtilization === undefined) derived.push("gpuMemoryUtilization");
   const concurrentSequences = Math.floor(memory.kvTokens / maxModelLen);
-  const perGpu = pricePerGpuHour(hw);
   return {
     problems,
     plan: {
-      model: model.name,
-      pool: hw.name,
-      instanceType: hw.instance.instanceType,
-      gpuModel: hw.gpu.name,
-      gpusPerReplica: count,
-      autoPlaced: gpu === "auto",
+      ...placement(model, hw, count, gpu === "auto"),
       llm: {
         architecture: resolved.name,
         precision: weightPrecision(engine),
@@ -452,7 +448,6 @@ export function planModel({ model, at, pools }: PlanInput): CapacityResult {
         headroomGiB:
           memory.kvCacheGiB - (minConcurrency * maxModelLen * memory.kvBytesPerTokenPerGpu) / 1024 ** 3,
       },
-      cost: costOf(perGpu === null ? null : perGpu * count, scaling.min, scaling.max),
     },
   };
 }
