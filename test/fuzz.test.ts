@@ -17,6 +17,7 @@ import type { K8sObject } from "../models/k8s";
 import { modelObjects } from "../models/serving/modelObjects";
 import { resolveModel } from "../models/serving/resolve";
 import { planStack } from "../tools/planRunner";
+import { registeredBeforeFailure } from "../tools/mockRuntime";
 import { readStackFile } from "../tools/stackFile";
 import { ROOT, stackRaw } from "./helpers";
 
@@ -268,6 +269,33 @@ describe("fuzz: stack config properties", function () {
     }
     return out;
   }
+
+  it(`mutated configs stop the program before it registers anything (${Math.max(5, Math.round(RUNS / 200))} cases)`, async () => {
+    const base = readStackFile(ROOT, "dev");
+    await fc.assert(
+      fc.asyncProperty(configArb, mutation, async (raw, m) => {
+        const mutated = mutate(raw, m);
+        // The whole mutated tree, key by key, as the CLI would pass it (a deleted key is absent).
+        const config: Record<string, string> = { ...base.config };
+        for (const key of ["environment", "cluster", "network", "gpuPools", "addons", "models"]) {
+          delete config[`inference-platform:${key}`];
+          if (mutated[key] !== undefined)
+            config[`inference-platform:${key}`] =
+              typeof mutated[key] === "string" ? (mutated[key] as string) : JSON.stringify(mutated[key]);
+        }
+        try {
+          await planStack("dev", { config, secretKeys: base.secretKeys });
+        } catch (err) {
+          assert.match((err as Error).message, /^Invalid stack config for stack "dev"/);
+          assert.deepEqual(
+            registeredBeforeFailure(err)?.map((r) => r.type),
+            ["pulumi:pulumi:Stack"],
+          );
+        }
+      }),
+      { numRuns: Math.max(5, Math.round(RUNS / 200)) },
+    );
+  });
 
   it(`mutated configs fail with a ConfigError naming key paths, never a crash (${Math.round(RUNS * 0.6)} cases)`, () => {
     let rejected = 0;

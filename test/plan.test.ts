@@ -164,10 +164,26 @@ describe("offline plan of the real program", () => {
     assert.equal(lt.metadataOptions.httpTokens, "required");
   });
 
-  it("plans the same config to byte-identical resources", async () => {
-    const again = await planStack("dev");
-    assert.equal(JSON.stringify(again.resources), JSON.stringify((await plan("dev")).resources));
-  });
+  for (const stack of ["dev", "prod", "local"])
+    it(`plans ${stack} twice to byte-identical files (resources, manifests, reports)`, async () => {
+      const dirs = [
+        fs.mkdtempSync(path.join(os.tmpdir(), "plan-a-")),
+        fs.mkdtempSync(path.join(os.tmpdir(), "plan-b-")),
+      ];
+      writePlan(await plan(stack), dirs[0]);
+      writePlan(await planStack(stack), dirs[1]);
+      const read = (dir: string) =>
+        fs
+          .readdirSync(dir, { recursive: true, withFileTypes: true })
+          .filter((f) => f.isFile())
+          .map((f) => path.join(f.parentPath, f.name))
+          .sort()
+          .map((f) => [path.relative(dir, f), fs.readFileSync(f, "utf8")]);
+      const [a, b] = dirs.map(read);
+      assert.ok(a!.length > 10);
+      assert.deepEqual(b, a);
+      for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    });
 
   it("fails before registering anything when config is invalid", async () => {
     const file = readStackFile(ROOT, "dev");
