@@ -7,14 +7,17 @@ import * as fs from "node:fs";
 import Mocha from "mocha";
 
 const root = path.resolve(__dirname, "..");
-const tsc = spawnSync(
-  process.execPath,
-  [require.resolve("typescript/bin/tsc"), "--noEmit", "-p", path.join(root, "tsconfig.json")],
-  { stdio: "inherit" },
-);
-if (tsc.status !== 0) {
-  console.error("type check failed");
-  process.exit(1);
+// The project, and the policy pack on its own (as `pulumi preview --policy-pack policy` compiles it).
+for (const project of ["tsconfig.json", "policy/tsconfig.json"]) {
+  const tsc = spawnSync(
+    process.execPath,
+    [require.resolve("typescript/bin/tsc"), "--noEmit", "-p", path.join(root, project)],
+    { stdio: "inherit" },
+  );
+  if (tsc.status !== 0) {
+    console.error(`type check failed: ${project}`);
+    process.exit(1);
+  }
 }
 const mocha = new Mocha({ timeout: 60_000, reporter: "spec" });
 const grep = process.argv.slice(2);
