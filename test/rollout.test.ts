@@ -288,6 +288,14 @@ describe("rollout metric gate", () => {
     assert.deepEqual(EXIT_CODES, { advance: 0, hold: 1, rollback: 2 });
   });
 
+  it("says it could not check (not hold or roll back) when Prometheus is unreachable", async () => {
+    await assert.rejects(
+      checkGate("dev", DEV, "llama-31-8b", "http://127.0.0.1:1"),
+      (e: Error) =>
+        e instanceof RolloutError && /cannot reach Prometheus at http:\/\/127.0.0.1:1/.test(e.message),
+    );
+  });
+
   describe("on a real Prometheus", function () {
     this.timeout(60_000);
     const END = Math.floor(Date.now() / 1000) - 30;

@@ -80,7 +80,13 @@ export function statusTable(stack: string, text: string): string {
 
 async function queryValue(prometheus: string, query: string): Promise<number> {
   const url = `${prometheus.replace(/\/$/, "")}/api/v1/query?${new URLSearchParams({ query })}`;
-  const response = await fetch(url);
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+    throw new RolloutError(`cannot reach Prometheus at ${prometheus}: ${cause}`);
+  }
   const body = (await response.json()) as {
     status: string;
     error?: string;
