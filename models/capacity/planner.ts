@@ -10,9 +10,11 @@ import type { GpuPoolConfig } from "../../config/schema";
 import { isLlm, type EngineSettings, type ModelInput } from "../schema";
 import { ARCHITECTURES, inferArchitecture, type Architecture } from "./architectures";
 import { GPU_INSTANCES, GPU_MODELS, type GpuInstanceType, type GpuModel } from "./gpuInstances";
+import { poolGpu } from "../cluster/nodePools";
 import {
   DEFAULT_GPU_MEMORY_UTILIZATION,
   BLOCK_TOKENS,
+  GIB,
   replicaMemory,
   validTensorParallel,
   weightPrecision,
@@ -82,13 +84,20 @@ export interface CapacityResult {
 
 type EngineInput = Pick<
   EngineSettings,
-  "maxModelLen" | "maxNumSeqs" | "gpuMemoryUtilization" | "maxNumBatchedTokens" | "chunkedPrefill"
-> &
-  Pick<EngineSettings, "quantization" | "dtype" | "kvCacheDtype" | "tensorParallelSize">;
+  | "maxModelLen"
+  | "maxNumSeqs"
+  | "gpuMemoryUtilization"
+  | "maxNumBatchedTokens"
+  | "chunkedPrefill"
+  | "quantization"
+  | "dtype"
+  | "kvCacheDtype"
+  | "tensorParallelSize"
+>;
 
 export function poolHardware(pool: Pick<GpuPoolConfig, "name" | "instanceTypes">): PoolHardware | undefined {
-  const instance = GPU_INSTANCES[pool.instanceTypes[0] ?? ""];
-  return instance ? { name: pool.name, instance, gpu: GPU_MODELS[instance.gpu] } : undefined;
+  const spec = poolGpu(pool);
+  return spec ? { name: pool.name, instance: spec.instance, gpu: spec.model } : undefined;
 }
 
 /** Per-GPU on-demand price of a pool (a replica of n GPUs pays n shares of its node). */
@@ -278,7 +287,7 @@ function costOf(perReplicaHour: number | null, min: number, max: number): Capaci
 
 function shortfall(e: Evaluation, minConcurrency: number): string {
   const m = e.memory;
-  const perGpuNeedGiB = (e.neededTokens * m.kvBytesPerTokenPerGpu) / 1024 ** 3;
+  const perGpuNeedGiB = (e.neededTokens * m.kvBytesPerTokenPerGpu) / GIB;
   const missing = perGpuNeedGiB - Math.max(0, m.kvCacheGiB);
   if (m.kvCacheGiB <= 0)
     return `weights ${m.weightsGiB.toFixed(1)} GiB + runtime ${m.overheadGiB.toFixed(1)} GiB per GPU exceed the usable ${m.usableGiB.toFixed(1)} GiB by ${(-m.kvCacheGiB).toFixed(1)} GiB, before any KV cache`;
@@ -445,8 +454,7 @@ export function planModel({ model, at, pools }: PlanInput): CapacityResult {
           derived,
         },
         concurrentSequences,
-        headroomGiB:
-          memory.kvCacheGiB - (minConcurrency * maxModelLen * memory.kvBytesPerTokenPerGpu) / 1024 ** 3,
+        headroomGiB: memory.kvCacheGiB - (minConcurrency * maxModelLen * memory.kvBytesPerTokenPerGpu) / GIB,
       },
     },
   };
