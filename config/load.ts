@@ -103,9 +103,8 @@ export function validatePlatformConfig(
   // are wrong, so one message still lists every problem.
   const planned = planStackCapacity(parsed.data);
   const placed = { ...parsed.data, models: planned.models, capacity: planned.capacity };
-  const compat = checkCompat({ ...placed, compat: { models: [], errors: [], warnings: [] } });
-  const config: PlatformConfig = { ...placed, compat };
-  const all = [...problems, ...semantic, ...planned.problems, ...checkPlacement(config), ...compat.errors];
+  const compat = checkCompat(placed);
+  const all = [...problems, ...semantic, ...planned.problems, ...checkPlacement(placed), ...compat.errors];
   if (all.length > 0) throw new ConfigError(stack, all);
-  return config;
+  return { ...placed, compat };
 }

@@ -5,16 +5,15 @@
 import type { PlatformConfig, PlatformInput } from "./schema";
 import type { Problem } from "./problems";
 import { amiTypeFor, poolGpu } from "../models/cluster/nodePools";
-import { HPA_TRIGGERS, KEDA_TRIGGERS, KPA_TRIGGERS, isLlm } from "../models/schema";
-import { defaultDeploymentMode } from "../models/serving/resolve";
+import { HPA_TRIGGERS, KEDA_TRIGGERS, KPA_TRIGGERS, isLlm, type ModelInput } from "../models/schema";
+import { defaultDeploymentMode, resolveModel } from "../models/serving/resolve";
 import { isStorageError, parseStorageUri } from "../models/serving/storage";
 import { imagePinProblem } from "../models/serving/images";
 import { MAX_MODEL_NAME_LENGTH } from "../models/names";
 import { effectiveMaxStep } from "../models/rollout/schedule";
-import { DEFAULTS } from "../models/serving/resolve";
 import { batchJobName } from "../models/serving/batchJobs";
 import { MULTI_MODEL_RUNTIMES, quantityBytes } from "../models/serving/trainedModels";
-import type { ModelInput } from "../models/schema";
+import { GIB } from "../models/capacity/memory";
 
 const WORLD = "0.0.0.0/0";
 
@@ -192,7 +191,6 @@ export function checkSemantics(cfg: PlatformInput): Problem[] {
     model.batchJobs.forEach((j, k) => {
       uris.push([`${at}.batchJobs[${k}].input`, j.input], [`${at}.batchJobs[${k}].output`, j.output]);
     });
-    problems.push(...multiModelProblems(model, at, llm), ...batchJobProblems(model, at));
     for (const [path, uri] of uris) {
       const parsed = parseStorageUri(uri);
       if (isStorageError(parsed)) add(path, parsed.error);
@@ -207,6 +205,8 @@ export function checkSemantics(cfg: PlatformInput): Problem[] {
         );
       }
     }
+
+    problems.push(...multiModelProblems(model, at, llm), ...batchJobProblems(model, at));
 
     // Runtime vs hardware.
     if (llm && !model.gpu)
@@ -371,15 +371,13 @@ export function checkSemantics(cfg: PlatformInput): Problem[] {
         if (steps[s]! <= steps[s - 1]!)
           add(`${at}.rollout.steps`, `steps must increase (got ${steps.join(", ")})`);
       const maxStep = effectiveMaxStep(r, env);
-      if (maxStep !== undefined) {
-        const jumps = [0, ...steps].slice(1).map((v, k) => v - ([0, ...steps][k] ?? 0));
-        const big = jumps.findIndex((j) => j > maxStep);
-        if (big >= 0)
-          add(
-            `${at}.rollout.steps`,
-            `step ${big + 1} (${[0, ...steps][big]} -> ${steps[big]}%) exceeds the max step of ${maxStep} points${r.maxStep === undefined ? " (prod's default; set rollout.maxStep to change it)" : ""}`,
-          );
-      }
+      const from = (k: number) => (k === 0 ? 0 : steps[k - 1]!);
+      const big = maxStep === undefined ? -1 : steps.findIndex((v, k) => v - from(k) > maxStep);
+      if (big >= 0)
+        add(
+          `${at}.rollout.steps`,
+          `step ${big + 1} (${from(big)} -> ${steps[big]}%) exceeds the max step of ${maxStep} points${r.maxStep === undefined ? " (prod's default; set rollout.maxStep to change it)" : ""}`,
+        );
       if (r.maxStep !== undefined && env !== "prod")
         add(`${at}.rollout.maxStep`, `maxStep guards prod rollouts; ${env} does not enforce it`);
     }
@@ -387,7 +385,7 @@ export function checkSemantics(cfg: PlatformInput): Problem[] {
   return problems;
 }
 
-/** KServe multi-model serving: a host without its own storageUri, TrainedModels that fit its memory. */
+/** KServe multi-model serving: a host without its own storageUri (memory fit: checkPlacement). */
 function multiModelProblems(model: ModelInput, at: string, llm: boolean): Problem[] {
   const problems: Problem[] = [];
   const add = (path: string, message: string) => problems.push({ path: `${at}.${path}`, message });
@@ -415,13 +413,6 @@ function multiModelProblems(model: ModelInput, at: string, llm: boolean): Proble
     names.add(t.name);
     if (t.name === model.name) add(`trainedModels[${j}].name`, `"${t.name}" is the server's own name`);
   });
-  const total = hosted.reduce((s, t) => s + quantityBytes(t.memory), 0);
-  const host = quantityBytes(model.resources.memory ?? DEFAULTS.cpuModelMemory);
-  if (total > host)
-    add(
-      "trainedModels",
-      `the models need ${(total / 2 ** 30).toFixed(1)} GiB together but the server has ${(host / 2 ** 30).toFixed(1)} GiB (resources.memory); raise it or split the models across servers`,
-    );
   return problems;
 }
 
@@ -433,12 +424,13 @@ function batchJobProblems(model: ModelInput, at: string): Problem[] {
     if (names.has(j.name))
       problems.push({ path: `${path}.name`, message: `duplicate batch job "${j.name}"` });
     names.add(j.name);
-    // CronJob names are limited to 52 characters (the controller appends an 11-character suffix).
+    // A CronJob's name has room for 52 characters (its Jobs append 11); a Job's, 63 (a label value).
     const full = batchJobName(model.name, j.name);
-    if (full.length > 52)
+    const limit = j.schedule ? 52 : 63;
+    if (full.length > limit)
       problems.push({
         path: `${path}.name`,
-        message: `"${full}" is ${full.length} characters; a CronJob or Job name may have 52`,
+        message: `"${full}" is ${full.length} characters; a ${j.schedule ? "CronJob" : "Job"} name may have ${limit}`,
       });
     for (const key of ["input", "output"] as const) {
       const parsed = parseStorageUri(j[key]);
@@ -458,11 +450,22 @@ function batchJobProblems(model: ModelInput, at: string): Problem[] {
 }
 
 /** Rules that need each model's resolved placement (after capacity planning). */
-export function checkPlacement(cfg: PlatformConfig): Problem[] {
+export function checkPlacement(cfg: Omit<PlatformConfig, "compat">): Problem[] {
   const problems: Problem[] = [];
   cfg.models.forEach((model, i) => {
-    if (!model.gpu) return;
     const at = `models[${i}]`;
+    // A multi-model server's TrainedModels must fit the memory its pods really get (GPU hosts get a
+    // share of their node's, CPU hosts the default or resources.memory).
+    if (model.trainedModels) {
+      const total = model.trainedModels.reduce((s, t) => s + quantityBytes(t.memory), 0);
+      const host = quantityBytes(resolveModel(model, cfg).memory);
+      if (total > host)
+        problems.push({
+          path: `${at}.trainedModels`,
+          message: `the models need ${(total / GIB).toFixed(1)} GiB together but the server has ${(host / GIB).toFixed(1)} GiB (resources.memory); raise it or split the models across servers`,
+        });
+    }
+    if (!model.gpu) return;
     const gpu = model.gpu;
     const pool = cfg.gpuPools.find((p) => p.name === gpu.pool);
     const spec = pool ? poolGpu(pool) : undefined;

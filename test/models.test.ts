@@ -293,7 +293,7 @@ describe("multi-model servers and batch jobs", () => {
     );
     assert.match(
       paths,
-      /models\[0\]\.batchJobs\[1\]\.name: "llama-31-8b-a-very-long-batch-job-name-for-the-nightly-eval" is 59 characters; a CronJob or Job name may have 52/,
+      /models\[0\]\.batchJobs\[1\]\.name: "llama-31-8b-a-very-long-batch-job-name-for-the-nightly-eval" is 59 characters; a CronJob name may have 52/,
     );
     const mms = stackRaw("local") as { models: Array<Record<string, unknown>> };
     mms.models[1]!.batchJobs = [

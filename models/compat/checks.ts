@@ -129,7 +129,7 @@ function modelImages(m: ModelConfig): Array<[string, string]> {
   return out;
 }
 
-export function checkCompat(cfg: PlatformConfig): CompatReport {
+export function checkCompat(cfg: Omit<PlatformConfig, "compat">): CompatReport {
   const errors: Problem[] = [];
   const warnings: Problem[] = [];
   const models: ModelCompat[] = [];
