@@ -43,7 +43,10 @@ export function stackPolicyConfig(stack: string, dir = path.join(__dirname, "con
 
 type AnyPolicy = ResourceValidationPolicy | StackValidationPolicy;
 
-/** The enforcement level and config a policy runs with, as the engine resolves them. */
+/**
+ * The enforcement level and config a policy runs with, as the engine resolves them: the engine sends
+ * only what the config file sets (no schema defaults), so neither does this; policies apply their own.
+ */
 export function resolvePolicyConfig(
   policy: AnyPolicy,
   config: PackConfig,
@@ -52,13 +55,8 @@ export function resolvePolicyConfig(
   const levelOf = (v: LevelOrConfig | undefined) => (typeof v === "string" ? v : v?.enforcementLevel);
   const own = config[policy.name];
   const level = levelOf(own) ?? levelOf(config.all) ?? policy.enforcementLevel ?? packDefault;
-  const defaults = Object.fromEntries(
-    Object.entries(policy.configSchema?.properties ?? {}).flatMap(([k, s]) =>
-      (s as { default?: unknown }).default === undefined ? [] : [[k, (s as { default: unknown }).default]],
-    ),
-  );
   const { enforcementLevel: _level, ...props } = typeof own === "object" ? own : {};
-  return { level, props: { ...defaults, ...props } };
+  return { level, props };
 }
 
 class NotApplicable extends Error {}

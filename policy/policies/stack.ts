@@ -215,15 +215,6 @@ export const protectedInProd: StackValidationPolicy = {
   },
 };
 
-export const STACK_POLICIES: StackValidationPolicy[] = [
-  isvcServiceAccountAndRole,
-  llmHasAutoscaler,
-  rolloutHasRouting,
-  kedaTargetsStandardMode,
-  modelFitsGpu,
-  protectedInProd,
-];
-
 export const imageCudaVsDriver: StackValidationPolicy = {
   name: "image-cuda-vs-driver",
   description:
@@ -259,4 +250,12 @@ export const imageCudaVsDriver: StackValidationPolicy = {
   },
 };
 
-STACK_POLICIES.push(imageCudaVsDriver);
+export const STACK_POLICIES: StackValidationPolicy[] = [
+  isvcServiceAccountAndRole,
+  llmHasAutoscaler,
+  rolloutHasRouting,
+  kedaTargetsStandardMode,
+  modelFitsGpu,
+  imageCudaVsDriver,
+  protectedInProd,
+];
