@@ -160,8 +160,18 @@ export const IMAGES = {
   torchserve: { repository: "pytorch/torchserve-kfs", tag: "0.9.0" },
   /** KServe's storage initializer: the same download (and credentials) the predictors use, for batch jobs. */
   storageInitializer: { repository: "kserve/storage-initializer", tag: KSERVE_VERSION },
-  clusterAutoscaler: { repository: "registry.k8s.io/autoscaling/cluster-autoscaler", tag: "v1.35.0" },
 } as const;
+
+/** Cluster Autoscaler image (registry.k8s.io/autoscaling/cluster-autoscaler) per cluster minor: it must
+ * match the cluster ("run CA with the same minor"; kubernetes/k8s.io PRs #8815, #9056; chart 9.59.0
+ * default v1.35.0). */
+export const CLUSTER_AUTOSCALER_TAGS: Record<string, string> = {
+  "1.32": "v1.32.5",
+  "1.33": "v1.33.3",
+  "1.34": "v1.34.3",
+  "1.35": "v1.35.0",
+  "1.36": "v1.36.1",
+};
 
 /**
  * CRD files by kind, named `<dir>/<group>_<plural>.yaml` as upstream names them. They are read from

@@ -172,8 +172,8 @@ export async function runUnderMocks(
           dependsOn: [...req.getDependenciesList()].sort(),
           protect: req.getProtect() === true,
           retainOnDelete: req.getRetainondelete() === true,
-          replaceOnChanges: [...(req.getReplaceonchangesList?.() ?? [])],
-          deleteBeforeReplace: req.getDeletebeforereplace?.() === true,
+          replaceOnChanges: [...req.getReplaceonchangesList()],
+          deleteBeforeReplace: req.getDeletebeforereplace() === true,
           custom: req.getCustom(),
           inputs: maskSecrets(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
         });

@@ -21,9 +21,9 @@ import { decide, EXIT_CODES, gateQueries, type TrackNumbers } from "../models/ro
 import { defaultDeploymentMode } from "../models/serving/resolve";
 import { applyRolloutCommand, rolloutStatus, type RolloutCommand } from "../models/rollout/schedule";
 import { deleteKey, setValue } from "./stackEdit";
+import { ROOT } from "./planRunner";
 import { parseStackConfig } from "./stackFile";
 
-export const ROOT = path.resolve(__dirname, "..");
 const MODELS_KEY = "inference-platform:models";
 
 export class RolloutError extends Error {}
@@ -48,7 +48,7 @@ export function editStack(
       `no model "${modelName}" in stack ${stack} (models: ${before.models.map((m) => m.name).join(", ")})`,
     );
   const model = before.models[index]!;
-  const transition = applyRolloutCommand({ ...model, gpu: model.gpu }, command, before.environment);
+  const transition = applyRolloutCommand(model, command, before.environment);
   if ("error" in transition) throw new RolloutError(transition.error);
   let next = text;
   for (const edit of transition.edits) {

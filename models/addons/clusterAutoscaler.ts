@@ -3,8 +3,7 @@
  * prefers the cheapest GPU pool, and flags that let GPU groups scale from and back to zero.
  */
 import { lookupGpuInstance } from "../capacity/gpuInstances";
-import { CHARTS, IMAGES } from "../versions";
-import { CLUSTER_AUTOSCALER_TAGS } from "../compat/data";
+import { CHARTS, CLUSTER_AUTOSCALER_TAGS } from "../versions";
 import type { AddonContext, AddonSpec } from "./types";
 
 export const CLUSTER_AUTOSCALER_SA = "cluster-autoscaler";
@@ -35,7 +34,8 @@ export function clusterAutoscaler(ctx: AddonContext): AddonSpec {
       autoDiscovery: { clusterName: ctx.clusterName },
       rbac: { serviceAccount: { create: true, name: CLUSTER_AUTOSCALER_SA } },
       // Cluster Autoscaler must match the cluster's minor version.
-      image: { tag: CLUSTER_AUTOSCALER_TAGS[ctx.kubernetesVersion] ?? IMAGES.clusterAutoscaler.tag },
+      // Config validation (models/compat) refuses a Kubernetes version without a known release.
+      image: { tag: CLUSTER_AUTOSCALER_TAGS[ctx.kubernetesVersion] },
       expanderPriorities: expanderPriorities(ctx),
       extraArgs: {
         expander: "priority,least-waste",

@@ -8,7 +8,7 @@ import type { Problem } from "../../config/problems";
 import type { PlatformConfig } from "../../config/schema";
 import { poolGpu } from "../cluster/nodePools";
 import { isLlm, type ModelConfig } from "../schema";
-import { CHARTS } from "../versions";
+import { CHARTS, CLUSTER_AUTOSCALER_TAGS } from "../versions";
 import { imagePinProblem, parseImage } from "../serving/images";
 import { runtimeSpec } from "../serving/runtimes";
 import {
@@ -17,7 +17,6 @@ import {
   BOTTLEROCKET_LATEST,
   BOTTLEROCKET_R580_SINCE,
   CHART_MIN_KUBERNETES,
-  CLUSTER_AUTOSCALER_TAGS,
   DRIVER_BRANCHES,
   IMAGE_CUDA,
   MIN_DRIVER_FOR_CUDA_MAJOR,

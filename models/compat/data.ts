@@ -151,15 +151,6 @@ export const AL2023_LATEST = {
 export const BOTTLEROCKET_R580_SINCE = "1.53.0";
 export const BOTTLEROCKET_LATEST = { release: "1.68.0", driver: "580.159.03" };
 
-/** Cluster Autoscaler image per cluster minor ("run CA with the same minor as the cluster"; kubernetes/k8s.io PRs #8815, #9056; chart 9.59.0 default v1.35.0). */
-export const CLUSTER_AUTOSCALER_TAGS: Record<string, string> = {
-  "1.32": "v1.32.5",
-  "1.33": "v1.33.3",
-  "1.34": "v1.34.3",
-  "1.35": "v1.35.0",
-  "1.36": "v1.36.1",
-};
-
 /** Lowest Kubernetes version each pinned chart declares (Chart.yaml kubeVersion in ../shared/charts). */
 export const CHART_MIN_KUBERNETES: Record<string, string> = {
   "cert-manager": "1.22",

@@ -10,7 +10,7 @@ import { candidateName } from "../names";
 import { scaledObject, type PrometheusTarget } from "./autoscaling";
 import { inferenceService, type Track } from "./inferenceService";
 import type { ResolvedModel } from "./resolve";
-import { isStorageError, parseStorageUri, s3ReadPolicy } from "./storage";
+import { isStorageError, parseStorageUri, s3AccessPolicy } from "./storage";
 import { destinationRule, trafficSplit, virtualService } from "./traffic";
 import { trainedModel } from "./trainedModels";
 import { batchJob } from "./batchJobs";
@@ -69,7 +69,7 @@ function s3Access(model: ResolvedModel): S3Access[] {
   return [...byBucket.entries()].map(([bucket, { read, write }]) => {
     const prefixes = [...new Set(read)].sort();
     const writePrefixes = [...new Set(write)].sort();
-    return { bucket, prefixes, writePrefixes, policy: s3ReadPolicy(bucket, prefixes, writePrefixes) };
+    return { bucket, prefixes, writePrefixes, policy: s3AccessPolicy(bucket, prefixes, writePrefixes) };
   });
 }
 

@@ -62,8 +62,11 @@ export function isStorageError(parsed: StorageUri | { error: string }): parsed i
   return "error" in parsed;
 }
 
-/** Read-only IAM policy for a model's s3:// prefixes in one bucket (the model's ServiceAccount assumes it). */
-export function s3ReadPolicy(
+/**
+ * IAM policy for one bucket: read the model's s3:// prefixes, write only its batch jobs' output prefixes
+ * (the model's ServiceAccount assumes it).
+ */
+export function s3AccessPolicy(
   bucket: string,
   prefixes: readonly string[],
   writePrefixes: readonly string[] = [],
