@@ -14,6 +14,7 @@ import { Network } from "./components/network";
 import { PlatformAddons } from "./components/platformAddons";
 import { PodIdentityRole } from "./components/podIdentityRole";
 import { registerObject, objectResourceName } from "./components/k8sObject";
+import { addonContext } from "./models/addons";
 import { CLUSTER_AUTOSCALER_SA } from "./models/addons/clusterAutoscaler";
 import { PROMETHEUS_SERVICE_ACCOUNT, PROMETHEUS_URL } from "./models/addons/monitoring";
 import { ampPolicy, clusterAutoscalerPolicy } from "./models/cluster/iam";
@@ -31,7 +32,6 @@ export = async () => {
     "inference-platform/environment": cfg.environment,
   };
   const models = cfg.models.map((m) => resolveModel(m, cfg));
-  const usesKnative = models.some((m) => m.deploymentMode === "Knative");
 
   let provider;
   let eksCluster: EksCluster | undefined;
@@ -117,21 +117,11 @@ export = async () => {
   }
 
   const addons = new PlatformAddons("addons", {
-    context: {
-      environment: cfg.environment,
-      clusterName: cfg.cluster.name,
-      clusterMode: cfg.cluster.mode,
-      kubernetesVersion: cfg.cluster.kubernetesVersion,
-      region: cfg.region,
-      addons: cfg.addons,
-      gpuPools: cfg.cluster.mode === "eks" ? cfg.gpuPools : [],
-      usesKnative,
-      modelNamespaces: [...new Set(models.map((m) => m.namespace))],
-      domain: cfg.addons.kserve.domain,
-      ampRemoteWriteUrl: ampWorkspace
-        ? pulumi.interpolate`${ampWorkspace.prometheusEndpoint}api/v1/remote_write`
-        : undefined,
-    },
+    context: addonContext(
+      cfg,
+      models,
+      ampWorkspace ? pulumi.interpolate`${ampWorkspace.prometheusEndpoint}api/v1/remote_write` : undefined,
+    ),
     provider,
     protect,
     prerequisites,

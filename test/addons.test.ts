@@ -4,7 +4,7 @@
  * groups really carry.
  */
 import * as assert from "node:assert/strict";
-import { addonCatalog } from "../models/addons";
+import { addonCatalog, addonContext } from "../models/addons";
 import { CHARTS } from "../models/versions";
 import { planStack, type Plan } from "../tools/planRunner";
 import { validate, stackRaw } from "./helpers";
@@ -100,18 +100,7 @@ describe("add-ons per stack", function () {
     const raw = stackRaw("dev") as Values;
     raw.gpuPools[0].os = "bottlerocket";
     const cfg = validate(raw, "dev");
-    const ctx = {
-      environment: cfg.environment,
-      clusterName: cfg.cluster.name,
-      clusterMode: cfg.cluster.mode,
-      kubernetesVersion: cfg.cluster.kubernetesVersion,
-      region: cfg.region,
-      addons: cfg.addons,
-      gpuPools: cfg.gpuPools,
-      usesKnative: true,
-      modelNamespaces: ["models"],
-      domain: "models.internal",
-    } as const;
+    const ctx = addonContext(cfg, [{ deploymentMode: "Knative", namespace: "models" }]);
     assert.ok(!addonCatalog(ctx).some((s) => s.name === "nvidia-device-plugin"));
   });
 

@@ -10,9 +10,36 @@ import { keda } from "./keda";
 import { knative } from "./knative";
 import { kserveCrd, kserveResources, kserveRuntimeConfigs } from "./kserve";
 import { monitoring } from "./monitoring";
+import type { Input } from "@pulumi/pulumi";
+import type { PlatformConfig } from "../../config/schema";
+import type { ResolvedModel } from "../serving/resolve";
 import type { AddonContext, AddonName, AddonSpec } from "./types";
 
 export type { AddonContext, AddonName, AddonSpec } from "./types";
+
+/**
+ * What the add-ons need to know about a stack: the cluster, the GPU pools they serve (none on an
+ * existing cluster), whether any model runs in Knative mode, and the namespaces that hold models.
+ */
+export function addonContext(
+  cfg: PlatformConfig,
+  models: ReadonlyArray<Pick<ResolvedModel, "deploymentMode" | "namespace">>,
+  ampRemoteWriteUrl?: Input<string>,
+): AddonContext {
+  return {
+    environment: cfg.environment,
+    clusterName: cfg.cluster.name,
+    clusterMode: cfg.cluster.mode,
+    kubernetesVersion: cfg.cluster.kubernetesVersion,
+    region: cfg.region,
+    addons: cfg.addons,
+    gpuPools: cfg.cluster.mode === "eks" ? cfg.gpuPools : [],
+    usesKnative: models.some((m) => m.deploymentMode === "Knative"),
+    modelNamespaces: [...new Set(models.map((m) => m.namespace))],
+    domain: cfg.addons.kserve.domain,
+    ampRemoteWriteUrl,
+  };
+}
 
 /** Which add-ons a stack installs, from its config. GPU pieces need GPU pools; AWS pieces need EKS. */
 export function addonCatalog(ctx: AddonContext): AddonSpec[] {
