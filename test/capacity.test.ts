@@ -73,11 +73,10 @@ describe("capacity: the memory model against published figures", () => {
       kvBytesPerToken(ARCHITECTURES["qwen2.5-7b"], bf16, 4),
       kvBytesPerToken(ARCHITECTURES["qwen2.5-7b"], bf16) / 4,
     );
-    // Qwen2.5-7B has 4 KV heads: at tensor parallel 8 … not valid (28 heads), but 4 KV heads over 2 ranks is.
-    assert.equal(
-      kvBytesPerToken(ARCHITECTURES["qwen2.5-7b"], bf16, 2),
-      kvBytesPerToken(ARCHITECTURES["qwen2.5-7b"], bf16) / 2,
-    );
+    // Two KV heads over four ranks: each rank keeps a replica of one head, so only half the cache splits.
+    const twoKvHeads = { ...ARCHITECTURES["llama-3.2-1b"], kvHeads: 2 };
+    assert.equal(kvBytesPerToken(twoKvHeads, bf16, 4), kvBytesPerToken(twoKvHeads, bf16) / 2);
+    assert.equal(kvBytesPerToken(twoKvHeads, bf16, 2), kvBytesPerToken(twoKvHeads, bf16) / 2);
     const one = replicaMemory(a, { kvCacheDtype: "auto", quantization: "fp8" }, 44.99, 4);
     within(
       one.weightsGiB * 4,
