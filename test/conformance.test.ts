@@ -11,6 +11,7 @@ import { hoistRepeatedSubschemas, validateCustomResource, toJsonSchema } from ".
 import { sharedDir } from "../conformance/sharedDir";
 import { parseDocument } from "yaml";
 import { checkHelmValues } from "../conformance/helmValues";
+import { checkConformance } from "../conformance";
 import { validateCoreObject } from "../conformance/coreKinds";
 import { CHARTS } from "../models/versions";
 
@@ -96,11 +97,22 @@ describe("conformance with upstream APIs (broken fixtures)", () => {
     assert.ok(validateCustomResource(vs)!.some((p) => p.includes("weigth: unknown field")));
   });
 
-  it("reports kinds without an offline CRD instead of passing them", () => {
-    assert.equal(
-      validateCustomResource({ apiVersion: "security.istio.io/v1", kind: "PeerAuthentication" }),
-      undefined,
+  it("reports kinds without an offline CRD instead of passing them", async () => {
+    const widget = {
+      apiVersion: "example.com/v1",
+      kind: "Widget",
+      metadata: { name: "w", namespace: "models" },
+    };
+    assert.equal(validateCustomResource(widget), undefined);
+    const report = await checkConformance(
+      [{ resource: "kubernetes:example.com/v1:Widget::w", object: widget }],
+      [],
     );
+    assert.deepEqual(report.unverified, [
+      "example.com/v1 Widget models/w (kubernetes:example.com/v1:Widget::w)",
+    ]);
+    assert.equal(report.checked.customResources, 0);
+    assert.deepEqual(report.errors, []);
   });
 
   it("rejects a misspelt Helm value and accepts the real key", () => {
