@@ -4,7 +4,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { GPU_INSTANCES } from "../../models/capacity/gpuInstances";
 import { isGpuInstanceType } from "./cluster";
-import { gpuLimit, K8S, nameOf, podViews, withDefaults } from "./k8s";
+import { gpuLimit, K8S, nameOf, podViews, predictorOf, withDefaults } from "./k8s";
 
 type Props = Record<string, unknown>;
 const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
@@ -49,10 +49,7 @@ export const maxGpusPerModel: ResourceValidationPolicy = {
     if (args.type !== K8S.isvc) return;
     const { maxGpusPerModel } = withDefaults(COST_DEFAULTS, args.getConfig());
     const props = args.props as Props;
-    const predictor = ((props.spec as Props | undefined)?.predictor ?? {}) as {
-      maxReplicas?: number;
-      minReplicas?: number;
-    };
+    const predictor = predictorOf(props);
     const perReplica = podViews(args.type, props)
       .filter((v) => v.at === "spec.predictor")
       .flatMap((v) => v.containers)

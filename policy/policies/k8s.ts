@@ -107,12 +107,22 @@ export function nameOf(props: Obj): string {
   return m.namespace ? `${m.namespace}/${m.name ?? "?"}` : (m.name ?? "?");
 }
 
+/** An InferenceService's predictor component (empty when absent). */
+export function predictorOf(props: Obj): Obj & {
+  minReplicas?: number;
+  maxReplicas?: number;
+  canaryTrafficPercent?: number;
+  serviceAccountName?: string;
+  model?: Obj;
+} {
+  return ((props.spec as Obj | undefined)?.predictor ?? {}) as Obj;
+}
+
 /** LLM predictors: runtime label set by the platform, or KServe's Hugging Face / TGI formats. */
 export function isLlmIsvc(props: Obj): boolean {
   const runtime = labels(props)["inference-platform/runtime"];
   if (runtime) return runtime === "vllm" || runtime === "tgi";
-  const format = (((props.spec as Obj | undefined)?.predictor as Obj | undefined)?.model as Obj | undefined)
-    ?.modelFormat as { name?: string } | undefined;
+  const format = predictorOf(props).model?.modelFormat as { name?: string } | undefined;
   return format?.name?.startsWith("huggingface") ?? false;
 }
 

@@ -15,6 +15,7 @@ import {
   podViews,
   quantity,
   type Container,
+  predictorOf,
   type PodView,
   withDefaults,
 } from "./k8s";
@@ -112,9 +113,7 @@ export const noLlmScaleToZero: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     if (args.type !== K8S.isvc || !isLlmIsvc(args.props as Props)) return;
-    const predictor = ((args.props as Props).spec as Props | undefined)?.predictor as
-      { minReplicas?: number } | undefined;
-    if ((predictor?.minReplicas ?? 1) < 1)
+    if ((predictorOf(args.props as Props).minReplicas ?? 1) < 1)
       report(`${nameOf(args.props as Props)}: an LLM scales to zero (minReplicas 0)`);
   },
 };
@@ -126,8 +125,7 @@ export const trafficSplitsValid: ResourceValidationPolicy = {
   validateResource: (args, report) => {
     const props = args.props as Props;
     if (args.type === K8S.isvc) {
-      const pct = ((props.spec as Props | undefined)?.predictor as Props | undefined)
-        ?.canaryTrafficPercent as number | undefined;
+      const pct = predictorOf(props).canaryTrafficPercent;
       if (pct !== undefined && (pct < 0 || pct > 100 || !Number.isInteger(pct)))
         report(`${nameOf(props)}: canaryTrafficPercent ${pct} is not a whole number from 0 to 100`);
     }
@@ -158,7 +156,7 @@ export const deploymentModeFeatures: ResourceValidationPolicy = {
     if (args.type !== K8S.isvc) return;
     const props = args.props as Props;
     const mode = deploymentMode(props);
-    const predictor = ((props.spec as Props | undefined)?.predictor ?? {}) as Props;
+    const predictor = predictorOf(props);
     if (predictor.canaryTrafficPercent !== undefined && mode !== "Knative")
       report(
         `${nameOf(props)}: canaryTrafficPercent works only in Knative mode (this is ${mode}); Standard mode splits traffic with a VirtualService`,

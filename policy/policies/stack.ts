@@ -10,14 +10,24 @@ import { LABELS } from "../../models/cluster/nodePools";
 import type { ModelInput } from "../../models/schema";
 import { ARCHITECTURE_ANNOTATION } from "../../models/serving/inferenceService";
 import { cudaVerdict, imageCuda, nodeDriver } from "../../models/compat/checks";
-import { annotations, deploymentMode, flag, gpuLimit, isLlmIsvc, K8S, labels, nameOf, podViews } from "./k8s";
+import {
+  annotations,
+  deploymentMode,
+  flag,
+  gpuLimit,
+  isLlmIsvc,
+  K8S,
+  labels,
+  nameOf,
+  podViews,
+  predictorOf,
+} from "./k8s";
 
 type Props = Record<string, unknown>;
 const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
 const POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation";
 
 const meta = (r: PolicyResource) => (r.props.metadata ?? {}) as { name?: string; namespace?: string };
-const predictorOf = (r: PolicyResource) => ((r.props.spec as Props | undefined)?.predictor ?? {}) as Props;
 const isvcs = (resources: PolicyResource[]) => resources.filter((r) => r.type === K8S.isvc);
 
 export const isvcServiceAccountAndRole: StackValidationPolicy = {
@@ -28,7 +38,7 @@ export const isvcServiceAccountAndRole: StackValidationPolicy = {
   validateStack: (args, report) => {
     for (const isvc of isvcs(args.resources)) {
       const ns = meta(isvc).namespace ?? "default";
-      const sa = predictorOf(isvc).serviceAccountName as string | undefined;
+      const sa = predictorOf(isvc.props).serviceAccountName;
       if (!sa) {
         report(
           `${nameOf(isvc.props)}: no serviceAccountName (the namespace's default account would run the model)`,
@@ -64,7 +74,7 @@ export const llmHasAutoscaler: StackValidationPolicy = {
   validateStack: (args, report) => {
     for (const isvc of isvcs(args.resources)) {
       if (!isLlmIsvc(isvc.props) || deploymentMode(isvc.props) !== "Standard") continue;
-      const p = predictorOf(isvc) as { minReplicas?: number; maxReplicas?: number };
+      const p = predictorOf(isvc.props);
       if ((p.maxReplicas ?? 1) <= (p.minReplicas ?? 1)) continue;
       const target = `${meta(isvc).name}-predictor`;
       const scaled = args.resources.some(
