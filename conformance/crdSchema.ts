@@ -182,10 +182,6 @@ export function crdKeyOf(object: { apiVersion: string; kind: string }): CrdKey {
   return { group, kind: object.kind, version };
 }
 
-export function hasCrdSchema(object: { apiVersion: string; kind: string }): boolean {
-  return loadValidator(crdKeyOf(object)) !== null;
-}
-
 function describe(e: ErrorObject): string {
   const at = e.instancePath === "" ? "(root)" : e.instancePath;
   if (e.keyword === "additionalProperties")

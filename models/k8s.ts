@@ -22,7 +22,3 @@ export const PART_OF = {
   "app.kubernetes.io/part-of": "inference-platform",
   "app.kubernetes.io/managed-by": "pulumi",
 } as const;
-
-export function objectKey(o: Pick<K8sObject, "apiVersion" | "kind" | "metadata">): string {
-  return `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? "_"}/${o.metadata.name}`;
-}

@@ -208,7 +208,7 @@ describe("alert rules (promtool)", () => {
   });
 
   it("ships as a PrometheusRule next to the Grafana dashboards, selecting the stack's model namespaces", () => {
-    const pr = prometheusRule("monitoring", ["models", "team-a"]);
+    const pr = prometheusRule("monitoring", ["models", "team-a"], "kube-prometheus-stack");
     assert.match(JSON.stringify(pr), /namespace=~\\"models\|team-a\\"/);
     assert.equal((pr.metadata.labels as Record<string, string>).release, "kube-prometheus-stack");
   });

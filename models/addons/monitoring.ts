@@ -25,7 +25,7 @@ export function monitoring(ctx: AddonContext): AddonSpec {
   if (m.amp && ctx.ampRemoteWriteUrl)
     prometheusSpec.remoteWrite = [{ url: ctx.ampRemoteWriteUrl, sigv4: { region: ctx.region } }];
   return {
-    name: "kube-prometheus-stack",
+    name: PROMETHEUS_RELEASE,
     namespace: "monitoring",
     chart: CHARTS.kubePrometheusStack,
     values: {
@@ -39,7 +39,7 @@ export function monitoring(ctx: AddonContext): AddonSpec {
     timeoutSeconds: 900,
     // Alert rules and dashboards, applied once the release has installed the operator's CRDs.
     objects: [
-      prometheusRule("monitoring", ctx.modelNamespaces),
+      prometheusRule("monitoring", ctx.modelNamespaces, PROMETHEUS_RELEASE),
       ...(m.grafana ? dashboardConfigMaps("monitoring") : []),
     ],
     ownsCrds: true,

@@ -148,8 +148,6 @@ export function instanceFamily(instanceType: string): string {
   return instanceType.split(".")[0] ?? instanceType;
 }
 
-export const GPU_FAMILIES = [...new Set(Object.keys(GPU_INSTANCES).map(instanceFamily))];
-
 export function lookupGpuInstance(instanceType: string): GpuInstanceType | undefined {
   return GPU_INSTANCES[instanceType];
 }

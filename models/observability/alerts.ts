@@ -118,14 +118,19 @@ export function alertGroups(modelNamespaces: readonly string[]): RuleGroup[] {
   ];
 }
 
-export function prometheusRule(namespace: string, modelNamespaces: readonly string[]): K8sObject {
+/** `release`: the kube-prometheus-stack release whose Prometheus loads the rule. */
+export function prometheusRule(
+  namespace: string,
+  modelNamespaces: readonly string[],
+  release: string,
+): K8sObject {
   return {
     apiVersion: "monitoring.coreos.com/v1",
     kind: "PrometheusRule",
     metadata: {
       name: "inference-platform-alerts",
       namespace,
-      labels: { ...PART_OF, release: "kube-prometheus-stack" },
+      labels: { ...PART_OF, release },
     },
     spec: { groups: alertGroups(modelNamespaces) },
   };

@@ -5,6 +5,7 @@
 import type { Input } from "@pulumi/pulumi";
 import type { K8sObject } from "../k8s";
 import { PART_OF } from "../k8s";
+import { PROMETHEUS_RELEASE } from "../addons/monitoring";
 
 export const NAMESPACES = {
   istio: "istio-system",
@@ -69,7 +70,7 @@ export function namespaceObjects(namespace: string): K8sObject[] {
       metadata: {
         name: "inference-services",
         namespace,
-        labels: { ...labels, release: "kube-prometheus-stack" },
+        labels: { ...labels, release: PROMETHEUS_RELEASE },
       },
       spec: {
         selector: { matchExpressions: [{ key: "serving.kserve.io/inferenceservice", operator: "Exists" }] },
