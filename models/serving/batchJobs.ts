@@ -12,6 +12,7 @@ import { IMAGES } from "../versions";
 import { formatImage } from "./images";
 import type { ResolvedModel } from "./resolve";
 import { runtimeSpec } from "./runtimes";
+import { hfTokenEnv } from "./namespace";
 
 export const MODEL_DIR = "/mnt/models";
 export const INPUT_DIR = "/mnt/input";
@@ -70,13 +71,7 @@ export function batchJob(
         name: d.name,
         image: formatImage(IMAGES.storageInitializer),
         args: [d.uri, d.dir],
-        ...(hfTokenSecretName && d.volume === "model"
-          ? {
-              env: [
-                { name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: hfTokenSecretName, key: "token" } } },
-              ],
-            }
-          : {}),
+        ...(hfTokenSecretName && d.volume === "model" ? { env: [hfTokenEnv(hfTokenSecretName)] } : {}),
         resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } },
         volumeMounts: [{ name: d.volume, mountPath: d.dir }],
         securityContext: security,

@@ -10,6 +10,7 @@ import type { ModelVersion } from "../schema";
 import { autoscalerClass, componentScaling, kpaAnnotations } from "./autoscaling";
 import type { ResolvedModel } from "./resolve";
 import { modelArgs, runtimeSpec } from "./runtimes";
+import { hfTokenEnv } from "./namespace";
 
 export type Track = "stable" | "candidate";
 
@@ -88,11 +89,7 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
     (model.runtime === "vllm" || model.runtime === "triton" ? spec.image : undefined);
 
   const env: Array<Record<string, unknown>> = [];
-  if (opts.hfTokenSecretName)
-    env.push({
-      name: "HF_TOKEN",
-      valueFrom: { secretKeyRef: { name: opts.hfTokenSecretName, key: "token" } },
-    });
+  if (opts.hfTokenSecretName) env.push(hfTokenEnv(opts.hfTokenSecretName));
 
   const volumes: Array<Record<string, unknown>> = [];
   const volumeMounts: Array<Record<string, unknown>> = [];

@@ -15,6 +15,9 @@ export const NAMESPACES = {
   keda: "keda",
 } as const;
 
+/** The key under which a platform secret's value is stored in its Kubernetes Secret. */
+const SECRET_KEY = "token";
+
 export function secretObjectName(secretName: string): string {
   return secretName
     .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
@@ -80,12 +83,17 @@ export function namespaceObjects(namespace: string): K8sObject[] {
   ];
 }
 
+/** The env var that hands a platform secret (a Secret from secretObject) to a container as HF_TOKEN. */
+export function hfTokenEnv(secretObjectName: string) {
+  return { name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: secretObjectName, key: SECRET_KEY } } };
+}
+
 export function secretObject(namespace: string, secretName: string, value: Input<string>): K8sObject {
   return {
     apiVersion: "v1",
     kind: "Secret",
     metadata: { name: secretObjectName(secretName), namespace, labels: { ...PART_OF } },
     type: "Opaque",
-    stringData: { token: value },
+    stringData: { [SECRET_KEY]: value },
   };
 }
