@@ -38,9 +38,13 @@ function isScalarValue(v: unknown): boolean {
   return v === null || ["string", "number", "boolean"].includes(typeof v);
 }
 
-/** YAML for `key: value` (or a bare value) as lines without indentation; lists of scalars in flow style. */
-function render(value: unknown, key?: string): string[] {
+/**
+ * YAML for `key: value` (or a bare value) as lines without indentation; lists of scalars in flow style,
+ * and the whole value in flow style when it replaces a flow collection.
+ */
+function render(value: unknown, key?: string, flow = false): string[] {
   const doc = new Document(key === undefined ? value : { [key]: value });
+  if (flow && (isSeq(doc.contents) || isMap(doc.contents))) doc.contents.flow = true;
   const flowScalarLists = (node: unknown) => {
     if (isSeq(node) && node.items.every((i) => isScalar(i))) node.flow = true;
     if (isSeq(node) || isMap(node)) for (const i of node.items) flowScalarLists(isPair(i) ? i.value : i);
@@ -106,12 +110,10 @@ export function setValue(text: string, path: Path, value: unknown): string {
       const rendered = quoted && typeof value === "string" ? JSON.stringify(value) : render(value)[0]!;
       return text.slice(0, node.range![0]) + rendered + text.slice(node.range![1]);
     }
-    if (node && (isSeq(node) || isMap(node)) && node.flow && !isScalarValue(value)) {
-      const doc2 = new Document(value);
-      if (isSeq(doc2.contents) || isMap(doc2.contents)) doc2.contents.flow = true;
-      const rendered = doc2.toString({ lineWidth: 0, flowCollectionPadding: false }).trimEnd();
-      return text.slice(0, node.range![0]) + rendered + text.slice(node.range![1]);
-    }
+    if (node && (isSeq(node) || isMap(node)) && node.flow && !isScalarValue(value))
+      return (
+        text.slice(0, node.range![0]) + render(value, undefined, true).join(" ") + text.slice(node.range![1])
+      );
     // A block collection (or a change of kind): replace the pair's lines at the same place.
     const [start, end] = pairLines(text, found.pair);
     const keyStart = found.pair.key!.range![0];
