@@ -32,15 +32,22 @@ const ACCOUNT = "123456789012";
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 export const SECRET_MASK = "[secret]";
 
-/** Masks secret values (Pulumi's wire encoding) and drops unknowns, recursively. */
-export function maskSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(maskSecrets);
+/**
+ * Masks secret values (Pulumi's wire encoding) and drops unknowns, recursively. `reveal` keeps a
+ * secret's value instead: offline that is the stack file's placeholder, never a decrypted secret (the
+ * e2e applies objects and needs their shape, e.g. a Secret's stringData keys).
+ */
+export function maskSecrets(value: unknown, reveal = false): unknown {
+  if (Array.isArray(value)) return value.map((v) => maskSecrets(v, reveal));
   if (value && typeof value === "object") {
     const obj = value as Record<string, unknown>;
-    if (obj[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270") return SECRET_MASK;
+    if (obj[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270")
+      return reveal ? maskSecrets(obj.value, reveal) : SECRET_MASK;
     if (obj[SECRET_SIG] !== undefined)
-      return obj.value !== undefined ? maskSecrets(obj.value) : `[${String(obj[SECRET_SIG]).slice(0, 6)}]`;
-    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, maskSecrets(v)]));
+      return obj.value !== undefined
+        ? maskSecrets(obj.value, reveal)
+        : `[${String(obj[SECRET_SIG]).slice(0, 6)}]`;
+    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, maskSecrets(v, reveal)]));
   }
   if (value === "04da6b54-80e4-46f7-96ec-b56ff0331ba9") return "[unknown]";
   return value;
@@ -155,6 +162,8 @@ export async function runUnderMocks(
     region: string;
     config: Record<string, string>;
     secretKeys: string[];
+    /** Keep secret values (placeholders offline) in the recorded inputs; see maskSecrets. */
+    revealSecrets?: boolean;
   },
 ): Promise<MockRun> {
   const monitor = new MockMonitor(platformMocks(opts.region));
@@ -175,7 +184,10 @@ export async function runUnderMocks(
           replaceOnChanges: [...req.getReplaceonchangesList()],
           deleteBeforeReplace: req.getDeletebeforereplace() === true,
           custom: req.getCustom(),
-          inputs: maskSecrets(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+          inputs: maskSecrets(req.getObject()?.toJavaScript() ?? {}, opts.revealSecrets) as Record<
+            string,
+            unknown
+          >,
         });
       }
       callback(err, res);

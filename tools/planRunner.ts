@@ -69,8 +69,15 @@ export function plannedReleases(resources: readonly RecordedResource[]): Planned
     }));
 }
 
-/** Plans one stack. `config` overrides the stack file (benchmarks, fuzzing). */
-export async function planStack(stack: string, config?: StackFileConfig): Promise<Plan> {
+/**
+ * Plans one stack. `config` overrides the stack file (benchmarks, fuzzing); `revealSecrets` keeps the
+ * (placeholder) secret values in the recorded inputs, for the e2e — such a plan is never written.
+ */
+export async function planStack(
+  stack: string,
+  config?: StackFileConfig,
+  opts: { revealSecrets?: boolean } = {},
+): Promise<Plan> {
   const stackConfig = config ?? readStackFile(ROOT, stack);
   const region = stackConfig.config["aws:region"] ?? "us-west-2";
   const run = await runUnderMocks(program(), {
@@ -79,6 +86,7 @@ export async function planStack(stack: string, config?: StackFileConfig): Promis
     region,
     config: stackConfig.config,
     secretKeys: stackConfig.secretKeys,
+    revealSecrets: opts.revealSecrets,
   });
   const objects = plannedObjects(run.resources);
   const releases = plannedReleases(run.resources);

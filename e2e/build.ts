@@ -1,0 +1,162 @@
+/**
+ * Builds the upstream binaries the e2e runs, from their Go modules at the pinned versions (the tools
+ * modules under e2e/tools/<name>/: a go.mod with `tool` directives and a go.sum, nothing else). Each
+ * build lands in <cache>/bin/<name>-<key>/, keyed by go.mod, go.sum, the Go version and the flags,
+ * so it happens once per machine and version. Nothing is downloaded except through the Go module proxy.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { binRoot, REPO } from "./paths";
+
+export interface ToolModule {
+  /** Folder under e2e/tools. */
+  readonly name: string;
+  /** Linker flags, given the version of the module that owns the binaries (from go.mod). */
+  readonly ldflags?: (version: string) => string[];
+}
+
+const componentBaseVersion = (v: string) => {
+  const [major, minor] = v.replace(/^v/, "").split(".");
+  const pkg = "k8s.io/component-base/version";
+  // Without these the API server reports v0.0.0, and controllers that check the server version refuse it.
+  return [
+    `-X ${pkg}.gitVersion=${v}`,
+    `-X ${pkg}.gitMajor=${major}`,
+    `-X ${pkg}.gitMinor=${minor}`,
+    `-X ${pkg}.gitTreeState=clean`,
+    `-X ${pkg}.buildDate=1970-01-01T00:00:00Z`,
+    `-X k8s.io/client-go/pkg/version.gitVersion=${v}`,
+  ];
+};
+
+/** Every tools module the e2e may need, by name. */
+export const TOOL_MODULES: Record<string, ToolModule> = {
+  kubernetes: { name: "kubernetes", ldflags: componentBaseVersion },
+  etcd: { name: "etcd" },
+  helm: {
+    name: "helm",
+    // As upstream's Makefile stamps them: the version, and the Kubernetes version `helm template` assumes.
+    ldflags: (v) => [
+      `-X helm.sh/helm/v3/internal/version.version=${v}`,
+      "-X helm.sh/helm/v3/internal/version.metadata=",
+      "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1",
+      "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=34",
+    ],
+  },
+  kwok: { name: "kwok", ldflags: (v) => [`-X sigs.k8s.io/kwok/pkg/consts.Version=${v}`] },
+};
+
+interface GoMod {
+  readonly tools: string[];
+  readonly requires: Map<string, string>;
+}
+
+export function parseGoMod(text: string): GoMod {
+  const tools: string[] = [];
+  const requires = new Map<string, string>();
+  let block: string | undefined;
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/\/\/.*$/, "").trim();
+    if (!line) continue;
+    const open = /^(tool|require|replace|exclude)\s*\($/.exec(line);
+    if (open) {
+      block = open[1];
+      continue;
+    }
+    if (line === ")") {
+      block = undefined;
+      continue;
+    }
+    const single = /^(tool|require)\s+(.+)$/.exec(line);
+    const [kind, rest] = single ? [single[1], single[2]!] : [block, line];
+    if (kind === "tool") tools.push(rest.trim());
+    if (kind === "require") {
+      const [mod, ver] = rest.trim().split(/\s+/);
+      if (mod && ver) requires.set(mod, ver);
+    }
+  }
+  return { tools, requires };
+}
+
+function goVersion(): string {
+  return execFileSync("go", ["env", "GOVERSION"], { encoding: "utf8" }).trim();
+}
+
+/** The module (from go.mod's requires) that a package path belongs to: the longest matching prefix. */
+function owningModule(pkg: string, requires: Map<string, string>): [string, string] | undefined {
+  let best: [string, string] | undefined;
+  for (const [mod, ver] of requires)
+    if ((pkg === mod || pkg.startsWith(`${mod}/`)) && (!best || mod.length > best[0].length))
+      best = [mod, ver];
+  return best;
+}
+
+/** The file `go build` writes for a main package: its last path element, skipping a /vN major-version suffix. */
+export function binaryName(pkg: string): string {
+  const parts = pkg.split("/");
+  const last = parts.pop()!;
+  return /^v[0-9]+$/.test(last) && parts.length > 0 ? parts.pop()! : last;
+}
+
+export interface Built {
+  readonly dir: string;
+  /** Binary path by name (see binaryName). */
+  readonly bin: Record<string, string>;
+  /** Seconds the build took; 0 when it came from the cache. */
+  readonly seconds: number;
+}
+
+/** Builds (or finds in the cache) every binary of one tools module. */
+export function buildTool(name: string, log: (line: string) => void = () => undefined): Built {
+  const tool = TOOL_MODULES[name];
+  if (!tool) throw new Error(`unknown tools module ${name} (known: ${Object.keys(TOOL_MODULES).join(", ")})`);
+  const dir = path.join(REPO, "e2e", "tools", name);
+  const modText = fs.readFileSync(path.join(dir, "go.mod"), "utf8");
+  const sumText = fs.readFileSync(path.join(dir, "go.sum"), "utf8");
+  const mod = parseGoMod(modText);
+  if (mod.tools.length === 0) throw new Error(`${dir}/go.mod declares no tool`);
+  const owner = owningModule(mod.tools[0]!, mod.requires);
+  const ldflags = ["-s", "-w", ...(tool.ldflags && owner ? tool.ldflags(owner[1]) : [])];
+  const key = createHash("sha256")
+    .update(modText)
+    .update(sumText)
+    .update(goVersion())
+    .update(ldflags.join(" "))
+    .digest("hex")
+    .slice(0, 12);
+  const out = path.join(binRoot(), `${name}-${owner?.[1] ?? "dev"}-${key}`);
+  const bin = Object.fromEntries(mod.tools.map((t) => [binaryName(t), path.join(out, binaryName(t))]));
+  if (Object.values(bin).every((b) => fs.existsSync(b))) return { dir: out, bin, seconds: 0 };
+  log(`building ${mod.tools.join(", ")} (${owner?.join("@") ?? name}) into ${out}`);
+  const started = Date.now();
+  const tmp = `${out}.partial`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  const result = spawnSync("go", ["build", `-ldflags=${ldflags.join(" ")}`, "-o", `${tmp}/`, ...mod.tools], {
+    cwd: dir,
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, GOFLAGS: "-mod=readonly -buildvcs=false" },
+  });
+  if (result.status !== 0) throw new Error(`go build in e2e/tools/${name} failed (exit ${result.status})`);
+  fs.rmSync(out, { recursive: true, force: true });
+  fs.renameSync(tmp, out);
+  return { dir: out, bin, seconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * The source folder of a module a tools module requires (from the Go module cache, downloading it
+ * through the proxy if needed): upstream data files (kwok's Stage definitions, CRDs) are read from
+ * there, never copied into the repository.
+ */
+export function moduleSourceDir(toolModule: string, module: string): string {
+  const dir = path.join(REPO, "e2e", "tools", toolModule);
+  const out = execFileSync("go", ["mod", "download", "-json", module], { cwd: dir, encoding: "utf8" });
+  const info = JSON.parse(out) as { Dir?: string; Error?: string };
+  if (!info.Dir)
+    throw new Error(
+      `go mod download ${module} (in e2e/tools/${toolModule}): ${info.Error ?? "no source folder"}`,
+    );
+  return info.Dir;
+}

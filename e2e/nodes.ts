@@ -1,0 +1,107 @@
+/**
+ * Fake nodes that look like a stack's node groups: the system group and, per GPU pool, nodes of the
+ * pool's first instance type with its labels, GPU taint, allocatable CPU, memory and nvidia.com/gpu,
+ * spread over the stack's zones. Each pool is registered at its maximum size (what the node autoscaler
+ * would grow it to), so pods scheduled here are pods a full-size pool could hold. An existing-cluster
+ * stack (local) gets two generic worker nodes, like a small kind cluster.
+ */
+import type { PlatformConfig } from "../config/schema";
+import { DEVICE_PLUGIN_LABEL } from "../models/addons/gpu";
+import { GPU_TAINT, gpuNodeLabels, LABELS } from "../models/cluster/nodePools";
+import { defaultZones } from "../models/cluster/network";
+import { nodeShape } from "../models/cluster/nodeShape";
+import type { FakeNode } from "./cluster";
+
+/** At most this many nodes per pool: enough for every replica the stock stacks can ask for. */
+const MAX_NODES_PER_POOL = 8;
+
+function shapeOf(instanceType: string) {
+  const shape = nodeShape(instanceType);
+  if (!shape)
+    throw new Error(`no node shape for instance type ${instanceType} (models/cluster/nodeShape.ts)`);
+  return shape;
+}
+
+function resources(instanceType: string): Pick<FakeNode, "capacity" | "allocatable"> {
+  const s = shapeOf(instanceType);
+  const gpu: Record<string, string> = s.gpus > 0 ? { "nvidia.com/gpu": String(s.gpus) } : {};
+  return {
+    capacity: {
+      cpu: String(s.vcpu),
+      memory: `${Math.round(s.memoryGiB * 1024)}Mi`,
+      pods: String(s.allocatable.pods),
+      "ephemeral-storage": "100Gi",
+      ...gpu,
+    },
+    allocatable: {
+      cpu: `${s.allocatable.cpuMillis}m`,
+      memory: `${s.allocatable.memoryMiB}Mi`,
+      pods: String(s.allocatable.pods),
+      "ephemeral-storage": "90Gi",
+      ...gpu,
+    },
+  };
+}
+
+function baseLabels(
+  name: string,
+  instanceType: string,
+  zone: string,
+  region: string,
+): Record<string, string> {
+  return {
+    "kubernetes.io/hostname": name,
+    "kubernetes.io/os": "linux",
+    "kubernetes.io/arch": "amd64",
+    "node.kubernetes.io/instance-type": instanceType,
+    "topology.kubernetes.io/zone": zone,
+    "topology.kubernetes.io/region": region,
+    type: "kwok",
+  };
+}
+
+export function fakeNodes(cfg: PlatformConfig): FakeNode[] {
+  if (cfg.cluster.mode === "existing") {
+    return ["worker-0", "worker-1"].map((name) => ({
+      name,
+      labels: baseLabels(name, "m6i.2xlarge", "local-a", "local"),
+      taints: [],
+      ...resources("m6i.2xlarge"),
+    }));
+  }
+  const zones = cfg.network.availabilityZones ?? defaultZones(cfg.region, cfg.environment === "prod" ? 3 : 2);
+  const nodes: FakeNode[] = [];
+  const sys = cfg.cluster.systemNodeGroup;
+  const sysType = sys.instanceTypes[0]!;
+  for (let i = 0; i < Math.min(sys.maxSize, MAX_NODES_PER_POOL); i++) {
+    const name = `system-${i}`;
+    nodes.push({
+      name,
+      labels: {
+        ...baseLabels(name, sysType, zones[i % zones.length]!, cfg.region),
+        [LABELS.pool]: "system",
+        "eks.amazonaws.com/capacityType": "ON_DEMAND",
+      },
+      taints: [],
+      ...resources(sysType),
+    });
+  }
+  for (const pool of cfg.gpuPools) {
+    const type = pool.instanceTypes[0]!;
+    for (let i = 0; i < Math.min(pool.maxSize, MAX_NODES_PER_POOL); i++) {
+      const name = `${pool.name}-${i}`;
+      nodes.push({
+        name,
+        labels: {
+          ...baseLabels(name, type, zones[i % zones.length]!, cfg.region),
+          ...gpuNodeLabels(pool),
+          ...(pool.os === "al2023" ? { [DEVICE_PLUGIN_LABEL]: "daemonset" } : {}),
+          "eks.amazonaws.com/capacityType": pool.capacityType,
+        },
+        taints: [{ key: GPU_TAINT.key, value: GPU_TAINT.value, effect: GPU_TAINT.effect }],
+        ...resources(type),
+      });
+    }
+  }
+  return nodes;
+}

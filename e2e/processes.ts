@@ -1,0 +1,88 @@
+/**
+ * Background processes of the test control plane: started detached (own process group) with their
+ * output in log files, recorded by pid in the cluster's state file, and stopped by pid — the whole
+ * group, SIGTERM then SIGKILL — whether the run passed or failed.
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+
+export interface RunningProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly log: string;
+  readonly command: string[];
+}
+
+export function startProcess(
+  name: string,
+  command: string[],
+  opts: { logDir: string; env?: Record<string, string>; cwd?: string },
+): RunningProcess {
+  fs.mkdirSync(opts.logDir, { recursive: true });
+  const log = path.join(opts.logDir, `${name}.log`);
+  const fd = fs.openSync(log, "a");
+  const child = spawn(command[0]!, command.slice(1), {
+    detached: true,
+    stdio: ["ignore", fd, fd],
+    env: { ...process.env, ...(opts.env ?? {}) },
+    cwd: opts.cwd,
+  });
+  fs.closeSync(fd);
+  if (child.pid === undefined) throw new Error(`could not start ${name} (${command[0]})`);
+  child.unref();
+  return { name, pid: child.pid, log, command };
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops a process group: SIGTERM, up to `graceMs` to exit, then SIGKILL. */
+export async function stopProcess(p: Pick<RunningProcess, "pid">, graceMs = 5000): Promise<void> {
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-p.pid, sig);
+    } catch {
+      try {
+        process.kill(p.pid, sig);
+      } catch {
+        // already gone
+      }
+    }
+  };
+  if (!isAlive(p.pid)) return;
+  signal("SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (isAlive(p.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (isAlive(p.pid)) signal("SIGKILL");
+}
+
+/** A free TCP port on loopback (bound and released; the caller binds it right away). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The last lines of a log, for error messages. */
+export function tail(file: string, lines = 20): string {
+  try {
+    return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * `npm run e2e -- --stack <name>`: the plan on a real control plane. Plans the stack offline, starts
+ * the test control plane (or uses E2E_KUBECONFIG), installs every Helm release rendered by real Helm
+ * and every planned object in the plan's order with strict server-side apply, waits for workloads,
+ * and reports every rejected, pruned or rewritten field. The cluster is stopped afterwards, pass or fail.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { CliError, runCli, stackOption, type CliSpec } from "../tools/cli";
+import { planStack, mandatoryViolations, type Plan } from "../tools/planRunner";
+import { buildTool, parseGoMod } from "./build";
+import { clusterDown, clusterUp } from "./cluster";
+import { deployPlan, type DeployReport } from "./deploy";
+import { Kube } from "./kube";
+import { fakeNodes } from "./nodes";
+import { REPO } from "./paths";
+import { stackConfig } from "./stack";
+
+const SPEC: CliSpec = {
+  name: "npm run e2e --",
+  summary:
+    "Deploy a stack's plan onto a real Kubernetes control plane built from upstream sources, and check what the API server does with it.",
+  usage: ["--stack <name> [--stack <name> ...] [--keep]", "--all"],
+  options: {
+    stack: { type: "string", multiple: true, description: "stack to deploy (repeatable)", value: "name" },
+    all: { type: "boolean", description: "every stack (Pulumi.<stack>.yaml)" },
+    keep: {
+      type: "boolean",
+      description: "leave the test cluster running afterwards (npm run cluster -- down to stop it)",
+    },
+  },
+  notes: [
+    "E2E_KUBECONFIG=<file>: deploy to that cluster instead (e.g. kind); nothing is started or stopped.",
+    "Binaries are built once from their Go modules into ~/.cache/inference-platform (INFERENCE_PLATFORM_E2E_CACHE).",
+  ],
+};
+
+export function kubernetesVersion(): string {
+  const mod = parseGoMod(fs.readFileSync(path.join(REPO, "e2e", "tools", "kubernetes", "go.mod"), "utf8"));
+  return mod.requires.get("k8s.io/kubernetes") ?? "v1.34.4";
+}
+
+export interface StackResult {
+  readonly stack: string;
+  readonly seconds: { plan: number; cluster: number; deploy: number; total: number };
+  readonly report: DeployReport;
+}
+
+const log = (line: string) => console.log(`  ${line}`);
+
+export async function e2eStack(
+  stack: string,
+  opts: { keep?: boolean; kubeconfig?: string } = {},
+): Promise<StackResult> {
+  const t0 = Date.now();
+  console.log(`== e2e ${stack}: planning`);
+  let plan: Plan;
+  try {
+    plan = await planStack(stack, undefined, { revealSecrets: true });
+  } catch (err) {
+    throw new CliError(`stack ${stack}: the plan failed: ${(err as Error).message}`);
+  }
+  if (plan.conformance.errors.length > 0 || mandatoryViolations(plan).length > 0)
+    throw new CliError(`stack ${stack}: the offline plan has errors (npm run plan -- --stack ${stack})`);
+  const t1 = Date.now();
+  const helm = buildTool("helm", log).bin["helm"]!;
+  const name = `e2e-${stack}`;
+  let kubeconfig = opts.kubeconfig;
+  if (!kubeconfig) {
+    console.log(`== e2e ${stack}: starting the control plane`);
+    kubeconfig = (await clusterUp(name, fakeNodes(stackConfig(stack)), log)).kubeconfig;
+  }
+  const t2 = Date.now();
+  try {
+    console.log(`== e2e ${stack}: deploying ${plan.resources.length} planned resources`);
+    const report = await deployPlan(new Kube(kubeconfig), plan, {
+      helm,
+      kubeVersion: kubernetesVersion(),
+      log,
+    });
+    const t3 = Date.now();
+    return {
+      stack,
+      report,
+      seconds: {
+        plan: (t1 - t0) / 1000,
+        cluster: (t2 - t1) / 1000,
+        deploy: (t3 - t2) / 1000,
+        total: (t3 - t0) / 1000,
+      },
+    };
+  } finally {
+    if (!opts.kubeconfig && !opts.keep) await clusterDown(name);
+    else if (!opts.kubeconfig) console.log(`  cluster ${name} left running: KUBECONFIG=${kubeconfig}`);
+  }
+}
+
+export function printResult(r: StackResult): void {
+  const { report } = r;
+  console.log(
+    `== e2e ${r.stack}: ${report.applied.releases} releases, ${report.applied.chartObjects} chart objects, ${report.applied.plannedObjects} planned objects applied; ` +
+      `plan ${r.seconds.plan.toFixed(0)} s, cluster ${r.seconds.cluster.toFixed(0)} s, deploy ${r.seconds.deploy.toFixed(0)} s`,
+  );
+  for (const n of report.notes) console.log(`  note: ${n}`);
+  for (const e of report.errors) console.log(`  ERROR ${e}`);
+  console.log(
+    `== e2e ${r.stack}: ${report.errors.length === 0 ? "PASSED" : `FAILED (${report.errors.length} error(s))`}`,
+  );
+}
+
+if (require.main === module)
+  runCli(SPEC, async (args) => {
+    const stacks = args.values.all
+      ? fs
+          .readdirSync(REPO)
+          .map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1])
+          .filter((s): s is string => !!s)
+          .sort()
+      : ((args.values.stack as string[] | undefined) ?? []).map((s) => stackOption(s, { required: true }));
+    if (stacks.length === 0) throw new CliError("name a stack with --stack <name>, or --all", 2);
+    const kubeconfig = process.env.E2E_KUBECONFIG;
+    let failed = 0;
+    for (const stack of stacks) {
+      const result = await e2eStack(stack, { keep: args.values.keep === true, kubeconfig });
+      printResult(result);
+      if (result.report.errors.length > 0) failed++;
+    }
+    return failed > 0 ? 1 : 0;
+  });
