@@ -17,7 +17,8 @@ import { registerObject, objectResourceName } from "./components/k8sObject";
 import { addonContext } from "./models/addons";
 import { CLUSTER_AUTOSCALER_SA } from "./models/addons/clusterAutoscaler";
 import { PROMETHEUS_SERVICE_ACCOUNT, PROMETHEUS_URL } from "./models/addons/monitoring";
-import { ampPolicy, clusterAutoscalerPolicy } from "./models/cluster/iam";
+import { ampPolicy, clusterAutoscalerPolicy, loadBalancerControllerPolicy } from "./models/cluster/iam";
+import { LOAD_BALANCER_CONTROLLER_SA } from "./models/addons/loadBalancerController";
 import { defaultZones, planNetwork } from "./models/cluster/network";
 import { ampTriggerAuthentication, type PrometheusTarget } from "./models/serving/autoscaling";
 import { modelObjects } from "./models/serving/modelObjects";
@@ -36,6 +37,7 @@ export = async () => {
   let provider;
   let eksCluster: EksCluster | undefined;
   let ampWorkspace: aws.amp.Workspace | undefined;
+  let vpcId: pulumi.Output<string> | undefined;
   const prerequisites: ConstructorParameters<typeof PlatformAddons>[1]["prerequisites"] = {};
   const nodeGroups: GpuNodeGroup[] = [];
   if (cfg.cluster.mode === "eks") {
@@ -72,6 +74,17 @@ export = async () => {
       );
     }
     provider = eksProvider("k8s", eksCluster.kubeconfig);
+    vpcId = network.vpcId;
+    prerequisites["aws-load-balancer-controller"] = [
+      new PodIdentityRole("aws-load-balancer-controller", {
+        clusterName: cfg.cluster.name,
+        namespace: "kube-system",
+        serviceAccount: LOAD_BALANCER_CONTROLLER_SA,
+        policy: loadBalancerControllerPolicy(),
+        tags,
+        agent: eksCluster.podIdentityAgent,
+      }),
+    ];
     if (cfg.cluster.nodeAutoscaler === "cluster-autoscaler") {
       const caRole = new PodIdentityRole("cluster-autoscaler", {
         clusterName: cfg.cluster.name,
@@ -117,11 +130,12 @@ export = async () => {
   }
 
   const addons = new PlatformAddons("addons", {
-    context: addonContext(
-      cfg,
-      models,
-      ampWorkspace ? pulumi.interpolate`${ampWorkspace.prometheusEndpoint}api/v1/remote_write` : undefined,
-    ),
+    context: addonContext(cfg, models, {
+      ampRemoteWriteUrl: ampWorkspace
+        ? pulumi.interpolate`${ampWorkspace.prometheusEndpoint}api/v1/remote_write`
+        : undefined,
+      vpcId,
+    }),
     provider,
     protect,
     prerequisites,

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig } from "../config/schema";
 import { amiTypeFor, scalingConfig } from "../models/cluster/nodePools";
 import { eksKubeconfig } from "../models/cluster/kubeconfig";
+import { vpcCniConfiguration } from "../models/cluster/addonConfig";
 import { PodIdentityRole } from "./podIdentityRole";
 
 export interface EksClusterArgs {
@@ -171,18 +172,23 @@ export class EksCluster extends pulumi.ComponentResource {
       serviceAccount: string,
       policyArn: string,
       dependsOn: pulumi.Resource[] = [],
+      extra: Partial<aws.eks.AddonArgs> = {},
     ) => {
       const role = new PodIdentityRole(
         `${name}-${addonName}`,
         { clusterName: cfg.name, serviceAccount, managedPolicyArns: [policyArn], tags: args.tags },
         { ...parent, dependsOn: [cluster] },
       );
-      return addon(addonName, { podIdentityAssociations: [{ roleArn: role.roleArn, serviceAccount }] }, [
-        this.podIdentityAgent,
-        ...dependsOn,
-      ]);
+      return addon(
+        addonName,
+        { ...extra, podIdentityAssociations: [{ roleArn: role.roleArn, serviceAccount }] },
+        [this.podIdentityAgent, ...dependsOn],
+      );
     };
-    const vpcCni = addonWithRole("vpc-cni", "aws-node", "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy");
+    // The VPC CNI's network policy agent enforces NetworkPolicies (off by default: they would be ignored).
+    const vpcCni = addonWithRole("vpc-cni", "aws-node", "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy", [], {
+      configurationValues: JSON.stringify(vpcCniConfiguration()),
+    });
     addon("kube-proxy");
 
     const sys = cfg.systemNodeGroup;

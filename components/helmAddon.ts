@@ -54,7 +54,8 @@ export class HelmAddon extends pulumi.ComponentResource {
       registerObject(`${name}-${objectResourceName(o)}`, o, {
         parent: this,
         provider: args.provider,
-        dependsOn: [this.release],
+        // Its own release and what that release needed (a custom resource's CRD may come from either).
+        dependsOn: [this.release, ...args.dependsOn],
       }),
     );
     this.ready = [this.release, ...objects];

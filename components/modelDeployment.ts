@@ -18,6 +18,18 @@ export interface ModelDeploymentArgs {
   readonly aws?: { clusterName: string; agent: pulumi.Resource; tags: Record<string, string> };
 }
 
+/**
+ * KServe's TrainedModel webhook refuses a change of spec.model.memory (trainedmodel_webhook.go 113-121,
+ * v0.20.0): such an edit replaces the object (old one first, the name is fixed) instead of failing.
+ */
+export const TRAINED_MODEL_MEMORY_PATH = "spec.model.memory";
+
+function replaceOptions(obj: { kind: string }): pulumi.CustomResourceOptions {
+  return obj.kind === "TrainedModel"
+    ? { replaceOnChanges: [TRAINED_MODEL_MEMORY_PATH], deleteBeforeReplace: true }
+    : {};
+}
+
 /** Pulumi property path of the KServe deployment-mode annotation. */
 export const DEPLOYMENT_MODE_PATH = 'metadata.annotations["serving.kserve.io/deploymentMode"]';
 
@@ -67,7 +79,7 @@ export class ModelDeployment extends pulumi.ComponentResource {
       }),
     );
     for (const obj of [...o.autoscalers, ...o.routing, ...o.disruptionBudgets, ...o.extras])
-      register(obj, [...args.dependsOn, ...this.inferenceServices]);
+      register(obj, [...args.dependsOn, ...this.inferenceServices], replaceOptions(obj));
     this.registerOutputs({});
   }
 }

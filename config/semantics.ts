@@ -12,8 +12,17 @@ import { imagePinProblem } from "../models/serving/images";
 import { MAX_MODEL_NAME_LENGTH } from "../models/names";
 import { effectiveMaxStep } from "../models/rollout/schedule";
 import { batchJobName } from "../models/serving/batchJobs";
-import { MULTI_MODEL_RUNTIMES, quantityBytes } from "../models/serving/trainedModels";
+import { MULTI_MODEL_RUNTIMES } from "../models/serving/trainedModels";
 import { GIB } from "../models/capacity/memory";
+import { nodeShape } from "../models/cluster/nodeShape";
+import { cpuMillis, quantityBytes } from "../models/serving/quantity";
+import {
+  autoscalingRangeProblems,
+  batcherProblems,
+  engineFlagProblems,
+  scaleToZeroProblems,
+  trainedModelStorageProblems,
+} from "./servingRules";
 
 const WORLD = "0.0.0.0/0";
 
@@ -330,17 +339,11 @@ export function checkSemantics(cfg: PlatformInput): Problem[] {
         `${at}.autoscaling.triggers`,
         "Knative's KPA scales on one metric (concurrency or rps), not several",
       );
-    if (
-      scaling.minReplicas === 0 &&
-      mode === "Standard" &&
-      !scaling.triggers.some((t) => "activation" in t) &&
-      scaling.triggers.length > 0
-    ) {
-      add(
-        `${at}.autoscaling.minReplicas`,
-        "scale to zero in Standard mode needs a KEDA trigger with an activation threshold (queueDepth, runningRequests, kvCacheUsage or tokenThroughput)",
-      );
-    }
+    scaleToZeroProblems(model, at, mode, addons, add);
+    batcherProblems(model, at, mode, add);
+    trainedModelStorageProblems(model, at, add);
+    engineFlagProblems(model, at, add);
+    autoscalingRangeProblems(model, at, add);
     if (model.deploymentMode === "Knative" && model.gpu && llm)
       add(
         `${at}.deploymentMode`,
@@ -465,6 +468,7 @@ export function checkPlacement(cfg: Omit<PlatformConfig, "compat">): Problem[] {
           message: `the models need ${(total / GIB).toFixed(1)} GiB together but the server has ${(host / GIB).toFixed(1)} GiB (resources.memory); raise it or split the models across servers`,
         });
     }
+    problems.push(...nodeFitProblems(cfg, model, at));
     if (!model.gpu) return;
     const gpu = model.gpu;
     const pool = cfg.gpuPools.find((p) => p.name === gpu.pool);
@@ -491,5 +495,41 @@ export function checkPlacement(cfg: Omit<PlatformConfig, "compat">): Problem[] {
           : `without a node autoscaler (cluster.nodeAutoscaler: ${cfg.cluster.nodeAutoscaler}) pool "${pool.name}" stays at ${nodes} node(s), room for ${capacity} replica(s) of ${gpu.count} GPU(s), not ${model.autoscaling.maxReplicas}; enable cluster-autoscaler, raise the pool's desiredSize or lower maxReplicas`,
       });
   });
+  return problems;
+}
+
+/**
+ * A replica's CPU and memory requests must fit what one node of its pool offers pods (allocatable after
+ * the kubelet's reservations, models/cluster/nodeShape.ts), or the pod stays Pending forever. GPU models
+ * run on their pool's instance type; CPU models on the system node group (EKS; unknown on existing clusters).
+ */
+function nodeFitProblems(
+  cfg: Omit<PlatformConfig, "compat">,
+  model: PlatformConfig["models"][number],
+  at: string,
+): Problem[] {
+  const pool = model.gpu ? cfg.gpuPools.find((p) => p.name === model.gpu!.pool) : undefined;
+  const instanceType = pool
+    ? pool.instanceTypes[0]
+    : cfg.cluster.mode === "eks"
+      ? cfg.cluster.systemNodeGroup.instanceTypes[0]
+      : undefined;
+  const shape = instanceType ? nodeShape(instanceType) : undefined;
+  if (!shape) return [];
+  const resolved = resolveModel(model, cfg);
+  const where = pool ? `pool "${pool.name}" (${instanceType})` : `the system node group (${instanceType})`;
+  const problems: Problem[] = [];
+  const cpu = cpuMillis(resolved.cpu);
+  if (cpu > shape.allocatable.cpuMillis)
+    problems.push({
+      path: `${at}.resources.cpu`,
+      message: `${resolved.cpu} CPU per replica, but a node of ${where} offers pods ${(shape.allocatable.cpuMillis / 1000).toFixed(2)}: the pod would never schedule`,
+    });
+  const memory = quantityBytes(resolved.memory);
+  if (memory > shape.allocatable.memoryMiB * 2 ** 20)
+    problems.push({
+      path: `${at}.resources.memory`,
+      message: `${resolved.memory} per replica, but a node of ${where} offers pods ${(shape.allocatable.memoryMiB / 1024).toFixed(1)} GiB: the pod would never schedule`,
+    });
   return problems;
 }

@@ -6,6 +6,7 @@ import { CHARTS } from "../models/versions";
 import { validateCustomResource } from "./crdSchema";
 import { isCoreKind, validateCoreObject } from "./coreKinds";
 import { checkHelmValues } from "./helmValues";
+import { knativePodSpecProblems } from "./knativePodSpec";
 
 export interface PlannedObject {
   readonly resource: string;
@@ -56,6 +57,22 @@ export async function checkConformance(
     }
     checked.customResources++;
     for (const p of problems) errors.push(`${label}: ${p}`);
+  }
+  // Knative-mode InferenceServices: KServe hands the predictor's pod fields to Knative, which refuses
+  // fields outside its mask (the stack's KnativeServing decides which flagged fields it allows).
+  const knativeServing = objects.find((o) => o.object.kind === "KnativeServing")?.object as
+    { spec?: { config?: { features?: Record<string, string> } } } | undefined;
+  const features = knativeServing?.spec?.config?.features ?? {};
+  for (const { resource, object } of objects) {
+    const annotations = (object.metadata as { annotations?: Record<string, string> } | undefined)
+      ?.annotations;
+    if (object.kind !== "InferenceService" || annotations?.["serving.kserve.io/deploymentMode"] !== "Knative")
+      continue;
+    const predictor = (object as { spec?: { predictor?: Record<string, unknown> } }).spec?.predictor ?? {};
+    for (const p of knativePodSpecProblems(predictor, features))
+      errors.push(
+        `${object.apiVersion} ${object.kind} ${object.metadata?.namespace}/${object.metadata?.name} (${resource}): ${p}`,
+      );
   }
   for (const release of releases) {
     const dir = chartDirFor(release.chart, release.version);

@@ -161,6 +161,32 @@ export function workloadReady(o: KubeObject): boolean {
   }
 }
 
+/**
+ * Who would give a LoadBalancer Service its address. `helm install --wait` (and so a Pulumi Release)
+ * waits for one (helm pkg/kube/ready.go), so a Service nothing acts on keeps the release pending until
+ * it times out. Returns the error, or a note when the acting controller is the cloud's (not run here).
+ */
+export function loadBalancerVerdict(
+  service: KubeObject,
+  installedCharts: ReadonlySet<string>,
+): { error: string } | { note: string } | undefined {
+  const spec = (service.spec ?? {}) as { type?: string; externalIPs?: string[] };
+  if (spec.type !== "LoadBalancer" || (spec.externalIPs ?? []).length > 0) return undefined;
+  const lbType = service.metadata.annotations?.["service.beta.kubernetes.io/aws-load-balancer-type"];
+  if (lbType === "external" || lbType === "nlb-ip") {
+    if (!installedCharts.has("aws-load-balancer-controller"))
+      return {
+        error: `${describeObject(service)} asks for aws-load-balancer-type ${lbType}, which only the AWS Load Balancer Controller acts on, and it is not installed before this release: the Service never gets an address and the release waits until it times out`,
+      };
+    return {
+      note: `${describeObject(service)}: its NLB comes from the AWS Load Balancer Controller calling AWS (not reachable here); not waited for`,
+    };
+  }
+  return {
+    error: `${describeObject(service)} is a LoadBalancer Service without the AWS Load Balancer Controller's annotations: on EKS only the legacy in-tree provider would act on it (a Classic ELB), and the release would wait for its address`,
+  };
+}
+
 async function waitForWorkloads(
   kube: Kube,
   release: string,
@@ -267,6 +293,7 @@ export async function deployPlan(kube: Kube, plan: Plan, opts: DeployOptions): P
   const notes: string[] = [];
   const stored = new Map<string, KubeObject>();
   const applied = { chartObjects: 0, plannedObjects: 0, releases: 0 };
+  const installedCharts = new Set<string>();
 
   const applyOne = async (obj: KubeObject, what: string): Promise<KubeObject | undefined> => {
     try {
@@ -340,6 +367,12 @@ export async function deployPlan(kube: Kube, plan: Plan, opts: DeployOptions): P
         if (await applyOne(o, `release ${release.name}`)) applied.chartObjects++;
       }
       kube.refreshDiscovery();
+      for (const svc of rest.filter((o) => o.kind === "Service")) {
+        const verdict = loadBalancerVerdict(svc, installedCharts);
+        if (verdict && "error" in verdict) errors.push(`release ${release.name}: ${verdict.error}`);
+        else if (verdict) notes.push(`release ${release.name}: ${verdict.note}`);
+      }
+      installedCharts.add(release.chart.split("/").pop()!);
       const workloads = rest.filter((o) => ["Deployment", "DaemonSet", "StatefulSet"].includes(o.kind));
       const timeout = Math.min((r.inputs as { timeout?: number }).timeout ?? 300, opts.maxWaitSeconds ?? 300);
       errors.push(...(await waitForWorkloads(kube, release.name, workloads, timeout * 1000)));

@@ -25,7 +25,17 @@ export function candidateName(model: string): string {
   return `${model}-canary`;
 }
 
+export type KServeComponent = "predictor" | "transformer" | "explainer";
+
+/**
+ * The Deployment and Service KServe creates for a component of an InferenceService in Standard mode:
+ * `<isvc>-<component>` (kserve pkg/constants/constants.go PredictorServiceName and friends).
+ */
+export function componentName(isvc: string, component: KServeComponent): string {
+  return `${isvc}-${component}`;
+}
+
 /** The Deployment KServe creates for an InferenceService's predictor in Standard mode. */
 export function predictorDeploymentName(isvc: string): string {
-  return `${isvc}-predictor`;
+  return componentName(isvc, "predictor");
 }

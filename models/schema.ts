@@ -165,25 +165,33 @@ export const KEDA_TRIGGERS = [
 export const KPA_TRIGGERS = ["concurrency", "rps"] as const;
 export const HPA_TRIGGERS = ["cpu", "memory"] as const;
 
-export const autoscalingSchema = z.strictObject({
-  minReplicas: z.number().int().min(0).max(1000).default(1),
-  maxReplicas: z.number().int().min(1).max(1000).default(1),
-  /** Empty: the platform picks the signal that fits the runtime (queue depth for LLMs, concurrency for Knative). */
-  triggers: z.array(triggerSchema).default([]),
-  /** KEDA: how often triggers are polled, seconds. */
-  pollingIntervalSeconds: z.number().int().min(5).max(300).default(15),
-  /** KEDA / HPA: seconds of calm before scaling down. */
-  scaleDownStabilizationSeconds: z.number().int().min(0).max(3600).default(300),
-  /** KEDA: seconds after the last activation before scaling to zero (only with minReplicas 0). */
-  cooldownPeriodSeconds: z.number().int().min(30).max(7200).default(600),
-  /** Knative: how long the last pod is kept after traffic stops. */
-  scaleToZeroRetention: z
-    .string()
-    .regex(/^[0-9]+[smh]$/)
-    .default("0s"),
-  panicWindowPercentage: z.number().min(1).max(100).default(10),
-  initialScale: z.number().int().min(0).optional(),
-});
+/** maxReplicas left out: room to scale one replica beyond the minimum (at least 2), never a silent fixed size. */
+export function defaultMaxReplicas(minReplicas: number): number {
+  return Math.max(2, minReplicas + 1);
+}
+
+export const autoscalingSchema = z
+  .strictObject({
+    minReplicas: z.number().int().min(0).max(1000).default(1),
+    /** Left out: defaultMaxReplicas(minReplicas). Equal to minReplicas: a fixed size, no autoscaler. */
+    maxReplicas: z.number().int().min(1).max(1000).optional(),
+    /** Empty: the platform picks the signal that fits the runtime (queue depth for LLMs, concurrency for Knative). */
+    triggers: z.array(triggerSchema).default([]),
+    /** KEDA: how often triggers are polled, seconds. */
+    pollingIntervalSeconds: z.number().int().min(5).max(300).default(15),
+    /** KEDA / HPA: seconds of calm before scaling down. */
+    scaleDownStabilizationSeconds: z.number().int().min(0).max(3600).default(300),
+    /** KEDA: seconds after the last activation before scaling to zero (only with minReplicas 0). */
+    cooldownPeriodSeconds: z.number().int().min(30).max(7200).default(600),
+    /** Knative: how long the last pod is kept after traffic stops. */
+    scaleToZeroRetention: z
+      .string()
+      .regex(/^[0-9]+[smh]$/)
+      .default("0s"),
+    panicWindowPercentage: z.number().min(1).max(100).default(10),
+    initialScale: z.number().int().min(0).optional(),
+  })
+  .transform((a) => ({ ...a, maxReplicas: a.maxReplicas ?? defaultMaxReplicas(a.minReplicas) }));
 export type AutoscalingSettings = z.infer<typeof autoscalingSchema>;
 
 /** What may differ between the stable and the candidate version of a model. */
@@ -244,6 +252,21 @@ export const rolloutSchema = z.strictObject({
 /** Prod's default for rollout.maxStep: one edit never moves more than this share of traffic. */
 export const PROD_MAX_STEP = 50;
 export type RolloutSettings = z.infer<typeof rolloutSchema>;
+
+/**
+ * A transformer or explainer: its own pods, sized and scaled on CPU by KServe's HPA (they are CPU
+ * services; the predictor's KEDA triggers measure the model server, not them).
+ */
+export const auxiliaryComponentSchema = z.strictObject({
+  image: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  resources: z.strictObject({ cpu: quantity.default("1"), memory: quantity.default("2Gi") }).prefault({}),
+  minReplicas: z.number().int().min(1).max(100).default(1),
+  maxReplicas: z.number().int().min(1).max(100).default(3),
+  /** CPU utilisation (of the request) KServe's HPA keeps the component at. */
+  targetCpuPercent: z.number().int().min(10).max(100).default(70),
+});
+export type AuxiliaryComponentConfig = z.infer<typeof auxiliaryComponentSchema>;
 
 /** A model loaded into a shared multi-model server (KServe TrainedModel) instead of its own pods. */
 export const trainedModelSchema = z.strictObject({
@@ -327,8 +350,10 @@ export const modelSchema = z.strictObject({
       maxLatencyMs: z.number().int().min(1).max(10_000).default(50),
     })
     .optional(),
-  transformer: z.strictObject({ image: z.string().min(1), args: z.array(z.string()).default([]) }).optional(),
-  explainer: z.strictObject({ image: z.string().min(1), args: z.array(z.string()).default([]) }).optional(),
+  /** A pre/post-processing container in front of the predictor (requests reach it first). */
+  transformer: auxiliaryComponentSchema.optional(),
+  /** An explainer (`/v1/models/<model>:explain`). */
+  explainer: auxiliaryComponentSchema.optional(),
   /** Name of a platform secret (inference-platform:secrets) holding a Hugging Face token for hf:// URIs. */
   hfTokenSecret: z.string().optional(),
   autoscaling: autoscalingSchema.prefault({}),

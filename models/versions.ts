@@ -142,6 +142,22 @@ export const CHARTS = {
     sourceTag: "cluster-autoscaler-chart-9.59.0",
     defaultsDir: "cluster-autoscaler/9.59.0",
   },
+  awsLoadBalancerController: {
+    chart: "aws-load-balancer-controller",
+    version: "1.17.1",
+    repository: "https://aws.github.io/eks-charts",
+    source: "aws/eks-charts stable/aws-load-balancer-controller",
+    sourceTag: "9639b8b69c99164b1f09af63427f8046b0634f35",
+    defaultsDir: "aws-load-balancer-controller/1.17.1",
+  },
+  metricsServer: {
+    chart: "metrics-server",
+    version: "3.13.1",
+    repository: "https://kubernetes-sigs.github.io/metrics-server/",
+    source: "kubernetes-sigs/metrics-server charts/metrics-server",
+    sourceTag: "metrics-server-helm-chart-3.13.1",
+    defaultsDir: "metrics-server/3.13.1",
+  },
 } as const satisfies Record<string, ChartPin>;
 
 export type ChartKey = keyof typeof CHARTS;

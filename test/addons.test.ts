@@ -100,7 +100,7 @@ describe("add-ons per stack", function () {
     const raw = stackRaw("dev") as Values;
     raw.gpuPools[0].os = "bottlerocket";
     const cfg = validate(raw, "dev");
-    const ctx = addonContext(cfg, [{ deploymentMode: "Knative", namespace: "models" }]);
+    const ctx = addonContext(cfg, [{ deploymentMode: "Knative", namespace: "models", triggers: [] }]);
     assert.ok(!addonCatalog(ctx).some((s) => s.name === "nvidia-device-plugin"));
   });
 

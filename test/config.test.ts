@@ -160,13 +160,50 @@ describe("stack config schema", () => {
       /without a node autoscaler .* pool "l4" stays at 1 node\(s\), room for 1 replica\(s\) of 1 GPU\(s\), not 2/,
     ],
     [
-      "scale to zero in Standard mode without an activation threshold",
+      "scale to zero in Standard mode without the metrics that wake it",
       (r) => {
         r.models[0].autoscaling.minReplicas = 0;
-        r.models[0].autoscaling.triggers = [{ type: "gpuUtilization", targetPercent: 80 }];
+        r.addons = { monitoring: { enabled: false } };
+        r.models[0].autoscaling.triggers = [];
       },
       "models[0].autoscaling.minReplicas",
-      /needs a KEDA trigger with an activation threshold/,
+      /wakes the model on requests seen at the ingress gateway/,
+    ],
+    [
+      "autoscaling triggers with no room to scale",
+      (r) => {
+        r.models[0].autoscaling.minReplicas = 2;
+        r.models[0].autoscaling.maxReplicas = 2;
+      },
+      "models[0].autoscaling.maxReplicas",
+      /nothing would scale/,
+    ],
+    [
+      "KServe's batcher on a protocol v2 runtime",
+      (r) => (r.models[2].batcher = { maxBatchSize: 8 }),
+      "models[2].batcher",
+      /batches only protocol v1 :predict requests/,
+    ],
+    [
+      "a misspelt vLLM flag the server would drop",
+      (r) => (r.models[0].engine.extraArgs = ["--enable_prefix_caching"]),
+      "models[0].engine.extraArgs[0]",
+      /not a flag of vLLM 0.24.0 .*did you mean --enable-prefix-caching/,
+    ],
+    [
+      "a TrainedModel from hf://, which KServe's model agent cannot load",
+      (r) => {
+        r.models[2].storageUri = undefined;
+        r.models[2].trainedModels = [{ name: "a", storageUri: "hf://org/model", memory: "256Mi" }];
+      },
+      "models[2].trainedModels[0].storageUri",
+      /s3:\/\/ or gs:\/\/ only/,
+    ],
+    [
+      "CPU requests no node of the pool can hold",
+      (r) => (r.models[0].resources = { cpu: "16" }),
+      "models[0].resources.cpu",
+      /offers pods 3\.9\d: the pod would never schedule/,
     ],
     [
       "a KEDA trigger on a Knative model",

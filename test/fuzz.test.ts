@@ -64,7 +64,7 @@ function modelArb(i: number): fc.Arbitrary<Raw> {
       ),
     })
     .map((r) => {
-      // Scale to zero needs an activation threshold; the queue trigger carries one.
+      // Scale to zero wakes on gateway requests (any trigger set will do); keep a vLLM queue trigger in the mix.
       const triggers =
         r.min === 0 && !r.triggers.some((t) => t.type === "queueDepth")
           ? [{ type: "queueDepth", target: 5, activation: 1 }, ...r.triggers]
@@ -94,10 +94,10 @@ function modelArb(i: number): fc.Arbitrary<Raw> {
       };
     })
     .map((m) => {
-      // TGI reads no vLLM metrics, and scale to zero without the vLLM queue trigger is refused.
+      // TGI reads no vLLM metrics; triggers need room to scale (maxReplicas above minReplicas).
       if (m.runtime === "tgi" && m.autoscaling.minReplicas === 0) m.autoscaling.minReplicas = 1;
-      if (m.autoscaling.maxReplicas < m.autoscaling.minReplicas)
-        m.autoscaling.maxReplicas = m.autoscaling.minReplicas;
+      if (m.autoscaling.maxReplicas <= m.autoscaling.minReplicas)
+        m.autoscaling.maxReplicas = m.autoscaling.minReplicas + 1;
       return m as Raw;
     });
   const triton = fc.record({ min: fc.integer({ min: 1, max: 2 }), gpu: fc.boolean() }).map((r): Raw => ({

@@ -13,6 +13,15 @@ import type { K8sObject } from "../models/k8s";
 import type { ModelConfig } from "../models/schema";
 import { predictorDeploymentName } from "../models/names";
 import { validateCustomResource } from "../conformance/crdSchema";
+import { namespaceObjects } from "../models/serving/namespace";
+import { runtimeSpec } from "../models/serving/runtimes";
+import { entryComponent, serviceHost } from "../models/serving/traffic";
+import {
+  gatewayProxyPorts,
+  injectedSidecarPorts,
+  podMonitorTargetLabels,
+  vllmModelNameLabel,
+} from "./scrapedLabels";
 import { PrometheusServer, syntheticSeries, type Series } from "./prometheusHarness";
 import { stackRaw, validate } from "./helpers";
 
@@ -38,23 +47,62 @@ interface Scope {
   readonly isvc: string;
   readonly model: ModelConfig;
   readonly pods: PodLoad[];
+  /** The InferenceService object the platform emits (its args decide vLLM's model_name label). */
+  readonly object: K8sObject;
 }
 
 const { gauge, counter, histogram } = syntheticSeries(TIMES);
 
+/** The ingress gateway pod as its PodMonitor scrapes it (istio-system/ingress-gateway, port http-envoy-prom). */
+const gatewayTarget = {
+  namespace: "istio-system",
+  pod: "istio-ingressgateway-5d8f7c9b4-abcde",
+  container: "istio-proxy",
+  endpoint: gatewayProxyPorts().find((p) => p.containerPort === 15090)!.name!,
+  job: "istio-system/ingress-gateway",
+  instance: "10.0.2.5:15090",
+};
+
 function seriesOf(scope: Scope): Series[] {
   const out: Series[] = [];
   const gpus = scope.model.gpu?.count ?? 0;
+  const podMonitor = namespaceObjects(scope.namespace).find((o) => o.kind === "PodMonitor")!;
+  const spec = runtimeSpec(scope.model.runtime, scope.model.format);
   scope.pods.forEach((p, n) => {
-    // What the PodMonitor (port 15020) attaches to every sample it scrapes.
-    const target = {
+    // What the emitted PodMonitor attaches to every sample it scrapes from this pod (the model server
+    // declares its port; Istio injects istio-proxy with the ports of the pinned injection template).
+    const target = podMonitorTargetLabels(podMonitor, {
       namespace: scope.namespace,
-      pod: p.pod,
-      job: `${scope.namespace}/inference-services`,
-      instance: `10.0.3.${n + 10}:15020`,
-    };
+      name: p.pod,
+      ip: `10.0.3.${n + 10}`,
+      containers: [
+        { name: "kserve-container", ports: [{ containerPort: spec.port }] },
+        { name: "istio-proxy", ports: injectedSidecarPorts() },
+      ],
+    });
+    if (!target)
+      throw new Error(`the PodMonitor selects no target on ${p.pod}: no container declares its port`);
+    // The gateway reports every request for the model's entry Service (also when it has no pods).
+    const entry = entryComponent({ transformer: scope.model.transformer });
+    out.push(
+      counter(
+        "istio_requests_total",
+        {
+          ...gatewayTarget,
+          reporter: "source",
+          source_workload: "istio-ingressgateway",
+          source_workload_namespace: "istio-system",
+          destination_service: serviceHost(scope.isvc, scope.namespace, entry),
+          destination_service_name: `${scope.isvc}-${entry}`,
+          destination_service_namespace: scope.namespace,
+          destination_workload: n === 0 ? "unknown" : `${scope.isvc}-${entry}`,
+          response_code: n === 0 ? "503" : "200",
+        },
+        p.requestsPerSecond,
+      ),
+    );
     if (scope.model.runtime === "vllm") {
-      const vllm = { ...target, model_name: scope.model.name, engine: "0" };
+      const vllm = { ...target, model_name: vllmModelNameLabel(scope.object), engine: "0" };
       out.push(
         gauge("vllm:num_requests_waiting", vllm, p.waiting),
         gauge("vllm:num_requests_running", vllm, p.running),
@@ -116,7 +164,13 @@ function seriesOf(scope: Scope): Series[] {
   return out;
 }
 
-function scopeFor(namespace: string, isvc: string, model: ModelConfig, seed: number): Scope {
+function scopeFor(
+  namespace: string,
+  isvc: string,
+  model: ModelConfig,
+  object: K8sObject,
+  seed: number,
+): Scope {
   const pods = ["7c9f6d5b8-x2k4p", "7c9f6d5b8-q8z7m"].map((suffix, n) => ({
     pod: `${predictorDeploymentName(isvc)}-${suffix}`,
     waiting: n === 0 ? 2 + seed : 5,
@@ -128,7 +182,7 @@ function scopeFor(namespace: string, isvc: string, model: ModelConfig, seed: num
     tritonRequestsPerSecond: n === 0 ? 40 : 60,
     requestsPerSecond: n === 0 ? 2 : 3,
   }));
-  return { namespace, isvc, model, pods };
+  return { namespace, isvc, model, pods, object };
 }
 
 /** The value a correct query returns for this scope's load. */
@@ -180,7 +234,7 @@ function allTriggersRaw(): Raw {
 function scaledObjects(
   stack: string,
   raw: Record<string, unknown>,
-): Array<{ so: K8sObject; model: ModelConfig }> {
+): Array<{ so: K8sObject; model: ModelConfig; isvc: K8sObject }> {
   const cfg = validate(raw, stack);
   const ctx = {
     region: cfg.region,
@@ -188,9 +242,14 @@ function scaledObjects(
     prometheus: { serverAddress: "http://prometheus:9090" },
     secretObjectNames: { hfToken: "hf-token" },
   };
-  return cfg.models.flatMap((m) =>
-    modelObjects(resolveModel(m, cfg), ctx).autoscalers.map((so) => ({ so, model: m as ModelConfig })),
-  );
+  return cfg.models.flatMap((m) => {
+    const objects = modelObjects(resolveModel(m, cfg), ctx);
+    return objects.autoscalers.map((so) => ({
+      so,
+      model: m as ModelConfig,
+      isvc: objects.inferenceServices.find((i) => i.metadata.name === so.metadata.name)!,
+    }));
+  });
 }
 
 describe("autoscaling queries on a real Prometheus", function () {
@@ -202,10 +261,10 @@ describe("autoscaling queries on a real Prometheus", function () {
     ...scaledObjects("dev", allTriggersRaw()),
   ];
   const scopes = new Map<string, Scope>();
-  for (const { so, model } of cases) {
+  for (const { so, model, isvc } of cases) {
     const key = `${so.metadata.namespace}/${so.metadata.name}`;
     if (!scopes.has(key))
-      scopes.set(key, scopeFor(so.metadata.namespace!, so.metadata.name, model, scopes.size));
+      scopes.set(key, scopeFor(so.metadata.namespace!, so.metadata.name, model, isvc, scopes.size));
   }
 
   before(async () => {
@@ -273,19 +332,30 @@ describe("autoscaling queries on a real Prometheus", function () {
     for (const { so } of cases) assert.deepEqual(validateCustomResource(so), [], so.metadata.name);
   });
 
-  it("scales an LLM to zero in dev only when asked, with an activation threshold; never in prod", () => {
+  it("wakes a Standard-mode model scaled to zero on gateway requests (its own series are gone at zero); never in prod", async () => {
     const raw = allTriggersRaw();
     raw.models[0]!.autoscaling.minReplicas = 0;
     const dev = scaledObjects("dev", raw).find(({ so }) => so.metadata.name === "llama-31-8b")!.so;
     const spec = dev.spec as {
       minReplicaCount: number;
-      initialCooldownPeriod: number;
-      triggers: Array<{ metadata: Record<string, string> }>;
+      initialCooldownPeriod?: number;
+      triggers: Array<{ name: string; metadata: Record<string, string> }>;
     };
     assert.equal(spec.minReplicaCount, 0);
-    assert.equal(spec.triggers[0]!.metadata.activationThreshold, "1");
-    // A replica still loading weights (up to startupSeconds) is never scaled away for an empty queue.
-    assert.equal(spec.initialCooldownPeriod, 1800);
+    // No claim that initialCooldownPeriod protects loading replicas: it applies only to scaling to zero.
+    assert.equal(spec.initialCooldownPeriod, undefined);
+    const wake = spec.triggers.find((t) => t.name === "gateway-requests")!;
+    assert.equal(wake.metadata.activationThreshold, "0");
+    // At zero replicas the model's own queries return nothing (KEDA reads 0: it would never wake) ...
+    const own = spec.triggers.find((t) => t.name === "queue-depth")!;
+    assert.deepEqual(
+      await prometheus.query(own.metadata.query!.replace(/llama-31-8b/g, "absent-model"), END),
+      [],
+    );
+    // ... while the gateway reports requests for the model's Service.
+    const samples = await prometheus.query(wake.metadata.query!, END);
+    assert.equal(samples.length, 1);
+    assert.ok(Number(samples[0]!.value) > 0, "requests at the gateway must read as activity");
     const prod = stackRaw("prod") as Raw;
     prod.models[0]!.autoscaling.minReplicas = 0;
     assert.throws(() => validate(prod, "prod"), /prod never scales an LLM to zero/);

@@ -10,6 +10,8 @@ import { keda } from "./keda";
 import { knative } from "./knative";
 import { kserveCrd, kserveResources, kserveRuntimeConfigs } from "./kserve";
 import { monitoring } from "./monitoring";
+import { loadBalancerController } from "./loadBalancerController";
+import { metricsServer } from "./metricsServer";
 import type { Input } from "@pulumi/pulumi";
 import type { PlatformConfig } from "../../config/schema";
 import type { ResolvedModel } from "../serving/resolve";
@@ -23,8 +25,10 @@ export type { AddonContext, AddonName, AddonSpec } from "./types";
  */
 export function addonContext(
   cfg: PlatformConfig,
-  models: ReadonlyArray<Pick<ResolvedModel, "deploymentMode" | "namespace">>,
-  ampRemoteWriteUrl?: Input<string>,
+  models: ReadonlyArray<
+    Pick<ResolvedModel, "deploymentMode" | "namespace" | "triggers" | "transformer" | "explainer">
+  >,
+  cloud: { ampRemoteWriteUrl?: Input<string>; vpcId?: Input<string> } = {},
 ): AddonContext {
   return {
     environment: cfg.environment,
@@ -35,9 +39,15 @@ export function addonContext(
     addons: cfg.addons,
     gpuPools: cfg.cluster.mode === "eks" ? cfg.gpuPools : [],
     usesKnative: models.some((m) => m.deploymentMode === "Knative"),
+    usesResourceMetrics: models.some(
+      (m) =>
+        (m.deploymentMode === "Standard" && (m.transformer !== undefined || m.explainer !== undefined)) ||
+        m.triggers.some((t) => t.type === "cpu" || t.type === "memory"),
+    ),
+    vpcId: cloud.vpcId,
     modelNamespaces: [...new Set(models.map((m) => m.namespace))],
     domain: cfg.addons.kserve.domain,
-    ampRemoteWriteUrl,
+    ampRemoteWriteUrl: cloud.ampRemoteWriteUrl,
   };
 }
 
@@ -46,6 +56,8 @@ export function addonCatalog(ctx: AddonContext): AddonSpec[] {
   const a = ctx.addons;
   const hasGpu = ctx.gpuPools.length > 0;
   const specs: AddonSpec[] = [certManager(), istioBase(), istiod(), istioIngressGateway(ctx)];
+  if (ctx.clusterMode === "eks") specs.push(loadBalancerController(ctx));
+  if (ctx.usesResourceMetrics) specs.push(metricsServer(ctx));
   const knativeOn = a.knative.enabled === true || (a.knative.enabled === "auto" && ctx.usesKnative);
   if (knativeOn) specs.push(knative(ctx.domain));
   if (a.monitoring.enabled) specs.push(monitoring(ctx));

@@ -5,6 +5,7 @@
 import type { K8sObject } from "../k8s";
 import { PART_OF } from "../k8s";
 import { CHARTS } from "../versions";
+import { PROMETHEUS_RELEASE } from "./monitoring";
 import type { AddonContext, AddonSpec } from "./types";
 
 export const INGRESS_GATEWAY_LABEL = { istio: "ingressgateway" };
@@ -58,6 +59,23 @@ export function istioIngressGateway(ctx: AddonContext): AddonSpec {
       },
     },
   ];
+  if (ctx.addons.monitoring.enabled)
+    // The gateway's Envoy stats (istio_requests_total per destination Service): the wake-up signal of
+    // models scaled to zero in Standard mode, and the traffic the gateway sees. The gateway pods
+    // declare 15090 http-envoy-prom (gateway chart templates/deployment.yaml).
+    objects.push({
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "PodMonitor",
+      metadata: {
+        name: "ingress-gateway",
+        namespace: "istio-system",
+        labels: { ...PART_OF, release: PROMETHEUS_RELEASE },
+      },
+      spec: {
+        selector: { matchLabels: INGRESS_GATEWAY_LABEL },
+        podMetricsEndpoints: [{ port: "http-envoy-prom", path: "/stats/prometheus", interval: "15s" }],
+      },
+    });
   const jwt = ctx.addons.istio.jwt;
   if (jwt) {
     objects.push(
@@ -103,7 +121,12 @@ export function istioIngressGateway(ctx: AddonContext): AddonSpec {
       service: { type: ctx.clusterMode === "eks" ? "LoadBalancer" : "ClusterIP", annotations: awsLb },
       autoscaling: { minReplicas: ctx.environment === "prod" ? 3 : 1 },
     },
-    dependsOn: ["istiod"],
+    // On EKS the gateway's NLB comes from the AWS Load Balancer Controller, which must run first.
+    dependsOn: [
+      "istiod",
+      ...(ctx.clusterMode === "eks" ? (["aws-load-balancer-controller"] as const) : []),
+      ...(ctx.addons.monitoring.enabled ? (["kube-prometheus-stack"] as const) : []),
+    ],
     timeoutSeconds: 600,
     objects,
     ownsCrds: false,

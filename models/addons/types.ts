@@ -20,7 +20,9 @@ export type AddonName =
   | "kserve-runtime-configs"
   | "nvidia-device-plugin"
   | "dcgm-exporter"
-  | "cluster-autoscaler";
+  | "cluster-autoscaler"
+  | "aws-load-balancer-controller"
+  | "metrics-server";
 
 export interface AddonContext {
   readonly environment: Environment;
@@ -31,6 +33,10 @@ export interface AddonContext {
   readonly addons: AddonsConfig;
   readonly gpuPools: readonly GpuPoolConfig[];
   readonly usesKnative: boolean;
+  /** Some autoscaler reads CPU or memory (KServe's HPA): the resource metrics API must exist. */
+  readonly usesResourceMetrics: boolean;
+  /** EKS: the cluster's VPC (the load balancer controller cannot read it from instance metadata). */
+  readonly vpcId?: Input<string>;
   /** Namespaces that hold models (alert rules select their pods). */
   readonly modelNamespaces: readonly string[];
   readonly domain: string;

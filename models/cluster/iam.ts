@@ -47,3 +47,147 @@ export function ampPolicy(workspaceArn: string, actions: readonly string[]): str
     Statement: [{ Effect: "Allow", Action: [...actions], Resource: workspaceArn }],
   });
 }
+
+/**
+ * AWS Load Balancer Controller, for the NLB of the ingress gateway Service only (the platform creates
+ * no ALB Ingress): the actions of the controller's published policy (kubernetes-sigs/
+ * aws-load-balancer-controller docs/install/iam_policy.json, v2.17.1) that NLB Services use — reads,
+ * its own security groups and load balancers identified by the `elbv2.k8s.aws/cluster` /
+ * `service.k8s.aws/cluster` tags it sets — without the ALB-only WAF, Shield, Cognito and ACM grants.
+ */
+export function loadBalancerControllerPolicy(): string {
+  const ownedBy = (tag: string) => ({ Null: { [`aws:ResourceTag/${tag}`]: "false" } });
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "ServiceLinkedRole",
+        Effect: "Allow",
+        Action: ["iam:CreateServiceLinkedRole"],
+        Resource: "*",
+        Condition: { StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" } },
+      },
+      {
+        Sid: "Describe",
+        Effect: "Allow",
+        Action: [
+          "ec2:DescribeAccountAttributes",
+          "ec2:DescribeAddresses",
+          "ec2:DescribeAvailabilityZones",
+          "ec2:DescribeInternetGateways",
+          "ec2:DescribeVpcs",
+          "ec2:DescribeVpcPeeringConnections",
+          "ec2:DescribeSubnets",
+          "ec2:DescribeSecurityGroups",
+          "ec2:DescribeInstances",
+          "ec2:DescribeNetworkInterfaces",
+          "ec2:DescribeTags",
+          "ec2:DescribeRouteTables",
+          "ec2:GetSecurityGroupsForVpc",
+          "elasticloadbalancing:DescribeLoadBalancers",
+          "elasticloadbalancing:DescribeLoadBalancerAttributes",
+          "elasticloadbalancing:DescribeListeners",
+          "elasticloadbalancing:DescribeListenerAttributes",
+          "elasticloadbalancing:DescribeTargetGroups",
+          "elasticloadbalancing:DescribeTargetGroupAttributes",
+          "elasticloadbalancing:DescribeTargetHealth",
+          "elasticloadbalancing:DescribeTags",
+          "elasticloadbalancing:DescribeCapacityReservation",
+        ],
+        Resource: "*",
+      },
+      {
+        Sid: "CreateOwnSecurityGroups",
+        Effect: "Allow",
+        Action: ["ec2:CreateSecurityGroup"],
+        Resource: "*",
+      },
+      {
+        Sid: "TagNewSecurityGroups",
+        Effect: "Allow",
+        Action: ["ec2:CreateTags"],
+        Resource: "arn:aws:ec2:*:*:security-group/*",
+        Condition: {
+          StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" },
+          Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" },
+        },
+      },
+      {
+        Sid: "ManageOwnSecurityGroups",
+        Effect: "Allow",
+        Action: [
+          "ec2:CreateTags",
+          "ec2:DeleteTags",
+          "ec2:AuthorizeSecurityGroupIngress",
+          "ec2:RevokeSecurityGroupIngress",
+          "ec2:DeleteSecurityGroup",
+        ],
+        Resource: "arn:aws:ec2:*:*:security-group/*",
+        Condition: ownedBy("elbv2.k8s.aws/cluster"),
+      },
+      {
+        // Node security groups: the controller opens the NLB's traffic to the targets.
+        Sid: "OpenTargetsToLoadBalancer",
+        Effect: "Allow",
+        Action: ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+        Resource: "*",
+      },
+      {
+        Sid: "CreateTaggedLoadBalancers",
+        Effect: "Allow",
+        Action: ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
+        Resource: "*",
+        Condition: { Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" } },
+      },
+      {
+        Sid: "TagOnCreate",
+        Effect: "Allow",
+        Action: ["elasticloadbalancing:AddTags"],
+        Resource: [
+          "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+          "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*",
+        ],
+        Condition: {
+          StringEquals: { "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"] },
+          Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" },
+        },
+      },
+      {
+        Sid: "ManageOwnLoadBalancers",
+        Effect: "Allow",
+        Action: [
+          "elasticloadbalancing:AddTags",
+          "elasticloadbalancing:RemoveTags",
+          "elasticloadbalancing:ModifyLoadBalancerAttributes",
+          "elasticloadbalancing:SetIpAddressType",
+          "elasticloadbalancing:SetSecurityGroups",
+          "elasticloadbalancing:SetSubnets",
+          "elasticloadbalancing:DeleteLoadBalancer",
+          "elasticloadbalancing:ModifyTargetGroup",
+          "elasticloadbalancing:ModifyTargetGroupAttributes",
+          "elasticloadbalancing:DeleteTargetGroup",
+          "elasticloadbalancing:ModifyCapacityReservation",
+        ],
+        Resource: "*",
+        Condition: ownedBy("elbv2.k8s.aws/cluster"),
+      },
+      {
+        Sid: "Listeners",
+        Effect: "Allow",
+        Action: [
+          "elasticloadbalancing:CreateListener",
+          "elasticloadbalancing:DeleteListener",
+          "elasticloadbalancing:ModifyListener",
+          "elasticloadbalancing:ModifyListenerAttributes",
+        ],
+        Resource: "*",
+      },
+      {
+        Sid: "Targets",
+        Effect: "Allow",
+        Action: ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+        Resource: "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+      },
+    ],
+  });
+}

@@ -9,6 +9,7 @@ import type { AutoscalingTrigger, Runtime } from "../schema";
 import type { K8sObject } from "../k8s";
 import { PART_OF } from "../k8s";
 import { predictorDeploymentName } from "../names";
+import { entryComponent, serviceHost } from "./traffic";
 import type { ResolvedModel } from "./resolve";
 
 export interface PrometheusTarget {
@@ -38,6 +39,12 @@ export interface TriggerQuery {
   readonly activationThreshold?: number;
   /** AverageValue: desired = ceil(query / threshold) — queries are sums over replicas. Value: for averages. */
   readonly metricType: "AverageValue" | "Value";
+  /**
+   * An empty result is an error (KEDA then applies its fallback) rather than 0 — for series that exist
+   * whenever a replica runs, so that a broken scrape never reads as "no load" (KEDA's default
+   * ignoreNullValues: true turns it into 0, pkg/scalers/prometheus_scaler.go 267-272, v2.20.2).
+   */
+  readonly emptyIsError?: boolean;
 }
 
 /**
@@ -73,6 +80,7 @@ export function triggerQuery(
         threshold: trigger.target,
         activationThreshold: trigger.activation,
         metricType: "AverageValue",
+        emptyIsError: true,
       };
     }
     case "tritonQueueTime":
@@ -109,6 +117,23 @@ export function triggerQuery(
   }
 }
 
+/**
+ * Requests reaching the ingress gateway for a model: the signal that exists while the model has no
+ * pods (its own series vanish at zero replicas). Istio's gateway reports them (reporter="source") with
+ * the destination Service even when that Service has no endpoints yet.
+ */
+export function gatewayRequestsQuery(entryServiceHost: string): string {
+  return `sum(rate(istio_requests_total{reporter="source",source_workload="${INGRESS_GATEWAY_WORKLOAD}",source_workload_namespace="istio-system",destination_service="${entryServiceHost}"}[2m]))`;
+}
+
+/** The ingress gateway Deployment (the gateway chart's release name). */
+export const INGRESS_GATEWAY_WORKLOAD = "istio-ingressgateway";
+/**
+ * Wake-up trigger's target: so high a request rate per replica that it never adds replicas on its own;
+ * the model's own triggers do that. Its only job is activation (0 → 1) on the first request.
+ */
+const WAKE_TARGET_RPS = 1000;
+
 function formatNumber(n: number): string {
   return Number.isInteger(n) ? String(n) : String(Number(n.toFixed(6)));
 }
@@ -135,8 +160,15 @@ export function scaledObject(
     .map((t) => triggerQuery(t, scope, gpus))
     .filter((q): q is TriggerQuery => q !== undefined);
   if (queries.length === 0) return undefined;
+  if (replicas.min === 0)
+    queries.push({
+      name: "gateway-requests",
+      query: gatewayRequestsQuery(serviceHost(isvc, model.namespace, entryComponent(model))),
+      threshold: WAKE_TARGET_RPS,
+      activationThreshold: 0,
+      metricType: "AverageValue",
+    });
   const scaling = model.autoscaling;
-  const allAverage = queries.every((q) => q.metricType === "AverageValue");
   return {
     apiVersion: "keda.sh/v1alpha1",
     kind: "ScaledObject",
@@ -150,11 +182,15 @@ export function scaledObject(
       minReplicaCount: replicas.min,
       maxReplicaCount: replicas.max,
       pollingInterval: scaling.pollingIntervalSeconds,
+      // Applies only to scaling to zero (KEDA pkg/scaling/executor/scale_scaledobjects.go 189-238).
       cooldownPeriod: scaling.cooldownPeriodSeconds,
-      // A replica that is still loading weights reports an empty queue: don't scale it away meanwhile.
-      initialCooldownPeriod: model.startupSeconds,
-      // KEDA only supports fallback when every trigger is AverageValue.
-      ...(allAverage ? { fallback: { failureThreshold: 3, replicas: Math.max(replicas.min, 1) } } : {}),
+      // When Prometheus cannot answer (or a scrape broke: emptyIsError), keep what runs, never fewer
+      // than the minimum: fallback.behavior currentReplicasIfHigher (KEDA v2.20.2 fallback.go 243-271).
+      fallback: {
+        failureThreshold: 3,
+        replicas: Math.max(replicas.min, 1),
+        behavior: "currentReplicasIfHigher",
+      },
       advanced: {
         horizontalPodAutoscalerConfig: {
           behavior: {
@@ -182,6 +218,7 @@ export function scaledObject(
           ...(q.activationThreshold !== undefined
             ? { activationThreshold: formatNumber(q.activationThreshold) }
             : {}),
+          ...(q.emptyIsError ? { ignoreNullValues: "false" } : {}),
           ...(prometheus.awsRegion ? { awsRegion: prometheus.awsRegion, identityOwner: "operator" } : {}),
         },
         ...(prometheus.awsRegion

@@ -6,11 +6,12 @@ import type { Input } from "@pulumi/pulumi";
 import type { K8sObject } from "../k8s";
 import { PART_OF } from "../k8s";
 import { LABELS, GPU_TAINT } from "../cluster/nodePools";
-import type { ModelVersion } from "../schema";
+import type { AuxiliaryComponentConfig, ModelVersion } from "../schema";
 import { autoscalerClass, componentScaling, kpaAnnotations } from "./autoscaling";
 import type { ResolvedModel } from "./resolve";
 import { modelArgs, runtimeSpec } from "./runtimes";
 import { hfTokenEnv } from "./namespace";
+import { doubleCpu } from "./quantity";
 
 export type Track = "stable" | "candidate";
 
@@ -39,7 +40,8 @@ function probes(model: ResolvedModel, health: { live: string; ready: string }, p
     timeoutSeconds: 5,
     failureThreshold: 3,
   };
-  if (model.deploymentMode === "Knative") return { readinessProbe };
+  // Knative allows startup and liveness probes on the user container too (knative.dev/serving v0.50.0
+  // pkg/apis/serving/k8s_validation.go ValidateUserContainer); its queue-proxy runs the readiness probe.
   return {
     // The startup probe holds liveness off until the weights are loaded, however long that takes.
     startupProbe: {
@@ -54,13 +56,31 @@ function probes(model: ResolvedModel, health: { live: string; ready: string }, p
 }
 
 function resources(model: ResolvedModel): Record<string, Record<string, string>> {
-  const gpu: Record<string, string> = model.resolvedGpu
-    ? { "nvidia.com/gpu": String(model.resolvedGpu.count) }
-    : {};
-  // Memory limit = request (no overcommit of a node whose RAM holds the weights); CPU limit = request.
+  if (model.resolvedGpu) {
+    // GPU pods: requests = limits (Guaranteed QoS), so a GPU node's RAM that holds the weights is never
+    // overcommitted and the pod is the last to be evicted.
+    const all = { cpu: model.cpu, memory: model.memory, "nvidia.com/gpu": String(model.resolvedGpu.count) };
+    return { requests: all, limits: all };
+  }
+  // CPU models: memory limit = request (no OOM surprises), CPU may burst to twice its request instead of
+  // being throttled at it (a request equal to the limit only wastes the node's idle CPU).
   return {
-    requests: { cpu: model.cpu, memory: model.memory, ...gpu },
-    limits: { cpu: model.cpu, memory: model.memory, ...gpu },
+    requests: { cpu: model.cpu, memory: model.memory },
+    limits: { cpu: doubleCpu(model.cpu), memory: model.memory },
+  };
+}
+
+/**
+ * Pod annotations that make Istio merge the model server's own metrics into the sidecar's plaintext
+ * port 15020 (istio pkg/kube/inject/webhook.go applyPrometheusMerge reads prometheus.io/port and path).
+ * KServe's own `enable-prometheus-scraping` would point them at 9091, queue-proxy's port, which nothing
+ * serves in Standard mode (kserve pkg/webhook/admission/pod/metrics_aggregate_injector.go 111-126).
+ */
+export function metricsAnnotations(metricsPort: number): Record<string, string> {
+  return {
+    "prometheus.io/scrape": "true",
+    "prometheus.io/port": String(metricsPort),
+    "prometheus.io/path": "/metrics",
   };
 }
 
@@ -68,6 +88,15 @@ function resources(model: ResolvedModel): Record<string, Record<string, string>>
 function plannedEngine(model: ResolvedModel, track: string) {
   const plan = (track === "candidate" ? model.candidateCapacity : undefined) ?? model.capacity;
   return plan?.llm?.engine ?? {};
+}
+
+/**
+ * Labels of an InferenceService's predictor pods. KServe labels every component's pods with the
+ * InferenceService and the component (kserve predictor.go buildObjectMeta, constants.go 61, 403), so
+ * selectors meant for the model server must name the component too.
+ */
+export function predictorPodLabels(isvc: string): Record<string, string> {
+  return { "serving.kserve.io/inferenceservice": isvc, component: "predictor" };
 }
 
 export const ARCHITECTURE_ANNOTATION = "inference-platform/architecture";
@@ -82,6 +111,7 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
     model.llm
       ? { servedName: model.name, engine, derived: plannedEngine(model, opts.track), tensorParallelSize: tp }
       : undefined,
+    model.name,
   );
   const image =
     opts.version.image ??
@@ -100,7 +130,7 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
   }
 
   const gpu = model.resolvedGpu;
-  const selectorLabels = { "serving.kserve.io/inferenceservice": opts.name };
+  const selectorLabels = predictorPodLabels(opts.name);
   const scheduling = gpu
     ? {
         nodeSelector: { [LABELS.pool]: gpu.pool.name },
@@ -124,7 +154,6 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
 
   const annotations: Record<string, Input<string>> = {
     "serving.kserve.io/deploymentMode": model.deploymentMode,
-    "serving.kserve.io/enable-prometheus-scraping": "true",
   };
   const scalerClass = autoscalerClass(model);
   if (scalerClass) annotations["serving.kserve.io/autoscalerClass"] = scalerClass;
@@ -135,7 +164,9 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
       architecture === "custom" ? JSON.stringify(model.architecture) : architecture;
   if (model.deploymentMode === "Knative") {
     Object.assign(annotations, kpaAnnotations(model));
-    if (opts.canaryTrafficPercent !== undefined) annotations["serving.kserve.io/enable-tag-routing"] = "true";
+    // Always on in Knative mode: KServe copies ISVC annotations into the revision template, so toggling
+    // it around a rollout would create an extra revision (another cold start).
+    annotations["serving.kserve.io/enable-tag-routing"] = "true";
   }
 
   const container: Record<string, unknown> = {
@@ -151,13 +182,32 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
     ...probes(model, spec.health, spec.port),
   };
 
-  const component = (image: string, extraArgs: string[]) => ({
+  const component = (c: AuxiliaryComponentConfig, name: string) => ({
+    minReplicas: c.minReplicas,
+    maxReplicas: c.maxReplicas,
+    // Its own autoscaler: the InferenceService's `external` class (KEDA for the predictor) would otherwise
+    // apply to it too and leave it at one replica (kserve autoscaler_reconciler.go 77-84, hpa_reconciler.go 253-262).
+    ...(model.deploymentMode === "Standard"
+      ? {
+          annotations: { "serving.kserve.io/autoscalerClass": "hpa" },
+          scaleMetric: "cpu",
+          scaleMetricType: "Utilization",
+          scaleTarget: c.targetCpuPercent,
+        }
+      : { scaleMetric: "cpu", scaleTarget: c.targetCpuPercent }),
     containers: [
       {
         name: "kserve-container",
-        image,
-        args: extraArgs,
-        resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } },
+        image: c.image,
+        // KServe names a custom transformer's model after the InferenceService unless told (transformer_custom.go 93-98).
+        args:
+          name === "transformer" && !c.args.some((a) => a.startsWith("--model_name"))
+            ? [`--model_name=${model.name}`, ...c.args]
+            : c.args,
+        resources: {
+          requests: { cpu: c.resources.cpu, memory: c.resources.memory },
+          limits: { cpu: doubleCpu(c.resources.cpu), memory: c.resources.memory },
+        },
       },
     ],
   });
@@ -169,8 +219,13 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
     ...componentScaling(model),
     ...scheduling,
     topologySpreadConstraints: spread,
-    // Let in-flight requests (long generations) finish when a pod is stopped.
-    terminationGracePeriodSeconds: model.llm ? 120 : 30,
+    annotations: metricsAnnotations(spec.metricsPort),
+    // Let in-flight requests (long generations) finish when a pod is stopped. Knative refuses the pod
+    // field (knative.dev/serving v0.50.0 pkg/apis/serving/fieldmask.go PodSpecMask) and derives the grace
+    // period from the request timeout instead (pkg/reconciler/revision/resources/deploy.go 309).
+    ...(model.deploymentMode === "Knative"
+      ? { timeout: model.llm ? 600 : 60 }
+      : { terminationGracePeriodSeconds: model.llm ? 120 : 30 }),
     ...(volumes.length > 0 ? { volumes } : {}),
     ...(model.batcher
       ? { batcher: { maxBatchSize: model.batcher.maxBatchSize, maxLatency: model.batcher.maxLatencyMs } }
@@ -195,10 +250,8 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
     },
     spec: {
       predictor,
-      ...(model.transformer
-        ? { transformer: component(model.transformer.image, model.transformer.args) }
-        : {}),
-      ...(model.explainer ? { explainer: component(model.explainer.image, model.explainer.args) } : {}),
+      ...(model.transformer ? { transformer: component(model.transformer, "transformer") } : {}),
+      ...(model.explainer ? { explainer: component(model.explainer, "explainer") } : {}),
     },
   };
 }

@@ -8,10 +8,10 @@ import type { K8sObject } from "../k8s";
 import { PART_OF } from "../k8s";
 import { candidateName } from "../names";
 import { scaledObject, type PrometheusTarget } from "./autoscaling";
-import { inferenceService, type Track } from "./inferenceService";
+import { inferenceService, predictorPodLabels, type Track } from "./inferenceService";
 import type { ResolvedModel } from "./resolve";
 import { isStorageError, parseStorageUri, s3AccessPolicy } from "./storage";
-import { destinationRule, trafficSplit, virtualService } from "./traffic";
+import { destinationRule, servingComponents, trafficSplit, virtualService } from "./traffic";
 import { trainedModel } from "./trainedModels";
 import { batchJob } from "./batchJobs";
 
@@ -82,13 +82,14 @@ function pdb(model: ResolvedModel, isvc: string): K8sObject {
       namespace: model.namespace,
       labels: { ...PART_OF, "inference-platform/model": model.name },
     },
-    spec: { maxUnavailable: 1, selector: { matchLabels: { "serving.kserve.io/inferenceservice": isvc } } },
+    spec: { maxUnavailable: 1, selector: { matchLabels: predictorPodLabels(isvc) } },
   };
 }
 
 export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObjects {
   const s3 = s3Access(model);
   const sa = serviceAccountName(model);
+  const hfTokenSecretName = model.hfTokenSecret ? ctx.secretObjectNames[model.hfTokenSecret] : undefined;
   const serviceAccount: K8sObject = {
     apiVersion: "v1",
     kind: "ServiceAccount",
@@ -96,19 +97,14 @@ export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObje
       name: sa,
       namespace: model.namespace,
       labels: { ...PART_OF, "inference-platform/model": model.name },
-      // Read by KServe's storage initializer; credentials come from EKS Pod Identity (no static keys).
-      annotations:
-        s3.length > 0
-          ? {
-              "serving.kserve.io/s3-endpoint": `s3.${ctx.region}.amazonaws.com`,
-              "serving.kserve.io/s3-region": ctx.region,
-              "serving.kserve.io/s3-usehttps": "1",
-            }
-          : {},
     },
+    // s3://: credentials come from EKS Pod Identity through boto3's default chain (no annotation: KServe
+    // reads serving.kserve.io/s3-* ServiceAccount annotations only next to an IRSA role,
+    // pkg/credentials/service_account_credentials.go 240-245). hf://: KServe's storage initializer takes
+    // the token only from a Secret this ServiceAccount lists, under the data key HF_TOKEN (hf_secret.go 24).
+    ...(hfTokenSecretName ? { secrets: [{ name: hfTokenSecretName }] } : {}),
     automountServiceAccountToken: true,
   };
-  const hfTokenSecretName = model.hfTokenSecret ? ctx.secretObjectNames[model.hfTokenSecret] : undefined;
   const base = { serviceAccountName: sa, hfTokenSecretName };
   const stableVersion = { storageUri: model.storageUri, image: model.image, args: model.args };
   const replicas = { min: model.autoscaling.minReplicas, max: model.autoscaling.maxReplicas };
@@ -128,7 +124,7 @@ export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObje
     );
     const so = scaledObject(model, name, ctx.prometheus, trackReplicas);
     if (so && trackReplicas.max > trackReplicas.min) autoscalers.push(so);
-    routing.push(destinationRule(model, name));
+    for (const component of servingComponents(model)) routing.push(destinationRule(model, name, component));
     if (trackReplicas.min >= 2) disruptionBudgets.push(pdb(model, name));
   };
 

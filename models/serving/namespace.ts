@@ -15,8 +15,12 @@ export const NAMESPACES = {
   keda: "keda",
 } as const;
 
-/** The key under which a platform secret's value is stored in its Kubernetes Secret. */
-const SECRET_KEY = "token";
+/**
+ * The data key under which a Hugging Face token is stored: the key KServe's credential builder looks for
+ * in the Secrets a model's ServiceAccount lists (kserve pkg/credentials/hf/hf_secret.go 24), and hands
+ * to the storage initializer as HF_TOKEN. Batch jobs read the same Secret and key.
+ */
+export const HF_TOKEN_KEY = "HF_TOKEN";
 
 export function secretObjectName(secretName: string): string {
   return secretName
@@ -24,6 +28,11 @@ export function secretObjectName(secretName: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9-]/g, "-");
 }
+
+/** The one port the injected istio-proxy container declares (istiod chart files/injection-template.yaml). */
+export const ISTIO_PROXY_METRICS_PORT_NAME = "http-envoy-prom";
+/** The sidecar agent's status port, where `enablePrometheusMerge` serves app + Envoy metrics. */
+export const ISTIO_MERGED_METRICS_PORT = 15020;
 
 export function namespaceObjects(namespace: string): K8sObject[] {
   const labels = { ...PART_OF, "inference-platform/models": "true" };
@@ -66,8 +75,11 @@ export function namespaceObjects(namespace: string): K8sObject[] {
       },
     },
     {
-      // Istio merges the app's metrics into the sidecar's plaintext port 15020, so Prometheus can scrape
-      // pods whose serving port is STRICT mTLS.
+      // Prometheus scrapes the sidecar's plaintext port 15020, where Istio merges the model server's own
+      // metrics (the prometheus.io annotations on predictor pods) with Envoy's. 15020 is not a declared
+      // container port, and prometheus-operator keeps only declared ports (v0.93.1 pkg/prometheus/promcfg.go
+      // 1569-1598), so select the sidecar's one declared port and rewrite the address to 15020, as Istio's
+      // own prometheus-operator sample does (samples/addons/extras/prometheus-operator.yaml, 1.30.3).
       apiVersion: "monitoring.coreos.com/v1",
       kind: "PodMonitor",
       metadata: {
@@ -77,15 +89,37 @@ export function namespaceObjects(namespace: string): K8sObject[] {
       },
       spec: {
         selector: { matchExpressions: [{ key: "serving.kserve.io/inferenceservice", operator: "Exists" }] },
-        podMetricsEndpoints: [{ targetPort: 15020, path: "/stats/prometheus", interval: "15s" }],
+        podMetricsEndpoints: [
+          {
+            port: ISTIO_PROXY_METRICS_PORT_NAME,
+            path: "/stats/prometheus",
+            interval: "15s",
+            relabelings: [
+              {
+                sourceLabels: ["__meta_kubernetes_pod_ip"],
+                regex: "(.+:.+)",
+                targetLabel: "__address__",
+                replacement: `[$1]:${ISTIO_MERGED_METRICS_PORT}`,
+                action: "replace",
+              },
+              {
+                sourceLabels: ["__meta_kubernetes_pod_ip"],
+                regex: "([0-9.]+)",
+                targetLabel: "__address__",
+                replacement: `$1:${ISTIO_MERGED_METRICS_PORT}`,
+                action: "replace",
+              },
+            ],
+          },
+        ],
       },
     },
   ];
 }
 
-/** The env var that hands a platform secret (a Secret from secretObject) to a container as HF_TOKEN. */
+/** The env var that hands a Hugging Face token Secret (from secretObject) to a container as HF_TOKEN. */
 export function hfTokenEnv(secretObjectName: string) {
-  return { name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: secretObjectName, key: SECRET_KEY } } };
+  return { name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: secretObjectName, key: HF_TOKEN_KEY } } };
 }
 
 export function secretObject(namespace: string, secretName: string, value: Input<string>): K8sObject {
@@ -94,6 +128,6 @@ export function secretObject(namespace: string, secretName: string, value: Input
     kind: "Secret",
     metadata: { name: secretObjectName(secretName), namespace, labels: { ...PART_OF } },
     type: "Opaque",
-    stringData: { [SECRET_KEY]: value },
+    stringData: { [HF_TOKEN_KEY]: value },
   };
 }

@@ -14,7 +14,19 @@ export interface RuntimeSpec {
   readonly protocol: "v1" | "v2";
   readonly image: string;
   readonly port: number;
+  /**
+   * Where the server exposes Prometheus metrics (the kserve-runtime-configs chart's
+   * `prometheus.kserve.io/port` per runtime: 8080, Triton 8002, TorchServe 8082). Istio merges this
+   * port into the sidecar's 15020 when the pod carries prometheus.io annotations for it.
+   */
+  readonly metricsPort: number;
   readonly health: { live: string; ready: string };
+  /**
+   * KServe Python model servers register the model under `--model_name`, which the runtime template sets
+   * to the InferenceService's name (kserve-runtime-configs resources.yaml `--model_name={{.Name}}`); the
+   * platform passes the model's own name so a `<model>-canary` InferenceService serves `/v2/models/<model>`.
+   */
+  readonly namesModel: boolean;
 }
 
 /** The platform's own TGI runtime (KServe ships none). */
@@ -33,6 +45,8 @@ export function runtimeSpec(runtime: Runtime, format?: string): RuntimeSpec {
         protocol: "v2",
         image: formatImage(IMAGES.huggingfaceServer),
         port: 8080,
+        metricsPort: 8080,
+        namesModel: false,
         health: kserveHealth,
       };
     case "tgi":
@@ -42,6 +56,8 @@ export function runtimeSpec(runtime: Runtime, format?: string): RuntimeSpec {
         protocol: "v2",
         image: formatImage(IMAGES.tgi),
         port: 8080,
+        metricsPort: 8080,
+        namesModel: false,
         health: { live: "/health", ready: "/health" },
       };
     case "triton":
@@ -51,6 +67,8 @@ export function runtimeSpec(runtime: Runtime, format?: string): RuntimeSpec {
         protocol: "v2",
         image: formatImage(IMAGES.triton),
         port: 8080,
+        metricsPort: 8002,
+        namesModel: false,
         health: kserveHealth,
       };
     case "sklearn":
@@ -61,6 +79,8 @@ export function runtimeSpec(runtime: Runtime, format?: string): RuntimeSpec {
         protocol: "v2",
         image: formatImage(IMAGES.sklearnServer),
         port: 8080,
+        metricsPort: 8080,
+        namesModel: true,
         health: kserveHealth,
       };
     case "xgboost":
@@ -70,6 +90,8 @@ export function runtimeSpec(runtime: Runtime, format?: string): RuntimeSpec {
         protocol: "v2",
         image: formatImage(IMAGES.xgbServer),
         port: 8080,
+        metricsPort: 8080,
+        namesModel: true,
         health: kserveHealth,
       };
     case "lightgbm":
@@ -79,6 +101,8 @@ export function runtimeSpec(runtime: Runtime, format?: string): RuntimeSpec {
         protocol: "v2",
         image: formatImage(IMAGES.lgbServer),
         port: 8080,
+        metricsPort: 8080,
+        namesModel: true,
         health: kserveHealth,
       };
     case "torchserve":
@@ -88,6 +112,8 @@ export function runtimeSpec(runtime: Runtime, format?: string): RuntimeSpec {
         protocol: "v1",
         image: formatImage(IMAGES.torchserve),
         port: 8080,
+        metricsPort: 8082,
+        namesModel: false,
         health: { live: "/v1/models", ready: "/v1/models" },
       };
   }
@@ -121,6 +147,9 @@ export function vllmArgs(input: EngineArgsInput): string[] {
   const util = e.gpuMemoryUtilization ?? input.derived.gpuMemoryUtilization ?? 0.9;
   const args = [
     `--model_name=${input.servedName}`,
+    // The Hugging Face server never passes a served name to vLLM (huggingfaceserver/__main__.py 233-236),
+    // so vLLM's model_name metric label would be the path /mnt/models; the autoscaling queries select on it.
+    `--served-model-name=${input.servedName}`,
     "--backend=vllm",
     `--tensor-parallel-size=${input.tensorParallelSize}`,
     `--gpu-memory-utilization=${util}`,
@@ -163,10 +192,12 @@ export function modelArgs(
   runtime: Runtime,
   version: Pick<ModelVersion, "args">,
   engineInput?: EngineArgsInput,
+  servedName?: string,
 ): string[] {
   if (runtime === "vllm" && engineInput) return [...vllmArgs(engineInput), ...version.args];
   if (runtime === "tgi" && engineInput) return [...tgiArgs(engineInput), ...version.args];
-  return [...version.args];
+  const naming = servedName && runtimeSpec(runtime).namesModel ? [`--model_name=${servedName}`] : [];
+  return [...naming, ...version.args];
 }
 
 /** The ClusterServingRuntime for TGI (serving.kserve.io/v1alpha1), installed once per cluster. */

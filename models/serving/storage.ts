@@ -94,12 +94,16 @@ export function s3AccessPolicy(
         Resource: prefixes.map((p) => `arn:aws:s3:::${bucket}/${p}/*`),
       },
       {
+        // KServe's storage initializer calls HeadBucket before listing (kserve_storage.py 530, v0.20.0),
+        // which S3 authorizes as s3:ListBucket and which carries no s3:prefix: with a plain StringLike the
+        // download is denied. StringLikeIfExists lets a request without a prefix through and still limits
+        // every prefixed listing to the model's own prefixes.
         Sid: "ListModelPrefix",
         Effect: "Allow",
         Action: ["s3:ListBucket"],
         Resource: [`arn:aws:s3:::${bucket}`],
         Condition: {
-          StringLike: { "s3:prefix": [...prefixes, ...writePrefixes].flatMap((p) => [p, `${p}/*`]) },
+          StringLikeIfExists: { "s3:prefix": [...prefixes, ...writePrefixes].flatMap((p) => [p, `${p}/*`]) },
         },
       },
     ],

@@ -6,7 +6,7 @@
  */
 import type { K8sObject } from "../k8s";
 import { PART_OF } from "../k8s";
-import { candidateName, predictorDeploymentName } from "../names";
+import { candidateName, componentName, type KServeComponent } from "../names";
 import type { ResolvedModel } from "./resolve";
 
 export const GATEWAY = "istio-system/inference-gateway";
@@ -39,22 +39,52 @@ export function trafficSplit(model: Pick<ResolvedModel, "rollout">): TrafficSpli
   }
 }
 
-export function serviceHost(isvc: string, namespace: string): string {
-  return `${predictorDeploymentName(isvc)}.${namespace}.svc.cluster.local`;
+export function serviceHost(
+  isvc: string,
+  namespace: string,
+  component: KServeComponent = "predictor",
+): string {
+  return `${componentName(isvc, component)}.${namespace}.svc.cluster.local`;
 }
+
+/**
+ * Where requests for a model enter its InferenceService: the transformer when there is one (it calls
+ * the predictor itself), else the predictor — as KServe's own ingress routes (kserve
+ * ingress/kube_ingress_reconciler.go, ingress_reconciler.go 499-585).
+ */
+export function entryComponent(model: Pick<ResolvedModel, "transformer">): KServeComponent {
+  return model.transformer ? "transformer" : "predictor";
+}
+
+/** The components that serve traffic and need a DestinationRule. */
+export function servingComponents(
+  model: Pick<ResolvedModel, "transformer" | "explainer">,
+): KServeComponent[] {
+  return [
+    "predictor",
+    ...(model.transformer ? (["transformer"] as const) : []),
+    ...(model.explainer ? (["explainer"] as const) : []),
+  ];
+}
+
+/** KServe's explain path (v1 protocol); Knative mode routes it the same way (ingress_reconciler.go). */
+const EXPLAIN_PATH = String.raw`^/v1/models/[\w-]+:explain$`;
 
 export function externalHost(model: Pick<ResolvedModel, "name" | "namespace">, domain: string): string {
   return `${model.name}.${model.namespace}.${domain}`;
 }
 
-function destination(isvc: string, namespace: string) {
-  return { host: serviceHost(isvc, namespace), port: { number: 80 } };
+function destination(isvc: string, namespace: string, component: KServeComponent) {
+  return { host: serviceHost(isvc, namespace, component), port: { number: 80 } };
 }
 
 export function virtualService(model: ResolvedModel, domain: string): K8sObject {
   const split = trafficSplit(model);
-  const stable = destination(model.name, model.namespace);
-  const candidate = model.rollout ? destination(candidateName(model.name), model.namespace) : undefined;
+  const entry = entryComponent(model);
+  const stable = destination(model.name, model.namespace, entry);
+  const candidate = model.rollout
+    ? destination(candidateName(model.name), model.namespace, entry)
+    : undefined;
   const common = {
     // Streaming LLM responses run for minutes; classic models answer in seconds.
     timeout: model.llm ? "600s" : "60s",
@@ -62,6 +92,15 @@ export function virtualService(model: ResolvedModel, domain: string): K8sObject 
     retries: { attempts: 2, retryOn: "connect-failure,refused-stream,unavailable,503" },
   };
   const http: Record<string, unknown>[] = [];
+  if (model.explainer) {
+    // Explanations go to the stable version's explainer (a candidate's explainer is for smoke tests only).
+    http.push({
+      name: "explain",
+      match: [{ uri: { regex: EXPLAIN_PATH } }],
+      route: [{ destination: destination(model.name, model.namespace, "explainer"), weight: 100 }],
+      ...common,
+    });
+  }
   if (candidate) {
     http.push({
       name: "candidate-direct",
@@ -112,7 +151,11 @@ function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-export function destinationRule(model: ResolvedModel, isvc: string): K8sObject {
+export function destinationRule(
+  model: ResolvedModel,
+  isvc: string,
+  component: KServeComponent = "predictor",
+): K8sObject {
   const loadBalancer = model.sessionAffinityHeader
     ? { consistentHash: { httpHeaderName: model.sessionAffinityHeader.toLowerCase() } }
     : { simple: "LEAST_REQUEST" };
@@ -120,12 +163,12 @@ export function destinationRule(model: ResolvedModel, isvc: string): K8sObject {
     apiVersion: "networking.istio.io/v1",
     kind: "DestinationRule",
     metadata: {
-      name: isvc,
+      name: component === "predictor" ? isvc : componentName(isvc, component),
       namespace: model.namespace,
       labels: { ...PART_OF, "inference-platform/model": model.name },
     },
     spec: {
-      host: serviceHost(isvc, model.namespace),
+      host: serviceHost(isvc, model.namespace, component),
       trafficPolicy: {
         loadBalancer,
         tls: { mode: "ISTIO_MUTUAL" },

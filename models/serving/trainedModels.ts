@@ -9,25 +9,6 @@ import type { ModelConfig, Runtime, TrainedModelConfig } from "../schema";
 
 export const MULTI_MODEL_RUNTIMES: readonly Runtime[] = ["triton", "sklearn"];
 
-const UNITS: Record<string, number> = {
-  "": 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-};
-
-/** Bytes of a Kubernetes memory quantity such as 512Mi or 2G. */
-export function quantityBytes(q: string): number {
-  const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(q);
-  if (!m || UNITS[m[2]!] === undefined) return Number.NaN;
-  return Number(m[1]) * UNITS[m[2]!]!;
-}
-
 export function trainedModel(
   host: Pick<ModelConfig, "name" | "namespace" | "runtime" | "format">,
   t: TrainedModelConfig,
