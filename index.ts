@@ -24,13 +24,14 @@ import { ampTriggerAuthentication, type PrometheusTarget } from "./models/servin
 import { modelObjects } from "./models/serving/modelObjects";
 import { namespaceObjects, secretObject, secretObjectName } from "./models/serving/namespace";
 import { protectByDefault, resolveModel } from "./models/serving/resolve";
+import { ENVIRONMENT_LABEL } from "./models/k8s";
 
 export = async () => {
   const { config: cfg, secrets } = loadStackConfig();
   const protect = cfg.cluster.protect ?? protectByDefault(cfg.environment);
   const tags = {
     "inference-platform/stack": pulumi.getStack(),
-    "inference-platform/environment": cfg.environment,
+    [ENVIRONMENT_LABEL]: cfg.environment,
   };
   const models = cfg.models.map((m) => resolveModel(m, cfg));
 
@@ -152,7 +153,7 @@ export = async () => {
   // Namespaces with their security objects and the secrets their models reference.
   const namespaceReady = new Map<string, pulumi.Resource[]>();
   for (const ns of [...new Set(models.map((m) => m.namespace))].sort()) {
-    const objects = namespaceObjects(ns);
+    const objects = namespaceObjects(ns, cfg.environment);
     const needed = [
       ...new Set(models.filter((m) => m.namespace === ns && m.hfTokenSecret).map((m) => m.hfTokenSecret!)),
     ].sort();

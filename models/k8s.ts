@@ -22,3 +22,6 @@ export const PART_OF = {
   "app.kubernetes.io/part-of": "inference-platform",
   "app.kubernetes.io/managed-by": "pulumi",
 } as const;
+
+/** Label (and AWS tag) carrying the stack's environment: checks that see one object or the stack read it. */
+export const ENVIRONMENT_LABEL = "inference-platform/environment";

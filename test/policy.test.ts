@@ -353,6 +353,28 @@ describe("CrossGuard policy pack", function () {
     );
   });
 
+  it("follows the stack's environment when a stack has no policy config file (pack defaults only)", async () => {
+    // A new dev or local stack: every policy at the pack's default (mandatory), no overrides.
+    for (const stack of ["dev", "local"]) {
+      const violations = await runPolicies(await inputs(stack), {});
+      const envOnly = violations.filter((v) =>
+        ["protected-in-prod", "no-llm-scale-to-zero", "dev-spot-gpu-pools"].includes(v.policy),
+      );
+      assert.deepEqual(envOnly, [], `${stack}: ${envOnly.map((v) => v.message).join("; ")}`);
+    }
+    // The same prod stack with an unprotected cluster and an LLM at zero still fails both.
+    const prod = edit(
+      await inputs("prod"),
+      (r) => r.type === "eks:index:Cluster",
+      (_p, r) => {
+        (r as { protect: boolean }).protect = false;
+      },
+    );
+    edit(prod, isvc("llama-31-70b"), (p) => (p.spec.predictor.minReplicas = 0));
+    const failed = new Set((await runPolicies(prod, {})).map((v) => v.policy));
+    assert.ok(failed.has("protected-in-prod") && failed.has("no-llm-scale-to-zero"), [...failed].join(", "));
+  });
+
   describe("served through the analyzer gRPC interface the engine calls", () => {
     /* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-explicit-any */
     const grpc = require("@grpc/grpc-js");

@@ -4,7 +4,7 @@
  */
 import type { Input } from "@pulumi/pulumi";
 import type { K8sObject } from "../k8s";
-import { PART_OF } from "../k8s";
+import { ENVIRONMENT_LABEL, PART_OF } from "../k8s";
 import { LABELS, GPU_TAINT } from "../cluster/nodePools";
 import type { AuxiliaryComponentConfig, ModelVersion } from "../schema";
 import { autoscalerClass, componentScaling, kpaAnnotations } from "./autoscaling";
@@ -245,6 +245,7 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
         "inference-platform/model": model.name,
         "inference-platform/track": opts.track,
         "inference-platform/runtime": model.runtime,
+        [ENVIRONMENT_LABEL]: model.environment,
       },
       annotations,
     },

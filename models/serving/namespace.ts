@@ -4,7 +4,7 @@
  */
 import type { Input } from "@pulumi/pulumi";
 import type { K8sObject } from "../k8s";
-import { PART_OF } from "../k8s";
+import { ENVIRONMENT_LABEL, PART_OF } from "../k8s";
 import { PROMETHEUS_RELEASE } from "../addons/monitoring";
 
 export const NAMESPACES = {
@@ -34,8 +34,8 @@ export const ISTIO_PROXY_METRICS_PORT_NAME = "http-envoy-prom";
 /** The sidecar agent's status port, where `enablePrometheusMerge` serves app + Envoy metrics. */
 export const ISTIO_MERGED_METRICS_PORT = 15020;
 
-export function namespaceObjects(namespace: string): K8sObject[] {
-  const labels = { ...PART_OF, "inference-platform/models": "true" };
+export function namespaceObjects(namespace: string, environment: string): K8sObject[] {
+  const labels = { ...PART_OF, "inference-platform/models": "true", [ENVIRONMENT_LABEL]: environment };
   return [
     {
       apiVersion: "v1",

@@ -18,6 +18,8 @@ export interface ResolvedGpu {
 }
 
 export interface ResolvedModel extends ModelConfig {
+  /** The stack's environment (labels the objects, so checks that see one object know it). */
+  readonly environment: Environment;
   readonly deploymentMode: DeploymentMode;
   readonly llm: boolean;
   readonly resolvedGpu?: ResolvedGpu;
@@ -91,12 +93,16 @@ function defaultShm(model: ModelConfig, gpu: ResolvedGpu | undefined): string | 
   return (gpu?.count ?? 1) > 1 ? "16Gi" : "8Gi";
 }
 
-export function resolveModel(model: ModelConfig, platform: Pick<PlatformConfig, "gpuPools">): ResolvedModel {
+export function resolveModel(
+  model: ModelConfig,
+  platform: Pick<PlatformConfig, "gpuPools" | "environment">,
+): ResolvedModel {
   const deploymentMode = defaultDeploymentMode(model);
   const resolvedGpu = resolveGpu(model, platform.gpuPools);
   const llm = isLlm(model);
   return {
     ...model,
+    environment: platform.environment,
     deploymentMode,
     llm,
     resolvedGpu,

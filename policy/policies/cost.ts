@@ -1,6 +1,7 @@
 /**
  * Cost policies: which GPU instance types a stack may use, and how many GPUs a model and a stack may claim.
  */
+import { environmentOf } from "./environment";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { GPU_INSTANCES } from "../../models/capacity/gpuInstances";
 import { isGpuInstanceType } from "./cluster";
@@ -91,11 +92,10 @@ export const maxGpusPerStack: StackValidationPolicy = {
 
 export const devSpotGpuPools: ResourceValidationPolicy = {
   name: "dev-spot-gpu-pools",
-  description:
-    "Dev GPU pools run on spot capacity (advisory; disabled in prod, which serves from on-demand).",
+  description: "Dev GPU pools run on spot capacity (advisory; dev stacks only: prod serves from on-demand).",
   enforcementLevel: "advisory",
   validateResource: (args, report) => {
-    if (args.type !== NODE_GROUP) return;
+    if (args.type !== NODE_GROUP || environmentOf(args.props) !== "dev") return;
     const p = args.props as { instanceTypes?: string[]; capacityType?: string };
     if ((p.instanceTypes ?? []).some(isGpuInstanceType) && p.capacityType !== "SPOT")
       report(

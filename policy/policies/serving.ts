@@ -1,6 +1,7 @@
 /**
  * GPU and serving policies: what every model pod needs to schedule on a GPU node and start safely.
  */
+import { environmentOf } from "./environment";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { GPU_TAINT, LABELS } from "../../models/cluster/nodePools";
 import { STORAGE_SCHEMES } from "../../models/schema";
@@ -108,11 +109,11 @@ export const llmStartupProbe: ResourceValidationPolicy = {
 
 export const noLlmScaleToZero: ResourceValidationPolicy = {
   name: "no-llm-scale-to-zero",
-  description:
-    "LLMs keep at least one replica (a cold start takes minutes). Mandatory in prod, disabled in dev.",
+  description: "LLMs keep at least one replica (a cold start takes minutes). Applies to prod stacks only.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     if (args.type !== K8S.isvc || !isLlmIsvc(args.props as Props)) return;
+    if (environmentOf(args.props) !== "prod") return;
     if ((predictorOf(args.props as Props).minReplicas ?? 1) < 1)
       report(`${nameOf(args.props as Props)}: an LLM scales to zero (minReplicas 0)`);
   },

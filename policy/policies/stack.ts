@@ -3,6 +3,7 @@
  * protection — that no single resource shows.
  */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { stackEnvironment } from "./environment";
 import { GPU_INSTANCES, GPU_MODELS } from "../../models/capacity/gpuInstances";
 import { resolveArchitecture } from "../../models/capacity/planner";
 import { replicaMemory } from "../../models/capacity/memory";
@@ -211,9 +212,11 @@ const STATEFUL = ["eks:index:Cluster", "aws:kms/key:Key", "aws:ec2/vpc:Vpc"];
 export const protectedInProd: StackValidationPolicy = {
   name: "protected-in-prod",
   description:
-    "The cluster, its KMS key, the VPC and CRD-owning releases are protected. Mandatory in prod, disabled elsewhere.",
+    "The cluster, its KMS key, the VPC and CRD-owning releases are protected. Applies to prod stacks only.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
+    // Dev and local stacks are meant to be torn down; only prod protects its state.
+    if (stackEnvironment(args.resources) !== "prod") return;
     for (const r of args.resources) {
       const crdRelease =
         r.type === K8S.helmRelease && CRD_CHARTS.includes(String(r.props.chart).split("/").pop() ?? "");
