@@ -46,6 +46,15 @@ export const TOOL_MODULES: Record<string, ToolModule> = {
     ],
   },
   kwok: { name: "kwok", ldflags: (v) => [`-X sigs.k8s.io/kwok/pkg/consts.Version=${v}`] },
+  kserve: { name: "kserve" },
+  keda: {
+    name: "keda",
+    ldflags: (v) => [`-X github.com/kedacore/keda/v2/version.Version=${v.replace(/^v/, "")}`],
+  },
+  "prometheus-operator": {
+    name: "prometheus-operator",
+    ldflags: (v) => [`-X github.com/prometheus/common/version.Version=${v.replace(/^v/, "")}`],
+  },
 };
 
 interface GoMod {

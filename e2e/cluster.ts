@@ -33,7 +33,7 @@ export interface FakeNode {
 }
 
 const SERVICE_CIDR = "10.96.0.0/16";
-const SERVICE_IP = "10.96.0.1";
+export const SERVICE_IP = "10.96.0.1";
 /** kwok manages only Nodes carrying this annotation. */
 export const KWOK_ANNOTATION = "kwok.x-k8s.io/node";
 

@@ -63,8 +63,15 @@ const WEBHOOK_KINDS = ["MutatingWebhookConfiguration", "ValidatingWebhookConfigu
  * why nothing serves it (then it is left out and reported, never silently dropped).
  */
 export interface Backends {
+  /** After a release's own objects are applied: start the real controllers it runs (its webhooks' servers). */
+  startFor?(release: string, chart: string, rendered: readonly KubeObject[], kube: Kube): Promise<void>;
   rewire(release: string, obj: KubeObject): { object: KubeObject } | { skipped: string };
+  /** After the rewired webhooks and APIServices are applied: route their Services to the local servers. */
+  routeServices?(kube: Kube, rendered: readonly KubeObject[]): Promise<void>;
 }
+
+/** A real cluster (E2E_KUBECONFIG): the charts' own pods serve their webhooks; apply them as rendered. */
+export const IN_CLUSTER_BACKENDS: Backends = { rewire: (_release, obj) => ({ object: obj }) };
 
 export const NO_BACKENDS: Backends = {
   rewire: (_release, obj) => ({ skipped: `no server for ${obj.kind} ${obj.metadata.name} runs in this e2e` }),
@@ -320,6 +327,7 @@ export async function deployPlan(kube: Kube, plan: Plan, opts: DeployOptions): P
       applied.releases++;
       await ensureNamespace(kube, release.namespace);
       const objects: KubeObject[] = [];
+      const wired: KubeObject[] = [];
       for (const { object, hook } of rendered) {
         if (hook && !hook.split(",").some((h) => INSTALL_HOOKS.includes(h.trim()))) {
           notes.push(
@@ -336,16 +344,7 @@ export async function deployPlan(kube: Kube, plan: Plan, opts: DeployOptions): P
             // kind not served yet (its CRD comes later in this release): keep it as rendered
           }
         }
-        if (WEBHOOK_KINDS.includes(obj.kind) || obj.kind === "APIService") {
-          const wired = backends.rewire(release.name, obj);
-          if ("skipped" in wired) {
-            notes.push(`release ${release.name}: ${describeObject(obj)} not applied: ${wired.skipped}`);
-            continue;
-          }
-          objects.push(wired.object);
-          continue;
-        }
-        objects.push(obj);
+        (WEBHOOK_KINDS.includes(obj.kind) || obj.kind === "APIService" ? wired : objects).push(obj);
       }
       const crds = objects.filter((o) => o.kind === "CustomResourceDefinition");
       for (const crd of crds) if (await applyOne(crd, `release ${release.name}`)) applied.chartObjects++;
@@ -366,6 +365,28 @@ export async function deployPlan(kube: Kube, plan: Plan, opts: DeployOptions): P
         if (ns && ns !== release.namespace) await ensureNamespace(kube, ns).catch(() => undefined);
         if (await applyOne(o, `release ${release.name}`)) applied.chartObjects++;
       }
+      // The release's controllers (real ones, where the e2e runs them) come up before its webhooks are
+      // registered, as their Deployments would be ready before anything calls them.
+      const chartName = release.chart.split("/").pop()!;
+      try {
+        await backends.startFor?.(
+          release.name,
+          chartName,
+          rendered.map((r) => r.object),
+          kube,
+        );
+      } catch (err) {
+        errors.push(`release ${release.name}: its controller did not start: ${errorText(err)}`);
+      }
+      for (const obj of wired) {
+        const w = backends.rewire(release.name, obj);
+        if ("skipped" in w)
+          notes.push(`release ${release.name}: ${describeObject(obj)} not applied: ${w.skipped}`);
+        else if (await applyOne(w.object, `release ${release.name}`)) applied.chartObjects++;
+      }
+      await backends
+        .routeServices?.(kube, wired)
+        .catch((err) => errors.push(`release ${release.name}: ${errorText(err)}`));
       kube.refreshDiscovery();
       for (const svc of rest.filter((o) => o.kind === "Service")) {
         const verdict = loadBalancerVerdict(svc, installedCharts);

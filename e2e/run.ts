@@ -5,12 +5,15 @@
  * and reports every rejected, pruned or rewritten field. The cluster is stopped afterwards, pass or fail.
  */
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { CliError, runCli, stackOption, type CliSpec } from "../tools/cli";
 import { planStack, mandatoryViolations, type Plan } from "../tools/planRunner";
 import { buildTool, parseGoMod } from "./build";
-import { clusterDown, clusterUp } from "./cluster";
-import { deployPlan, type DeployReport } from "./deploy";
+import * as path from "node:path";
+import { clusterDown, clusterUp, SERVICE_IP } from "./cluster";
+import { LocalControllers } from "./controllers";
+import { assertReconciled } from "./assertions";
+import { deployPlan, IN_CLUSTER_BACKENDS, type DeployReport } from "./deploy";
+import { clusterPki } from "./pki";
 import { Kube } from "./kube";
 import { fakeNodes } from "./nodes";
 import { REPO } from "./paths";
@@ -66,9 +69,17 @@ export async function e2eStack(
   const helm = buildTool("helm", log).bin["helm"]!;
   const name = `e2e-${stack}`;
   let kubeconfig = opts.kubeconfig;
+  let controllers: LocalControllers | undefined;
   if (!kubeconfig) {
     console.log(`== e2e ${stack}: starting the control plane`);
-    kubeconfig = (await clusterUp(name, fakeNodes(stackConfig(stack)), log)).kubeconfig;
+    const state = await clusterUp(name, fakeNodes(stackConfig(stack)), log);
+    kubeconfig = state.kubeconfig;
+    controllers = new LocalControllers(
+      path.join(state.dir, "controllers"),
+      clusterPki(state.pkiDir, SERVICE_IP),
+      state.server,
+      log,
+    );
   }
   const t2 = Date.now();
   try {
@@ -77,7 +88,14 @@ export async function e2eStack(
       helm,
       kubeVersion: kubernetesVersion(),
       log,
+      backends: controllers ?? IN_CLUSTER_BACKENDS,
     });
+    if (controllers) {
+      report.notes.push(`real controllers: ${controllers.running().join(", ") || "none"}`);
+      const reconciled = await assertReconciled(new Kube(kubeconfig), plan, { knativeRuns: false });
+      report.errors.push(...reconciled.errors);
+      report.notes.push(...reconciled.notes, `${reconciled.checked} reconciliation checks`);
+    }
     const t3 = Date.now();
     return {
       stack,
@@ -90,6 +108,7 @@ export async function e2eStack(
       },
     };
   } finally {
+    if (!opts.keep) await controllers?.stop();
     if (!opts.kubeconfig && !opts.keep) await clusterDown(name);
     else if (!opts.kubeconfig) console.log(`  cluster ${name} left running: KUBECONFIG=${kubeconfig}`);
   }

@@ -1,0 +1,243 @@
+/**
+ * What the real controllers did with the plan (run after deployPlan with LocalControllers): every
+ * Standard-mode InferenceService Ready with the Deployment and Service KServe derives; each name the
+ * platform's VirtualServices, DestinationRules, ScaledObjects and disruption budgets target resolves to
+ * an object that exists; KServe created no HPA where the platform owns autoscaling; each ScaledObject Ready
+ * with an HPA on the predictor within the configured bounds; TrainedModels loaded into their server's
+ * model config. Knative-mode models are reported, not asserted, when Knative Serving does not run.
+ */
+import type { Plan } from "../tools/planRunner";
+import { ApiError, Kube, waitFor, type KubeObject } from "./kube";
+import { describeObject } from "./deploy";
+
+type Conditions = Array<{ type: string; status: string; reason?: string; message?: string }>;
+const conditionsOf = (o: KubeObject | undefined): Conditions =>
+  (o?.status as { conditions?: Conditions } | undefined)?.conditions ?? [];
+const isTrue = (o: KubeObject | undefined, type: string) =>
+  conditionsOf(o).some((c) => c.type === type && c.status === "True");
+const explain = (o: KubeObject | undefined) =>
+  conditionsOf(o)
+    .filter((c) => c.status !== "True")
+    .map(
+      (c) => `${c.type}=${c.status}${c.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ""})` : ""}`,
+    )
+    .join("; ") || "no conditions";
+
+export interface AssertionReport {
+  readonly errors: string[];
+  readonly notes: string[];
+  readonly checked: number;
+}
+
+function plannedOfKind(plan: Plan, kind: string): KubeObject[] {
+  return plan.objects.filter((o) => o.object.kind === kind).map((o) => o.object as unknown as KubeObject);
+}
+
+export async function assertReconciled(
+  kube: Kube,
+  plan: Plan,
+  opts: { knativeRuns: boolean; timeoutMs?: number },
+): Promise<AssertionReport> {
+  const errors: string[] = [];
+  const notes: string[] = [];
+  let checked = 0;
+  const timeoutMs = opts.timeoutMs ?? 180_000;
+  const get = (apiVersion: string, kind: string, name: string, namespace?: string) =>
+    kube.get(apiVersion, kind, name, namespace).catch((err) => {
+      if (err instanceof ApiError && err.status === 404) return undefined;
+      throw err;
+    });
+  const expect = async (
+    what: string,
+    ok: boolean | Promise<boolean>,
+    why: () => string | Promise<string>,
+  ) => {
+    checked++;
+    if (!(await ok)) errors.push(`${what}: ${await why()}`);
+  };
+
+  const standard = new Set<string>();
+  for (const isvc of plannedOfKind(plan, "InferenceService")) {
+    const { name, namespace } = isvc.metadata;
+    const mode = isvc.metadata.annotations?.["serving.kserve.io/deploymentMode"];
+    if (mode === "Knative" && !opts.knativeRuns) {
+      notes.push(
+        `${describeObject(isvc)}: Knative mode, not asserted Ready (Knative Serving does not run in this e2e)`,
+      );
+      continue;
+    }
+    if (mode === "Standard") standard.add(`${namespace}/${name}`);
+    try {
+      await waitFor(
+        `${describeObject(isvc)} Ready`,
+        async () => {
+          const o = await get(isvc.apiVersion, "InferenceService", name, namespace);
+          return isTrue(o, "Ready") ? o : undefined;
+        },
+        {
+          timeoutMs,
+          intervalMs: 1000,
+          describe: async () => explain(await get(isvc.apiVersion, "InferenceService", name, namespace)),
+        },
+      );
+      checked++;
+    } catch (err) {
+      errors.push((err as Error).message);
+      continue;
+    }
+    if (mode !== "Standard") continue;
+    // The objects KServe derives in Standard mode: <isvc>-predictor Deployment and Service.
+    const predictor = `${name}-predictor`;
+    await expect(
+      `${describeObject(isvc)}: KServe's Deployment ${namespace}/${predictor}`,
+      get("apps/v1", "Deployment", predictor, namespace).then(Boolean),
+      () => "does not exist",
+    );
+    await expect(
+      `${describeObject(isvc)}: KServe's Service ${namespace}/${predictor}`,
+      get("v1", "Service", predictor, namespace).then(Boolean),
+      () => "does not exist",
+    );
+    const scalerClass = isvc.metadata.annotations?.["serving.kserve.io/autoscalerClass"];
+    const hpa = await get("autoscaling/v2", "HorizontalPodAutoscaler", predictor, namespace);
+    if (scalerClass === "external")
+      await expect(
+        `${describeObject(isvc)}: no HPA of KServe's own (the platform owns autoscaling)`,
+        !hpa,
+        () => `KServe created HPA ${namespace}/${predictor}`,
+      );
+    if (scalerClass === "hpa") {
+      const p = (isvc.spec as { predictor: { minReplicas?: number; maxReplicas?: number } }).predictor;
+      const spec = (hpa?.spec ?? {}) as { minReplicas?: number; maxReplicas?: number };
+      await expect(
+        `${describeObject(isvc)}: KServe's HPA ${namespace}/${predictor} with the configured bounds`,
+        !!hpa && spec.minReplicas === p.minReplicas && spec.maxReplicas === p.maxReplicas,
+        () =>
+          hpa
+            ? `bounds ${spec.minReplicas}..${spec.maxReplicas}, planned ${p.minReplicas}..${p.maxReplicas}`
+            : "missing",
+      );
+    }
+  }
+
+  // Every Service the platform routes to exists (Standard mode: KServe created it, with the name the platform derived).
+  const serviceOf = (host: string) => {
+    const m = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local$/.exec(host);
+    return m ? { name: m[1]!, namespace: m[2]! } : undefined;
+  };
+  for (const vs of plannedOfKind(plan, "VirtualService")) {
+    const hosts = new Set<string>();
+    for (const route of (
+      vs.spec as {
+        http?: Array<{ route?: Array<{ destination: { host: string } }>; mirror?: { host: string } }>;
+      }
+    ).http ?? []) {
+      for (const r of route.route ?? []) hosts.add(r.destination.host);
+      if (route.mirror) hosts.add(route.mirror.host);
+    }
+    for (const host of hosts) {
+      const svc = serviceOf(host);
+      if (!svc) continue;
+      await expect(
+        `${describeObject(vs)} routes to ${host}`,
+        get("v1", "Service", svc.name, svc.namespace).then(Boolean),
+        () => "no such Service exists",
+      );
+    }
+  }
+  for (const dr of plannedOfKind(plan, "DestinationRule")) {
+    const svc = serviceOf((dr.spec as { host: string }).host);
+    if (svc)
+      await expect(
+        `${describeObject(dr)} host`,
+        get("v1", "Service", svc.name, svc.namespace).then(Boolean),
+        () => `no Service ${svc.namespace}/${svc.name}`,
+      );
+  }
+  for (const so of plannedOfKind(plan, "ScaledObject")) {
+    const { name, namespace } = so.metadata;
+    const spec = so.spec as {
+      scaleTargetRef: { name: string };
+      minReplicaCount: number;
+      maxReplicaCount: number;
+    };
+    await expect(
+      `${describeObject(so)} targets Deployment ${spec.scaleTargetRef.name}`,
+      get("apps/v1", "Deployment", spec.scaleTargetRef.name, namespace).then(Boolean),
+      () => "which does not exist",
+    );
+    try {
+      await waitFor(
+        `${describeObject(so)} Ready`,
+        async () =>
+          isTrue(await get("keda.sh/v1alpha1", "ScaledObject", name, namespace), "Ready") ? true : undefined,
+        {
+          timeoutMs: 60_000,
+          describe: async () => explain(await get("keda.sh/v1alpha1", "ScaledObject", name, namespace)),
+        },
+      );
+      checked++;
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+    const hpa = await get("autoscaling/v2", "HorizontalPodAutoscaler", `keda-hpa-${name}`, namespace);
+    const h = (hpa?.spec ?? {}) as {
+      scaleTargetRef?: { name: string };
+      minReplicas?: number;
+      maxReplicas?: number;
+    };
+    await expect(
+      `${describeObject(so)}: KEDA's HPA keda-hpa-${name} on the predictor within ${spec.minReplicaCount}..${spec.maxReplicaCount}`,
+      !!hpa &&
+        h.scaleTargetRef?.name === spec.scaleTargetRef.name &&
+        h.maxReplicas === spec.maxReplicaCount &&
+        (h.minReplicas ?? 1) === Math.max(1, spec.minReplicaCount),
+      () => (hpa ? `targets ${h.scaleTargetRef?.name} with ${h.minReplicas}..${h.maxReplicas}` : "missing"),
+    );
+  }
+  for (const pdb of plannedOfKind(plan, "PodDisruptionBudget")) {
+    const sel = (pdb.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
+    const isvc = sel["serving.kserve.io/inferenceservice"];
+    if (!isvc || !standard.has(`${pdb.metadata.namespace}/${isvc}`)) continue;
+    const labelSelector = Object.entries(sel)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(",");
+    await expect(
+      `${describeObject(pdb)} selects the predictor's pods`,
+      kube.list("v1", "Pod", { namespace: pdb.metadata.namespace, labelSelector }).then((p) => p.length > 0),
+      () => `no pod matches ${labelSelector}`,
+    );
+  }
+  // TrainedModels: KServe's model agent reads them from the server's model config ConfigMap.
+  for (const tm of plannedOfKind(plan, "TrainedModel")) {
+    const host = (tm.spec as { inferenceService: string }).inferenceService;
+    const ns = tm.metadata.namespace!;
+    if (!standard.has(`${ns}/${host}`)) {
+      notes.push(
+        `${describeObject(tm)}: its server ${host} is not a Standard-mode model asserted here; not checked`,
+      );
+      continue;
+    }
+    try {
+      await waitFor(
+        `${describeObject(tm)} in KServe's model config of ${host}`,
+        async () => {
+          const cm = await get("v1", "ConfigMap", `modelconfig-${host}-0`, ns);
+          const models = JSON.parse(
+            (cm?.data as Record<string, string> | undefined)?.["models.json"] ?? "[]",
+          ) as Array<{ modelName: string }>;
+          return models.some((m) => m.modelName === tm.metadata.name) ? true : undefined;
+        },
+        {
+          timeoutMs: 60_000,
+          describe: async () =>
+            explain(await get("serving.kserve.io/v1alpha1", "TrainedModel", tm.metadata.name, ns)),
+        },
+      );
+      checked++;
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+  }
+  return { errors, notes, checked };
+}

@@ -1,0 +1,405 @@
+/**
+ * The real controllers of the serving stack, built from their Go modules at the pinned versions and run
+ * as local processes against the test control plane: the KServe controller manager and its webhooks,
+ * the KEDA operator, metrics API server and admission webhooks, and prometheus-operator with its
+ * admission webhooks. Each runs with the arguments the chart gives its Deployment (overriding only
+ * ports, certificate paths and leader election) and with a token of the chart's own ServiceAccount, so
+ * the chart's RBAC is exercised too. The chart's webhook configurations are rewired to the local
+ * servers (a URL and the harness CA) and KEDA's APIService reaches the local metrics server through an
+ * EndpointSlice on the host's address; none is disabled.
+ */
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { buildTool } from "./build";
+import type { Backends } from "./deploy";
+import { Kube, waitFor, type KubeObject } from "./kube";
+import { leaf, type ClusterPki } from "./pki";
+import { freePort, startProcess, stopProcess, tail, type RunningProcess } from "./processes";
+
+interface Served {
+  /** Service the chart points webhooks or an APIService at. */
+  readonly service: string;
+  readonly namespace: string;
+  /** Local port the real server listens on. */
+  readonly port: number;
+}
+
+interface Started {
+  readonly processes: RunningProcess[];
+  readonly served: Served[];
+}
+
+/** A non-loopback address of this host: EndpointSlices refuse 127.0.0.0/8 (the API server dials it). */
+export function hostAddress(): string {
+  for (const list of Object.values(os.networkInterfaces()))
+    for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  throw new Error("no non-loopback IPv4 address on this host for the API server to reach local webhooks");
+}
+
+type Container = { name: string; args?: string[]; env?: Array<{ name: string; value?: string }> };
+
+function deploymentOf(
+  rendered: readonly KubeObject[],
+  name: string,
+): { sa: string; containers: Container[]; namespace: string } {
+  const d = rendered.find((o) => o.kind === "Deployment" && o.metadata.name === name);
+  if (!d) throw new Error(`the chart renders no Deployment ${name}`);
+  const spec = (d.spec as { template: { spec: { serviceAccountName?: string; containers: Container[] } } })
+    .template.spec;
+  return {
+    sa: spec.serviceAccountName ?? "default",
+    containers: spec.containers,
+    namespace: d.metadata.namespace ?? "default",
+  };
+}
+
+/** The chart's args for a container, minus the flags the harness sets itself. */
+function chartArgs(c: Container, drop: readonly string[]): string[] {
+  return (c.args ?? []).filter((a) => !drop.some((d) => a === `--${d}` || a.startsWith(`--${d}=`)));
+}
+
+async function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, "127.0.0.1");
+    s.once("connect", () => (s.destroy(), resolve(true)));
+    s.once("error", () => resolve(false));
+  });
+}
+
+export class LocalControllers implements Backends {
+  private readonly started = new Map<string, Started>();
+  private readonly host = hostAddress();
+
+  constructor(
+    private readonly dir: string,
+    private readonly pki: ClusterPki,
+    private readonly server: string,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {
+    fs.mkdirSync(dir, { recursive: true });
+  }
+
+  /** A kubeconfig with a token of a ServiceAccount (TokenRequest), so the process has the chart's RBAC. */
+  private async kubeconfigFor(kube: Kube, namespace: string, sa: string): Promise<string> {
+    const res = await kube.request<{ status: { token: string } }>(
+      "POST",
+      `/api/v1/namespaces/${namespace}/serviceaccounts/${sa}/token`,
+      { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 86400 } },
+    );
+    const file = path.join(this.dir, `${namespace}-${sa}.kubeconfig`);
+    const ca = fs.readFileSync(this.pki.ca.cert).toString("base64");
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: "e2e", cluster: { server: this.server, "certificate-authority-data": ca } }],
+        users: [{ name: sa, user: { token: res.status.token } }],
+        contexts: [{ name: "e2e", context: { cluster: "e2e", user: sa, namespace } }],
+        "current-context": "e2e",
+      }),
+      { mode: 0o600 },
+    );
+    return file;
+  }
+
+  /** A serving certificate for a chart Service, valid for its DNS names, loopback and this host. */
+  private certFor(name: string, services: ReadonlyArray<{ service: string; namespace: string }>) {
+    const dnsNames = services.flatMap(({ service, namespace }) => [
+      service,
+      `${service}.${namespace}`,
+      `${service}.${namespace}.svc`,
+      `${service}.${namespace}.svc.cluster.local`,
+    ]);
+    return leaf(this.pki.dir, `serving-${name}`, this.pki.ca, {
+      cn: name,
+      dnsNames,
+      ips: ["127.0.0.1", this.host],
+    });
+  }
+
+  private start(name: string, command: string[], env: Record<string, string>): RunningProcess {
+    return startProcess(name, command, { logDir: path.join(this.dir, "logs"), env });
+  }
+
+  private async ready(p: RunningProcess, port: number): Promise<void> {
+    await waitFor(`${p.name} to listen on ${port}`, async () => ((await portOpen(port)) ? true : undefined), {
+      timeoutMs: 120_000,
+      intervalMs: 500,
+      describe: async () => tail(p.log),
+    });
+  }
+
+  async startFor(release: string, chart: string, rendered: readonly KubeObject[], kube: Kube): Promise<void> {
+    if (this.started.has(release)) return;
+    if (chart === "kserve-resources") this.started.set(release, await this.startKServe(rendered, kube));
+    if (chart === "keda") this.started.set(release, await this.startKeda(rendered, kube));
+    if (chart === "kube-prometheus-stack")
+      this.started.set(release, await this.startPrometheusOperator(rendered, kube));
+  }
+
+  /** KServe's controller manager (kserve cmd/manager; flags and env as in its chart, webhooks on a local port). */
+  private async startKServe(rendered: readonly KubeObject[], kube: Kube): Promise<Started> {
+    const bin = buildTool("kserve", this.log).bin["manager"]!;
+    const d = deploymentOf(rendered, "kserve-controller-manager");
+    const manager = d.containers.find((c) => c.name === "manager")!;
+    const [webhook, metrics, health] = [await freePort(), await freePort(), await freePort()];
+    // No cert-dir flag: controller-runtime reads $TMPDIR/k8s-webhook-server/serving-certs/tls.{crt,key}.
+    const tmp = path.join(this.dir, "kserve-tmp");
+    const certDir = path.join(tmp, "k8s-webhook-server", "serving-certs");
+    fs.mkdirSync(certDir, { recursive: true });
+    const cert = this.certFor("kserve", [
+      { service: "kserve-webhook-server-service", namespace: d.namespace },
+    ]);
+    fs.copyFileSync(cert.cert, path.join(certDir, "tls.crt"));
+    fs.copyFileSync(cert.key, path.join(certDir, "tls.key"));
+    const p = this.start(
+      "kserve-controller-manager",
+      [
+        bin,
+        ...chartArgs(manager, ["metrics-addr", "leader-elect", "health-probe-addr", "webhook-port"]),
+        `--metrics-addr=127.0.0.1:${metrics}`,
+        `--health-probe-addr=127.0.0.1:${health}`,
+        `--webhook-port=${webhook}`,
+      ],
+      {
+        KUBECONFIG: await this.kubeconfigFor(kube, d.namespace, d.sa),
+        POD_NAMESPACE: d.namespace,
+        TMPDIR: tmp,
+      },
+    );
+    await this.ready(p, webhook);
+    return {
+      processes: [p],
+      served: [{ service: "kserve-webhook-server-service", namespace: d.namespace, port: webhook }],
+    };
+  }
+
+  /** KEDA's operator, metrics API server and admission webhooks (kedacore/keda cmd/operator, adapter, webhooks). */
+  private async startKeda(rendered: readonly KubeObject[], kube: Kube): Promise<Started> {
+    const bins = buildTool("keda", this.log).bin;
+    const ns = deploymentOf(rendered, "keda-operator").namespace;
+    const services = ["keda-operator", "keda-operator-metrics-apiserver", "keda-admission-webhooks"].map(
+      (service) => ({ service, namespace: ns }),
+    );
+    // One CA and certificate for the three, as the operator's cert rotation would make (ca.crt, tls.crt, tls.key).
+    const certDir = path.join(this.dir, "keda-certs");
+    fs.mkdirSync(certDir, { recursive: true });
+    const cert = this.certFor("keda", services);
+    fs.copyFileSync(this.pki.ca.cert, path.join(certDir, "ca.crt"));
+    fs.copyFileSync(cert.cert, path.join(certDir, "tls.crt"));
+    fs.copyFileSync(cert.key, path.join(certDir, "tls.key"));
+    const env = { WATCH_NAMESPACE: "", POD_NAMESPACE: ns, KEDA_CLUSTER_OBJECT_NAMESPACE: ns };
+    const grpc = await freePort();
+
+    const op = deploymentOf(rendered, "keda-operator");
+    const operator = this.start(
+      "keda-operator",
+      [
+        bins["operator"]!,
+        ...chartArgs(op.containers[0]!, [
+          "leader-elect",
+          "cert-dir",
+          "enable-cert-rotation",
+          "enable-webhook-patching",
+          "metrics-bind-address",
+          "health-probe-bind-address",
+          "metrics-service-bind-address",
+        ]),
+        "--leader-elect=false",
+        `--cert-dir=${certDir}`,
+        // The harness issues the certificates and sets the caBundles (cert rotation only writes a Secret a kubelet would mount).
+        "--enable-cert-rotation=false",
+        "--enable-webhook-patching=false",
+        `--metrics-bind-address=127.0.0.1:${await freePort()}`,
+        `--health-probe-bind-address=127.0.0.1:${await freePort()}`,
+        `--metrics-service-bind-address=127.0.0.1:${grpc}`,
+      ],
+      { ...env, KUBECONFIG: await this.kubeconfigFor(kube, ns, op.sa) },
+    );
+    await this.ready(operator, grpc);
+
+    const ms = deploymentOf(rendered, "keda-operator-metrics-apiserver");
+    const secure = await freePort();
+    const msKc = await this.kubeconfigFor(kube, ns, ms.sa);
+    const adapter = this.start(
+      "keda-metrics-apiserver",
+      [
+        bins["adapter"]!,
+        ...chartArgs(ms.containers[0]!, [
+          "port",
+          "secure-port",
+          "metrics-service-address",
+          "client-ca-file",
+          "tls-cert-file",
+          "tls-private-key-file",
+          "cert-dir",
+        ]),
+        `--port=${await freePort()}`,
+        `--secure-port=${secure}`,
+        `--cert-dir=${certDir}`,
+        `--tls-cert-file=${path.join(certDir, "tls.crt")}`,
+        `--tls-private-key-file=${path.join(certDir, "tls.key")}`,
+        `--metrics-service-address=127.0.0.1:${grpc}`,
+        `--metrics-service-grpc-authority=keda-operator.${ns}.svc.cluster.local`,
+        `--kubeconfig=${msKc}`,
+        `--lister-kubeconfig=${msKc}`,
+        `--authentication-kubeconfig=${msKc}`,
+        `--authorization-kubeconfig=${msKc}`,
+      ],
+      env,
+    );
+    await this.ready(adapter, secure);
+
+    const wh = deploymentOf(rendered, "keda-admission-webhooks");
+    const whPort = await freePort();
+    const webhooks = this.start(
+      "keda-admission-webhooks",
+      [
+        bins["webhooks"]!,
+        ...chartArgs(wh.containers[0]!, [
+          "cert-dir",
+          "port",
+          "metrics-bind-address",
+          "health-probe-bind-address",
+        ]),
+        `--cert-dir=${certDir}`,
+        `--port=${whPort}`,
+        `--metrics-bind-address=127.0.0.1:${await freePort()}`,
+        `--health-probe-bind-address=127.0.0.1:${await freePort()}`,
+      ],
+      { ...env, KUBECONFIG: await this.kubeconfigFor(kube, ns, wh.sa) },
+    );
+    await this.ready(webhooks, whPort);
+    return {
+      processes: [operator, adapter, webhooks],
+      served: [
+        { service: "keda-operator-metrics-apiserver", namespace: ns, port: secure },
+        { service: "keda-admission-webhooks", namespace: ns, port: whPort },
+      ],
+    };
+  }
+
+  /** prometheus-operator (cmd/operator) with the chart's args; it serves the chart's admission webhooks over TLS. */
+  private async startPrometheusOperator(rendered: readonly KubeObject[], kube: Kube): Promise<Started> {
+    const bin = buildTool("prometheus-operator", this.log).bin["operator"]!;
+    const name = rendered.find((o) => o.kind === "Deployment" && o.metadata.name.endsWith("-operator"))!
+      .metadata.name;
+    const d = deploymentOf(rendered, name);
+    const port = await freePort();
+    const cert = this.certFor("prometheus-operator", [{ service: name, namespace: d.namespace }]);
+    const p = this.start(
+      "prometheus-operator",
+      [
+        bin,
+        ...chartArgs(d.containers[0]!, [
+          "web.listen-address",
+          "web.enable-tls",
+          "web.cert-file",
+          "web.key-file",
+        ]),
+        `--web.listen-address=:${port}`,
+        "--web.enable-tls=true",
+        `--web.cert-file=${cert.cert}`,
+        `--web.key-file=${cert.key}`,
+      ],
+      { KUBECONFIG: await this.kubeconfigFor(kube, d.namespace, d.sa) },
+    );
+    await this.ready(p, port);
+    return { processes: [p], served: [{ service: name, namespace: d.namespace, port }] };
+  }
+
+  private servedBy(service: string, namespace: string): Served | undefined {
+    for (const s of this.started.values()) {
+      const found = s.served.find((x) => x.service === service && x.namespace === namespace);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  rewire(_release: string, obj: KubeObject): { object: KubeObject } | { skipped: string } {
+    const caBundle = fs.readFileSync(this.pki.ca.cert).toString("base64");
+    if (obj.kind === "APIService") {
+      const svc = (obj.spec as { service?: { name: string; namespace: string } }).service;
+      if (!svc || !this.servedBy(svc.name, svc.namespace))
+        return {
+          skipped: `no local server for ${svc ? `${svc.namespace}/${svc.name}` : "it"} runs in this e2e`,
+        };
+      return {
+        object: { ...obj, spec: { ...(obj.spec as object), caBundle, insecureSkipTLSVerify: false } },
+      };
+    }
+    const hooks =
+      (
+        obj as {
+          webhooks?: Array<{
+            name: string;
+            clientConfig: { service?: { name: string; namespace: string; path?: string } };
+          }>;
+        }
+      ).webhooks ?? [];
+    const unserved = hooks.filter(
+      (w) =>
+        !w.clientConfig.service ||
+        !this.servedBy(w.clientConfig.service.name, w.clientConfig.service.namespace),
+    );
+    if (unserved.length > 0)
+      return { skipped: `no local server for ${unserved.map((w) => w.name).join(", ")} runs in this e2e` };
+    return {
+      object: {
+        ...obj,
+        webhooks: hooks.map((w) => {
+          const s = w.clientConfig.service!;
+          const served = this.servedBy(s.name, s.namespace)!;
+          return {
+            ...w,
+            clientConfig: { url: `https://127.0.0.1:${served.port}${s.path ?? "/"}`, caBundle },
+          };
+        }),
+      },
+    };
+  }
+
+  /**
+   * Aggregated APIs are reached through their Service's endpoints (--enable-aggregator-routing): point the
+   * Service at this host. Its selector goes, or the endpoint controller would add the chart's fake pods.
+   */
+  async routeServices(kube: Kube, rendered: readonly KubeObject[]): Promise<void> {
+    for (const api of rendered.filter((o) => o.kind === "APIService")) {
+      const svc = (api.spec as { service?: { name: string; namespace: string; port?: number } }).service;
+      const served = svc ? this.servedBy(svc.name, svc.namespace) : undefined;
+      if (!svc || !served) continue;
+      const service = await kube.get("v1", "Service", svc.name, svc.namespace);
+      const ports = (service?.spec as { ports?: Array<{ name?: string; port: number }> })?.ports ?? [];
+      const portName = ports.find((p) => p.port === (svc.port ?? 443))?.name ?? "";
+      await kube.mergePatch("v1", "Service", svc.name, svc.namespace, { spec: { selector: null } });
+      await kube.apply({
+        apiVersion: "discovery.k8s.io/v1",
+        kind: "EndpointSlice",
+        metadata: {
+          name: `${svc.name}-local`,
+          namespace: svc.namespace,
+          labels: {
+            "kubernetes.io/service-name": svc.name,
+            "endpointslice.kubernetes.io/managed-by": "e2e.inference-platform",
+          },
+        },
+        addressType: "IPv4",
+        endpoints: [{ addresses: [this.host], conditions: { ready: true } }],
+        ports: [{ name: portName, port: served.port, protocol: "TCP" }],
+      });
+    }
+  }
+
+  /** Which real controllers run, for the report. */
+  running(): string[] {
+    return [...this.started.values()].flatMap((s) => s.processes.map((p) => `${p.name} (pid ${p.pid})`));
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.started.values()) for (const p of s.processes) await stopProcess(p);
+    this.started.clear();
+  }
+}
