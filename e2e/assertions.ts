@@ -120,6 +120,63 @@ export async function assertReconciled(
     }
   }
 
+  // The predictor pods as KServe's pod mutator left them: the storage initializer with its credentials,
+  // the metrics annotations Istio merges, and the model name the server registers.
+  for (const isvc of plannedOfKind(plan, "InferenceService")) {
+    const { name, namespace } = isvc.metadata;
+    if (!standard.has(`${namespace}/${name}`)) continue;
+    const predictor = (isvc.spec as { predictor: Record<string, unknown> }).predictor;
+    const model = predictor.model as { storageUri?: string; env?: Array<{ name: string }> };
+    const pods = await kube.list("v1", "Pod", {
+      namespace,
+      labelSelector: `serving.kserve.io/inferenceservice=${name},component=predictor`,
+    });
+    await expect(`${describeObject(isvc)}: predictor pods`, pods.length > 0, () => "none exist");
+    const pod = pods[0];
+    if (!pod) continue;
+    const spec = pod.spec as {
+      initContainers?: Array<{
+        name: string;
+        env?: Array<{ name: string; valueFrom?: { secretKeyRef?: { key: string } } }>;
+      }>;
+      containers: Array<{ name: string; args?: string[] }>;
+    };
+    const init = (spec.initContainers ?? []).find((c) => c.name === "storage-initializer");
+    if (model.storageUri)
+      await expect(
+        `${describeObject(isvc)}: KServe injected its storage initializer`,
+        !!init,
+        () => `pod ${pod.metadata.name} has none`,
+      );
+    if (model.storageUri?.startsWith("hf://") && (model.env ?? []).some((e) => e.name === "HF_TOKEN")) {
+      const token = init?.env?.find((e) => e.name === "HF_TOKEN");
+      await expect(
+        `${describeObject(isvc)}: the storage initializer gets the Hugging Face token (key HF_TOKEN of a Secret the ServiceAccount lists)`,
+        token?.valueFrom?.secretKeyRef?.key === "HF_TOKEN",
+        () =>
+          `pod ${pod.metadata.name}'s storage-initializer has ${token ? JSON.stringify(token) : "no HF_TOKEN"}`,
+      );
+    }
+    const wantPort = (predictor.annotations as Record<string, string> | undefined)?.["prometheus.io/port"];
+    if (wantPort) {
+      const got = pod.metadata.annotations?.["prometheus.io/port"];
+      await expect(
+        `${describeObject(isvc)}: pods keep prometheus.io/port ${wantPort} (what Istio merges)`,
+        got === wantPort,
+        () => `KServe set it to ${got}`,
+      );
+    }
+    const args = spec.containers.find((c) => c.name === "kserve-container")?.args ?? [];
+    const named = args.filter((a) => a.startsWith("--model_name=")).pop();
+    const modelName = isvc.metadata.labels?.["inference-platform/model"];
+    if (named && modelName)
+      await expect(
+        `${describeObject(isvc)}: the server registers the model as ${modelName}`,
+        named === `--model_name=${modelName}`,
+        () => `the effective flag (runtime args, then InferenceService args) is ${named}`,
+      );
+  }
+
   // Every Service the platform routes to exists (Standard mode: KServe created it, with the name the platform derived).
   const serviceOf = (host: string) => {
     const m = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local$/.exec(host);

@@ -1,0 +1,103 @@
+/**
+ * Defects the serving-correctness work fixed, put back into a planned dev stack one by one, must each
+ * be caught by the e2e's real controllers (KServe's pod mutator and merge of runtime and model args),
+ * naming the object and what went wrong.
+ */
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import { assertReconciled } from "../assertions";
+import { buildTool } from "../build";
+import { clusterDown, clusterUp, SERVICE_IP } from "../cluster";
+import { LocalControllers } from "../controllers";
+import { deployPlan } from "../deploy";
+import { Kube } from "../kube";
+import { fakeNodes } from "../nodes";
+import { clusterPki } from "../pki";
+import { kubernetesVersion } from "../run";
+import { stackConfig } from "../stack";
+import { planStack, type Plan } from "../../tools/planRunner";
+import type { RecordedResource } from "../../tools/mockRuntime";
+
+const CLUSTER = "e2e-selftest-dev";
+
+describe("e2e: defects reintroduced into the dev plan are caught by the real controllers", function () {
+  this.timeout(20 * 60_000);
+  let errors: string[] = [];
+  let controllers: LocalControllers | undefined;
+
+  before(async () => {
+    const plan = await planStack("dev", undefined, { revealSecrets: true });
+    const resources = structuredClone(plan.resources);
+    const find = (pred: (r: RecordedResource) => boolean) => {
+      const r = resources.find(pred);
+      assert.ok(r, "the fixture matched no planned resource");
+      return r.inputs as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    };
+    const isvc = (name: string) =>
+      find(
+        (r) => r.type.endsWith(":InferenceService") && (r.inputs.metadata as { name: string }).name === name,
+      );
+    // 1. The HF token only in the model container's env (the ServiceAccount lists no Secret).
+    delete find(
+      (r) =>
+        r.type === "kubernetes:core/v1:ServiceAccount" &&
+        (r.inputs.metadata as { name: string }).name === "llama-31-8b-model",
+    ).secrets;
+    // 2. KServe's own scraping annotation, which points Istio's metrics merge at port 9091.
+    isvc("resnet50").metadata.annotations["serving.kserve.io/enable-prometheus-scraping"] = "true";
+    // 3. A Standard-mode canary that does not name its model: it serves under the canary's name.
+    const canary = isvc("llama-31-8b-canary").spec.predictor.model;
+    canary.args = (canary.args as string[]).filter((a) => !a.startsWith("--model_name="));
+    const broken: Plan = { ...plan, resources };
+
+    const state = await clusterUp(CLUSTER, fakeNodes(stackConfig("dev")));
+    const kube = new Kube(state.kubeconfig);
+    controllers = new LocalControllers(
+      path.join(state.dir, "controllers"),
+      clusterPki(state.pkiDir, SERVICE_IP),
+      state.server,
+    );
+    const report = await deployPlan(kube, broken, {
+      helm: buildTool("helm").bin["helm"]!,
+      kubeVersion: kubernetesVersion(),
+      backends: controllers,
+      maxWaitSeconds: 180,
+    });
+    errors = [...report.errors, ...(await assertReconciled(kube, broken, { knativeRuns: false })).errors];
+  });
+  after(async () => {
+    await controllers?.stop();
+    await clusterDown(CLUSTER);
+  });
+
+  it("a gated hf:// model whose token the storage initializer never sees", () => {
+    assert.ok(
+      errors.some(
+        (e) =>
+          /models\/llama-31-8b: the storage initializer gets the Hugging Face token/.test(e) &&
+          /no HF_TOKEN/.test(e),
+      ),
+      errors.join("\n"),
+    );
+  });
+
+  it("KServe's scraping annotation rewriting the metrics port to queue-proxy's 9091", () => {
+    assert.ok(
+      errors.some((e) =>
+        /models\/resnet50: pods keep prometheus.io\/port 8002 .*KServe set it to 9091/.test(e),
+      ),
+      errors.join("\n"),
+    );
+  });
+
+  it("a canary registered under its own name instead of the model's", () => {
+    assert.ok(
+      errors.some((e) =>
+        /models\/llama-31-8b-canary: the server registers the model as llama-31-8b: .*--model_name=llama-31-8b-canary/.test(
+          e,
+        ),
+      ),
+      errors.join("\n"),
+    );
+  });
+});
