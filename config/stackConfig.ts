@@ -7,6 +7,7 @@ import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { ConfigError } from "./problems";
 import { readRawConfig, validatePlatformConfig } from "./load";
 import { checkWarnings } from "./semantics";
+import { findPlaceholders, isOfflinePlan } from "./placeholders";
 import type { PlatformConfig } from "./schema";
 
 export interface StackConfig {
@@ -25,6 +26,14 @@ export function loadStackConfig(): StackConfig {
     const config = validatePlatformConfig(stack, raw.raw, raw.problems);
     for (const w of [...checkWarnings(config), ...config.compat.warnings])
       pulumi.log.warn(`stack "${stack}": ${w.path}: ${w.message}`);
+    for (const i of config.compat.infos) pulumi.log.info(`stack "${stack}": ${i.path}: ${i.message}`);
+    // Placeholders of the shipped stack files: fine to plan, a mistake to deploy.
+    const placeholders = findPlaceholders(config);
+    if (placeholders.length > 0) {
+      const text = `stack "${stack}" still has ${placeholders.length} placeholder value(s) to replace: ${placeholders.map((p) => `${p.path} (${p.message})`).join("; ")}`;
+      if (isOfflinePlan()) pulumi.log.info(text);
+      else pulumi.log.warn(text);
+    }
     const secrets = Object.fromEntries(Object.entries(raw.secrets).map(([k, v]) => [k, pulumi.secret(v)]));
     return { config, secrets };
   } catch (err) {

@@ -12,8 +12,13 @@ export function cacheDir(): string {
   return process.env.INFERENCE_PLATFORM_CACHE ?? path.resolve(__dirname, "..", ".cache");
 }
 
+/** ../shared/crds (KServe, KEDA, Istio, Knative Serving), ../shared/crds-extra (the other kinds the plan emits), then the download cache. */
 export function crdSearchPath(): string[] {
-  return [path.join(sharedDir(), "crds"), path.join(cacheDir(), "crds")];
+  return [
+    path.join(sharedDir(), "crds"),
+    path.join(sharedDir(), "crds-extra"),
+    path.join(cacheDir(), "crds"),
+  ];
 }
 
 /** A chart's defaults folder (`<chart>/<version>`): ../shared/charts, else the cache `npm run crds` fills. */

@@ -11,6 +11,7 @@ import { parseAllDocuments } from "yaml";
 import { CRD_FILES } from "../models/versions";
 import { findCrdFile } from "./crdFiles";
 import { cachedValidator } from "./validatorCache";
+import { goRegExp } from "./goRegExp";
 
 /** This file's own text: part of the cache key, so changing the conversion invalidates the cache. */
 const CONVERTER_SOURCE = fs.readFileSync(__filename, "utf8");
@@ -137,7 +138,13 @@ export interface CrdKey {
 }
 
 // `code.source` keeps the generated code so it can be cached (see validatorCache.ts).
-const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, code: { source: true } });
+// Patterns are Go RE2 (the API server's regexp), compiled through goRegExp.
+const ajv = new Ajv({
+  allErrors: true,
+  strict: false,
+  validateFormats: false,
+  code: { source: true, regExp: goRegExp },
+});
 const cache = new Map<string, ValidateFunction | null>();
 
 function compileFromCrd(file: string, text: string, key: CrdKey): ValidateFunction {

@@ -6,6 +6,7 @@ import { CHARTS } from "../models/versions";
 import { validateCustomResource } from "./crdSchema";
 import { isCoreKind, validateCoreObject } from "./coreKinds";
 import { checkHelmValues } from "./helmValues";
+import { findChartDir } from "./crdFiles";
 import { knativePodSpecProblems } from "./knativePodSpec";
 
 export interface PlannedObject {
@@ -26,7 +27,7 @@ export interface PlannedRelease {
 
 export interface ConformanceReport {
   readonly errors: string[];
-  /** Custom resources whose CRD is not available offline (listed, never silently passed). */
+  /** Objects and releases whose upstream schema is not available here (listed, never silently passed). */
   readonly unverified: string[];
   readonly checked: { customResources: number; coreObjects: number; releases: number };
 }
@@ -79,6 +80,12 @@ export async function checkConformance(
     if (!dir) {
       errors.push(
         `${release.resource}: chart ${release.chart}@${release.version} is not a pinned chart (models/versions.ts)`,
+      );
+      continue;
+    }
+    if (!findChartDir(dir)) {
+      unverified.push(
+        `Helm values of ${release.chart}@${release.version} (${release.resource}): no chart defaults`,
       );
       continue;
     }

@@ -15,6 +15,15 @@ export interface ToolModule {
   readonly name: string;
   /** Linker flags, given the version of the module that owns the binaries (from go.mod). */
   readonly ldflags?: (version: string) => string[];
+  /**
+   * Build in a writable copy of the module that owns the binaries instead of from the tools module,
+   * running the module's own `go generate` first: for a main package that embeds files its upstream
+   * build generates (and that the module zip therefore lacks). `prepare` adjusts the copy's go.mod.
+   */
+  readonly generateInCopy?: {
+    readonly env: (version: string) => Record<string, string>;
+    readonly prepare: (copy: string, toolsDir: string) => void;
+  };
 }
 
 const componentBaseVersion = (v: string) => {
@@ -51,11 +60,66 @@ export const TOOL_MODULES: Record<string, ToolModule> = {
     name: "keda",
     ldflags: (v) => [`-X github.com/kedacore/keda/v2/version.Version=${v.replace(/^v/, "")}`],
   },
+  prometheus: {
+    name: "prometheus",
+    ldflags: (v) => [
+      `-X github.com/prometheus/common/version.Version=${v.replace(/^v0\.(\d)(\d\d)\./, "3.$2.")}`,
+    ],
+  },
+  pulumi: {
+    name: "pulumi",
+    ldflags: (v) => [`-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${v}`],
+  },
+  "pulumi/language-nodejs": {
+    name: "pulumi/language-nodejs",
+    ldflags: (v) => [`-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${v}`],
+  },
+  // The provider embeds schema-embed.json and terraform-mapping-embed.json, which its Makefile generates
+  // (gitignored upstream, so absent from the module zip): upstream's own generator runs in a copy.
+  "pulumi-kubernetes": {
+    name: "pulumi-kubernetes",
+    ldflags: () => [
+      `-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${PULUMI_KUBERNETES_VERSION}`,
+    ],
+    generateInCopy: {
+      env: () => ({ VERSION: PULUMI_KUBERNETES_VERSION }),
+      prepare: (copy, toolsDir) => {
+        // Upstream replaces its SDK with ../sdk (outside the module zip): use the published SDK of the release.
+        const sdk = "github.com/pulumi/pulumi-kubernetes/sdk/v4";
+        run(
+          "go",
+          ["mod", "edit", `-dropreplace=${sdk}`, `-require=${sdk}@v${PULUMI_KUBERNETES_VERSION}`],
+          copy,
+        );
+        const sums = fs
+          .readFileSync(path.join(toolsDir, "go.sum"), "utf8")
+          .split("\n")
+          .filter((l) => l.startsWith(`${sdk} `));
+        fs.appendFileSync(path.join(copy, "go.sum"), `${sums.join("\n")}\n`);
+      },
+    },
+  },
   "prometheus-operator": {
     name: "prometheus-operator",
     ldflags: (v) => [`-X github.com/prometheus/common/version.Version=${v.replace(/^v/, "")}`],
   },
 };
+
+/**
+ * The Kubernetes provider release the Go module proxy serves: only the commit tagged v4.25.0
+ * (pseudo-version v4.0.0-20260115033456-f47bc2d6f199); @pulumi/kubernetes on npm is 4.34.2, whose
+ * provider module is refused. The engine e2e pins this version on the provider resource.
+ */
+export const PULUMI_KUBERNETES_VERSION = "4.25.0";
+
+function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): void {
+  const r = spawnSync(cmd, args, {
+    cwd,
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, ...env },
+  });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} (in ${cwd}) failed (exit ${r.status})`);
+}
 
 interface GoMod {
   readonly tools: string[];
@@ -135,7 +199,7 @@ export function buildTool(name: string, log: (line: string) => void = () => unde
     .update(ldflags.join(" "))
     .digest("hex")
     .slice(0, 12);
-  const out = path.join(binRoot(), `${name}-${owner?.[1] ?? "dev"}-${key}`);
+  const out = path.join(binRoot(), `${name.replace(/\//g, "-")}-${owner?.[1] ?? "dev"}-${key}`);
   const bin = Object.fromEntries(mod.tools.map((t) => [binaryName(t), path.join(out, binaryName(t))]));
   if (Object.values(bin).every((b) => fs.existsSync(b))) return { dir: out, bin, seconds: 0 };
   log(`building ${mod.tools.join(", ")} (${owner?.join("@") ?? name}) into ${out}`);
@@ -143,12 +207,30 @@ export function buildTool(name: string, log: (line: string) => void = () => unde
   const tmp = `${out}.partial`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
-  const result = spawnSync("go", ["build", `-ldflags=${ldflags.join(" ")}`, "-o", `${tmp}/`, ...mod.tools], {
-    cwd: dir,
-    stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, GOFLAGS: "-mod=readonly -buildvcs=false" },
-  });
-  if (result.status !== 0) throw new Error(`go build in e2e/tools/${name} failed (exit ${result.status})`);
+  const env = { GOFLAGS: "-mod=mod -buildvcs=false" };
+  if (tool.generateInCopy && owner) {
+    const source = moduleSourceDir(name, owner[0]);
+    const copy = `${out}.src`;
+    fs.rmSync(copy, { recursive: true, force: true });
+    fs.cpSync(source, copy, { recursive: true });
+    execFileSync("chmod", ["-R", "u+w", copy]);
+    tool.generateInCopy.prepare(copy, dir);
+    const pkgs = mod.tools.map((t) => `./${path.relative(owner[0], t)}`);
+    run("go", ["generate", ...pkgs], copy, { ...env, ...tool.generateInCopy.env(owner[1]) });
+    run("go", ["build", `-ldflags=${ldflags.join(" ")}`, "-o", `${tmp}/`, ...pkgs], copy, env);
+    fs.rmSync(copy, { recursive: true, force: true });
+  } else {
+    const result = spawnSync(
+      "go",
+      ["build", `-ldflags=${ldflags.join(" ")}`, "-o", `${tmp}/`, ...mod.tools],
+      {
+        cwd: dir,
+        stdio: ["ignore", "inherit", "inherit"],
+        env: { ...process.env, GOFLAGS: "-mod=readonly -buildvcs=false" },
+      },
+    );
+    if (result.status !== 0) throw new Error(`go build in e2e/tools/${name} failed (exit ${result.status})`);
+  }
   fs.rmSync(out, { recursive: true, force: true });
   fs.renameSync(tmp, out);
   return { dir: out, bin, seconds: (Date.now() - started) / 1000 };

@@ -77,6 +77,8 @@ export class LocalControllers implements Backends {
     private readonly pki: ClusterPki,
     private readonly server: string,
     private readonly log: (line: string) => void = () => undefined,
+    /** Extra environment per controller process name (e.g. the service proxy for keda-operator). */
+    private readonly extraEnv: Readonly<Record<string, Record<string, string>>> = {},
   ) {
     fs.mkdirSync(dir, { recursive: true });
   }
@@ -121,7 +123,10 @@ export class LocalControllers implements Backends {
   }
 
   private start(name: string, command: string[], env: Record<string, string>): RunningProcess {
-    return startProcess(name, command, { logDir: path.join(this.dir, "logs"), env });
+    return startProcess(name, command, {
+      logDir: path.join(this.dir, "logs"),
+      env: { ...env, ...(this.extraEnv[name] ?? {}) },
+    });
   }
 
   private async ready(p: RunningProcess, port: number): Promise<void> {

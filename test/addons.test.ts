@@ -6,13 +6,12 @@
 import * as assert from "node:assert/strict";
 import { addonCatalog, addonContext } from "../models/addons";
 import { CHARTS } from "../models/versions";
-import { planStack, type Plan } from "../tools/planRunner";
+import { stockPlan } from "./plans";
+import type { Plan } from "../tools/planRunner";
 import { validate, stackRaw } from "./helpers";
 
-const plans = new Map<string, Plan>();
 async function plan(stack: string): Promise<Plan> {
-  if (!plans.has(stack)) plans.set(stack, await planStack(stack));
-  return plans.get(stack)!;
+  return stockPlan(stack);
 }
 
 type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

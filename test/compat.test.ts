@@ -5,13 +5,13 @@ import { configError, stackRaw, validate } from "./helpers";
 type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 describe("compatibility: image CUDA vs node driver", () => {
-  const cases: Array<[string, number, "ok" | "warning" | "error"]> = [
+  const cases: Array<[string, number, "ok" | "info" | "error"]> = [
     ["13.0", 570, "error"], // a CUDA 13 image on a 570-driver node
     ["13.0", 580, "ok"],
-    ["13.3", 580, "warning"], // newer minor: minor-version compatibility
+    ["13.3", 580, "info"], // newer minor: minor-version compatibility
     ["12.9", 580, "ok"],
     ["12.8", 570, "ok"],
-    ["12.9", 570, "warning"],
+    ["12.9", 570, "info"],
     ["13.2", 595, "ok"],
     ["12.2", 535, "ok"],
     ["13.0", 535, "error"],
@@ -60,10 +60,16 @@ describe("compatibility: plan-time verdicts on the stacks", () => {
     );
   });
 
-  it("warns (does not fail) for the KServe image's CUDA 13.3 on R580, and reports each model's chain", () => {
+  it("notes (neither fails nor warns) the KServe image's CUDA 13.3 on R580 through minor-version compatibility, and reports each model's chain", () => {
     const cfg = validate(stackRaw("prod"), "prod");
     const m = cfg.compat.models.find((x) => x.model === "llama-31-70b")!;
-    assert.deepEqual([m.cuda, m.driverBranch, m.nativeCuda, m.verdict], ["13.3", 580, "13.0", "warning"]);
+    assert.deepEqual([m.cuda, m.driverBranch, m.nativeCuda, m.verdict], ["13.3", 580, "13.0", "info"]);
+    assert.deepEqual(cfg.compat.warnings, []);
+    assert.ok(
+      cfg.compat.infos.some(
+        (i) => i.path === "models[0].image" && /minor-version compatibility/.test(i.message),
+      ),
+    );
     assert.match(m.driverBasis!, /AL2023 NVIDIA 1.34.4-20260714/);
   });
 

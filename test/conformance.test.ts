@@ -11,6 +11,7 @@ import { hoistRepeatedSubschemas, validateCustomResource, toJsonSchema } from ".
 import { sharedDir } from "../conformance/sharedDir";
 import { parseDocument } from "yaml";
 import { checkHelmValues } from "../conformance/helmValues";
+import { goRegExp, translateGoPattern } from "../conformance/goRegExp";
 import { checkConformance } from "../conformance";
 import { validateCoreObject } from "../conformance/coreKinds";
 import { CHARTS } from "../models/versions";
@@ -304,29 +305,59 @@ ${crd("example.com", "Widget", "widgets")}`;
   });
 
   it("writes what it fetched, reports failed sources, and makes the kind verifiable", async () => {
-    const report = await downloadCrds(
-      async (url) => {
-        if (url.includes("broken")) throw new Error("HTTP 404");
-        return bundle;
-      },
-      [
-        { dir: "istio", url: "https://example.test/crd-all.gen.yaml" },
-        { dir: "istio", url: "https://example.test/broken.yaml" },
-      ],
+    // Only the cache counts here (../shared has every kind now).
+    const previousShared = process.env.INFERENCE_PLATFORM_SHARED;
+    process.env.INFERENCE_PLATFORM_SHARED = path.join(dir, "no-shared-here");
+    try {
+      const report = await downloadCrds(
+        async (url) => {
+          if (url.includes("broken")) throw new Error("HTTP 404");
+          return bundle;
+        },
+        [
+          { dir: "istio", url: "https://example.test/crd-all.gen.yaml" },
+          { dir: "istio", url: "https://example.test/broken.yaml" },
+        ],
+      );
+      assert.deepEqual(report.written, [
+        "istio/security.istio.io_requestauthentications.yaml",
+        "istio/example.com_widgets.yaml",
+      ]);
+      assert.deepEqual(report.failed, ["https://example.test/broken.yaml: HTTP 404"]);
+      assert.ok(!report.missingKinds.includes("security.istio.io/RequestAuthentication"));
+      assert.ok(report.missingKinds.includes("security.istio.io/PeerAuthentication"));
+      const problems = validateCustomResource({
+        apiVersion: "security.istio.io/v1",
+        kind: "RequestAuthentication",
+        spec: { jwtRules: [{ issuer: "https://issuer", jwksUrl: "x" }] },
+      });
+      assert.deepEqual(problems, ["/spec/jwtRules/0/jwksUrl: unknown field (the API server would prune it)"]);
+    } finally {
+      if (previousShared === undefined) delete process.env.INFERENCE_PLATFORM_SHARED;
+      else process.env.INFERENCE_PLATFORM_SHARED = previousShared;
+    }
+  });
+
+  it("compiles CRD patterns written in Go RE2 (inline flags, \\A and \\z, POSIX classes)", () => {
+    assert.deepEqual(translateGoPattern("^(?i)(abort|warn)?$"), { source: "^(abort|warn)?$", flags: "i" });
+    assert.ok(goRegExp("^(?i)(abort|warn)?$", "u").test("Abort"));
+    assert.ok(!goRegExp("^(?i)(abort|warn)?$", "u").test("ignore"));
+    assert.ok(goRegExp("\\A[[:alpha:]]+\\z", "u").test("abc"));
+    assert.ok(goRegExp("^\\pL+$", "u").test("é"));
+    // prometheus-operator's PrometheusRule CRD uses the inline flag: it now validates instead of throwing.
+    const rule = {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "PrometheusRule",
+      metadata: { name: "r" },
+      spec: { groups: [{ name: "g", partial_response_strategy: "WARN", rules: [] }] },
+    };
+    assert.deepEqual(validateCustomResource(rule), []);
+    assert.ok(
+      validateCustomResource({
+        ...rule,
+        spec: { groups: [{ name: "g", partial_response_strategy: "drop", rules: [] }] },
+      })!.length > 0,
     );
-    assert.deepEqual(report.written, [
-      "istio/security.istio.io_requestauthentications.yaml",
-      "istio/example.com_widgets.yaml",
-    ]);
-    assert.deepEqual(report.failed, ["https://example.test/broken.yaml: HTTP 404"]);
-    assert.ok(!report.missingKinds.includes("security.istio.io/RequestAuthentication"));
-    assert.ok(report.missingKinds.includes("security.istio.io/PeerAuthentication"));
-    const problems = validateCustomResource({
-      apiVersion: "security.istio.io/v1",
-      kind: "RequestAuthentication",
-      spec: { jwtRules: [{ issuer: "https://issuer", jwksUrl: "x" }] },
-    });
-    assert.deepEqual(problems, ["/spec/jwtRules/0/jwksUrl: unknown field (the API server would prune it)"]);
   });
 });
 

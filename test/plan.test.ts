@@ -3,14 +3,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { registeredBeforeFailure } from "../tools/mockRuntime";
+import { stockPlan } from "./plans";
 import { planStack, summarize, writePlan, type Plan } from "../tools/planRunner";
 import { readStackFile, SECRET_PLACEHOLDER_PREFIX } from "../tools/stackFile";
 import { ROOT } from "./helpers";
 
-const plans = new Map<string, Plan>();
 async function plan(stack: string): Promise<Plan> {
-  if (!plans.has(stack)) plans.set(stack, await planStack(stack));
-  return plans.get(stack)!;
+  return stockPlan(stack);
 }
 
 function byName(p: Plan, type: string, name: string) {
@@ -85,12 +84,16 @@ describe("offline plan of the real program", () => {
   it("writes capacity.json and passes the planner's settings to vLLM", async () => {
     const p = await plan("prod");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
-    writePlan(p, dir);
-    const capacity = JSON.parse(fs.readFileSync(path.join(dir, "capacity.json"), "utf8")) as {
+    let capacity: {
       models: Array<{ model: string; gpusPerReplica: number; llm?: { engine: { maxNumSeqs: number } } }>;
       totals: { gpusAtMaxReplicas: number; dollarsPerHourAtMax: number };
     };
-    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      writePlan(p, dir);
+      capacity = JSON.parse(fs.readFileSync(path.join(dir, "capacity.json"), "utf8")) as typeof capacity;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     assert.deepEqual(
       capacity.models.map((m) => [m.model, m.gpusPerReplica]),
       [
@@ -116,14 +119,17 @@ describe("offline plan of the real program", () => {
     assert.equal(text.includes(SECRET_PLACEHOLDER_PREFIX), false);
     // And nothing the plan writes to disk.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
-    writePlan(p, dir);
-    const files = fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
-    assert.ok(files.length > 10);
-    for (const f of files) {
-      const body = fs.readFileSync(path.join(f.parentPath, f.name), "utf8");
-      assert.equal(body.includes(SECRET_PLACEHOLDER_PREFIX), false, f.name);
+    try {
+      writePlan(p, dir);
+      const files = fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+      assert.ok(files.length > 10);
+      for (const f of files) {
+        const body = fs.readFileSync(path.join(f.parentPath, f.name), "utf8");
+        assert.equal(body.includes(SECRET_PLACEHOLDER_PREFIX), false, f.name);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
-    fs.rmSync(dir, { recursive: true, force: true });
     const secret = byName(p, "kubernetes:core/v1:Secret", "secret-models-hf-token");
     assert.equal(secret.inputs.stringData, "[secret]");
   });

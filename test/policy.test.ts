@@ -3,12 +3,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import { POLICIES, PACK_NAME } from "../policy/policies";
 import { resolvePolicyConfig, runPolicies, stackPolicyConfig, type PolicyInput } from "../policy/offline";
-import { planStack, policyInputs, ROOT, type Plan } from "../tools/planRunner";
+import { stockPlan } from "./plans";
+import { policyInputs, ROOT } from "../tools/planRunner";
 
-const plans = new Map<string, Plan>();
 async function inputs(stack: string): Promise<PolicyInput[]> {
-  if (!plans.has(stack)) plans.set(stack, await planStack(stack));
-  return structuredClone(policyInputs(plans.get(stack)!.resources));
+  return structuredClone(policyInputs((await stockPlan(stack)).resources));
 }
 
 type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

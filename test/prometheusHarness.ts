@@ -97,6 +97,49 @@ export class PrometheusServer {
     throw new Error(`prometheus did not become ready: ${log.slice(-2000)}`);
   }
 
+  /** A Prometheus that scrapes: started with a configuration of its own (scrape jobs, service discovery). */
+  static async startWithConfig(config: string, binary?: string): Promise<PrometheusServer> {
+    const prometheus = binary ?? requireBinary("prometheus");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "prometheus-"));
+    fs.writeFileSync(path.join(dir, "prometheus.yml"), config);
+    const port = await freePort();
+    const child = spawn(
+      prometheus,
+      [
+        `--config.file=${path.join(dir, "prometheus.yml")}`,
+        `--storage.tsdb.path=${path.join(dir, "data")}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let log = "";
+    child.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString()));
+    const server = new PrometheusServer(`http://127.0.0.1:${port}`, child, dir);
+    for (let i = 0; i < 200; i++) {
+      if (child.exitCode !== null) throw new Error(`prometheus exited: ${log.slice(-2000)}`);
+      try {
+        if ((await fetch(`${server.url}/-/ready`)).ok) return server;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    server.stop();
+    throw new Error(`prometheus did not become ready: ${log.slice(-2000)}`);
+  }
+
+  get port(): number {
+    return Number(new URL(this.url).port);
+  }
+
+  /** Active targets with their final labels (after relabeling). */
+  async targets(): Promise<Array<{ labels: Record<string, string>; scrapePool: string }>> {
+    const body = (await (await fetch(`${this.url}/api/v1/targets?state=active`)).json()) as {
+      data: { activeTargets: Array<{ labels: Record<string, string>; scrapePool: string }> };
+    };
+    return body.data.activeTargets;
+  }
+
   /** An instant query at `time` (seconds): the vector's samples, or a scalar as one sample. */
   async query(query: string, time: number): Promise<Sample[]> {
     const url = `${this.url}/api/v1/query?${new URLSearchParams({ query, time: String(time) })}`;

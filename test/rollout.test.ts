@@ -7,7 +7,8 @@ import { validateCustomResource } from "../conformance/crdSchema";
 import { decide, EXIT_CODES } from "../models/rollout/gate";
 import { modelObjects } from "../models/serving/modelObjects";
 import { resolveModel } from "../models/serving/resolve";
-import { checkGate, editStack, main, RolloutError, statusTable } from "../tools/rollout";
+import { checkGate, editStack, main, ROLLOUT_CLI, RolloutError, statusTable } from "../tools/rollout";
+import { parseCli } from "../tools/cli";
 import { planStack, ROOT } from "../tools/planRunner";
 import { parseStackConfig } from "../tools/stackFile";
 import { setValue } from "../tools/stackEdit";
@@ -57,6 +58,8 @@ function changedLines(before: string, after: string): { removed: string[]; added
     tail++;
   return { removed: a.slice(head, a.length - tail), added: b.slice(head, b.length - tail) };
 }
+
+const cli = (argv: string[]) => parseCli(ROLLOUT_CLI, argv)!;
 
 describe("rollout modes: emitted objects", () => {
   const variants: Array<[string, Record<string, unknown>]> = [
@@ -184,26 +187,57 @@ describe("npm run rollout: edits of the stack file", () => {
     assert.doesNotThrow(() => editStack("prod", prod, "qwen25-7b", { kind: "set", percent: 25 }));
     // Through the command line: the file keeps its bytes and the exit code says refused.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rollout-"));
-    fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), DEV);
-    const errors: string[] = [];
-    const original = console.error;
-    console.error = (m: string) => errors.push(m);
     try {
-      await assert.rejects(main(["set", "llama-31-8b", "101"], dir), RolloutError);
-      await assert.rejects(main(["promote", "resnet50"], dir), RolloutError);
+      fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), DEV);
+      const errors: string[] = [];
+      const original = console.error;
+      console.error = (m: string) => errors.push(m);
+      try {
+        await assert.rejects(main(cli(["set", "llama-31-8b", "101", "--stack", "dev"]), dir), RolloutError);
+        await assert.rejects(main(cli(["promote", "resnet50", "--stack", "dev"]), dir), RolloutError);
+      } finally {
+        console.error = original;
+      }
+      assert.equal(fs.readFileSync(path.join(dir, "Pulumi.dev.yaml"), "utf8"), DEV);
+      const log = console.log;
+      console.log = () => undefined;
+      try {
+        assert.equal(await main(cli(["step", "llama-31-8b", "--stack", "dev"]), dir), 0);
+      } finally {
+        console.log = log;
+      }
+      assert.match(fs.readFileSync(path.join(dir, "Pulumi.dev.yaml"), "utf8"), /percent: 50/);
     } finally {
-      console.error = original;
+      fs.rmSync(dir, { recursive: true, force: true });
     }
-    assert.equal(fs.readFileSync(path.join(dir, "Pulumi.dev.yaml"), "utf8"), DEV);
-    const log = console.log;
-    console.log = () => undefined;
-    try {
-      assert.equal(await main(["step", "llama-31-8b"], dir), 0);
-    } finally {
-      console.log = log;
-    }
-    assert.match(fs.readFileSync(path.join(dir, "Pulumi.dev.yaml"), "utf8"), /percent: 50/);
-    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("start adds a candidate at 0% to a model of a shipped stack; prod promotion within maxStep unless forced", () => {
+    const started = editStack("prod", PROD, "qwen25-7b", {
+      kind: "start",
+      candidate: { storageUri: "s3://example-models-prod/qwen2.5-7b-instruct-v2" },
+    });
+    assert.match(started.summary, /added at 0%/);
+    assert.match(
+      started.text,
+      /rollout:\n\s+candidate:\n\s+storageUri: s3:\/\/example-models-prod\/qwen2.5-7b-instruct-v2\n\s+mode: canary\n\s+percent: 0/,
+    );
+    assert.throws(
+      () =>
+        editStack("prod", started.text, "qwen25-7b", {
+          kind: "start",
+          candidate: { storageUri: "s3://x/y" },
+        }),
+      /already has a rollout/,
+    );
+    const at10 = editStack("prod", started.text, "qwen25-7b", { kind: "set", percent: 10 }).text;
+    assert.throws(
+      () => editStack("prod", at10, "qwen25-7b", { kind: "promote" }),
+      /10% -> 100% is a jump of 90 points; prod moves at most 50 .*--force/,
+    );
+    assert.match(editStack("prod", at10, "qwen25-7b", { kind: "promote", force: true }).summary, /promoted/);
+    // dev has no max step: promotion at any share.
+    assert.doesNotThrow(() => editStack("dev", DEV, "llama-31-8b", { kind: "promote" }));
   });
 
   it("checks the schedule against prod's max step in the stack config itself", () => {
@@ -298,9 +332,9 @@ describe("rollout metric gate", () => {
 
   describe("on a real Prometheus", function () {
     this.timeout(60_000);
-    const END = Math.floor(Date.now() / 1000) - 30;
-    const TIMES = Array.from({ length: 121 }, (_, i) => END - 30 * 60 + i * 15);
-    const { counter, histogram } = syntheticSeries(TIMES);
+    // The gate queries "now": the synthetic window ends when the Prometheus starts (in before()), not
+    // when this file loads, so a slow suite does not push the data out of the gate's window.
+    let series = syntheticSeries([0]);
     interface Track {
       rps: number;
       errorRps: number;
@@ -308,6 +342,7 @@ describe("rollout metric gate", () => {
       ttft: [string, string];
     }
     function trackSeries(namespace: string, isvc: string, t: Track): Series[] {
+      const { counter, histogram } = series;
       const pod = {
         namespace,
         pod: `${isvc}-predictor-5d8f9c7b6-abcde`,
@@ -336,11 +371,13 @@ describe("rollout metric gate", () => {
     };
     let prometheus: PrometheusServer;
     before(async () => {
-      const series = Object.entries(scenarios).flatMap(([ns, [candidate]]) => [
+      const end = Math.floor(Date.now() / 1000) - 30;
+      series = syntheticSeries(Array.from({ length: 121 }, (_, i) => end - 30 * 60 + i * 15));
+      const all = Object.entries(scenarios).flatMap(([ns, [candidate]]) => [
         ...trackSeries(`gate-${ns}`, "llama-31-8b", stable),
         ...trackSeries(`gate-${ns}`, "llama-31-8b-canary", candidate),
       ]);
-      prometheus = await PrometheusServer.start(series);
+      prometheus = await PrometheusServer.start(all);
     });
     after(() => prometheus?.stop());
 

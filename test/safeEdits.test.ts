@@ -3,6 +3,7 @@
  * the consequence and the safe way, or planned so that data-bearing and CRD-owning resources stay
  * protected and a forced replacement is explicit.
  */
+import { stockPlan } from "./plans";
 import * as assert from "node:assert/strict";
 import { DEPLOYMENT_MODE_PATH } from "../components/modelDeployment";
 import { planStack, type Plan } from "../tools/planRunner";
@@ -31,7 +32,7 @@ describe("dangerous edits to prod", function () {
   this.timeout(60_000);
   let baseline: Plan;
   before(async () => {
-    baseline = await planStack("prod");
+    baseline = await stockPlan("prod");
   });
 
   it("protects the cluster, KMS key, VPC, AMP workspace and CRD-owning releases (retained if ever removed)", () => {

@@ -5,6 +5,8 @@
  */
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
+import { existingStacks, runCli, UsageError, type CliSpec } from "./cli";
+import { e2eStack } from "../e2e/run";
 
 interface Run {
   ms: number;
@@ -31,26 +33,58 @@ function runOnce(stack: string): Run {
   return { ms, ...(JSON.parse(line) as Omit<Run, "ms">) };
 }
 
-const sizes = process.argv
-  .slice(2)
-  .map(Number)
-  .filter((n) => n > 0);
-const cases = ["dev", ...(sizes.length > 0 ? sizes : [10, 100, 1000]).map(String)];
-const repeats = Number(process.env.BENCH_REPEATS ?? "3");
-// One unmeasured run fills the compiled-validator cache, as any earlier plan or test run would.
-runOnce("dev");
-const rows = new Map<string, number>();
-console.log(`stack/models | median wall ms (${repeats} runs) | peak RSS MB (max) | resources | resources/s`);
-for (const stack of cases) {
-  const runs = Array.from({ length: repeats }, () => runOnce(stack));
-  const ms = median(runs.map((r) => r.ms));
-  const rss = Math.max(...runs.map((r) => r.maxRssMB));
-  const resources = runs[0]!.resources;
-  rows.set(stack, ms);
+const SPEC: CliSpec = {
+  name: "npm run bench --",
+  summary:
+    "Plan the dev stack and synthetic stacks of many models, each in a fresh process, and print median wall time, peak RSS and resources per second (BENCH_REPEATS runs each, default 3).",
+  usage: ["[<models> ...] [--e2e]"],
+  maxPositionals: 5,
+  options: {
+    e2e: {
+      type: "boolean",
+      description: "also time the e2e of every stack on the test control plane (builds on first use)",
+    },
+  },
+};
+
+runCli(SPEC, async (args) => {
+  const sizes = args.positionals.map((p) => {
+    const n = Number(p);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new UsageError(`model counts are positive whole numbers (got "${p}")`);
+    return n;
+  });
+  const cases = ["dev", ...(sizes.length > 0 ? sizes : [10, 100, 1000]).map(String)];
+  const repeats = Number(process.env.BENCH_REPEATS ?? "3");
+  // One unmeasured run fills the compiled-validator cache, as any earlier plan or test run would.
+  runOnce("dev");
+  const rows = new Map<string, number>();
   console.log(
-    `${stack.padStart(12)} | ${ms.toFixed(0).padStart(10)} | ${rss.toFixed(0).padStart(8)} | ${String(resources).padStart(9)} | ${((resources / ms) * 1000).toFixed(0)}`,
+    `stack/models | median wall ms (${repeats} runs) | peak RSS MB (max) | resources | resources/s`,
   );
-}
-const small = rows.get("100");
-const large = rows.get("1000");
-if (small && large) console.log(`time ratio 1000 vs 100 models: ${(large / small).toFixed(2)}x (same run)`);
+  for (const stack of cases) {
+    const runs = Array.from({ length: repeats }, () => runOnce(stack));
+    const ms = median(runs.map((r) => r.ms));
+    const rss = Math.max(...runs.map((r) => r.maxRssMB));
+    const resources = runs[0]!.resources;
+    rows.set(stack, ms);
+    console.log(
+      `${stack.padStart(12)} | ${ms.toFixed(0).padStart(10)} | ${rss.toFixed(0).padStart(8)} | ${String(resources).padStart(9)} | ${((resources / ms) * 1000).toFixed(0)}`,
+    );
+  }
+  const small = rows.get("100");
+  const large = rows.get("1000");
+  if (small && large) console.log(`time ratio 1000 vs 100 models: ${(large / small).toFixed(2)}x (same run)`);
+  if (args.values.e2e) {
+    console.log(
+      "\ne2e per stack (one run each; binaries built beforehand): plan | control plane | deploy + controllers | total, seconds",
+    );
+    for (const stack of existingStacks()) {
+      const r = await e2eStack(stack);
+      console.log(
+        `${stack.padStart(12)} | ${r.seconds.plan.toFixed(1)} | ${r.seconds.cluster.toFixed(1)} | ${r.seconds.deploy.toFixed(1)} | ${r.seconds.total.toFixed(1)}${r.report.errors.length > 0 ? `  (${r.report.errors.length} error(s))` : ""}`,
+      );
+    }
+  }
+  return 0;
+});

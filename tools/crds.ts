@@ -8,12 +8,26 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { cacheDir, findCrdFile, splitCrdBundle } from "../conformance/crdFiles";
 import { CHARTS, CRD_FILES, CRD_SOURCES, type ChartPin, type CrdSource } from "../models/versions";
+import { runCli, type CliSpec } from "./cli";
 
 export type Fetcher = (url: string) => Promise<string>;
 
-const httpFetch: Fetcher = async (url) => {
-  const response = await fetch(url, { redirect: "follow" });
-  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
+/** fetch's own error says only "fetch failed": name the cause (DNS, refused, TLS, timeout, proxy). */
+export function describeFetchError(err: unknown): string {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  const cause = e.cause?.code ?? e.cause?.message;
+  return cause && !e.message.includes(cause) ? `${e.message}: ${cause}` : e.message;
+}
+
+/** HTTP(S)_PROXY is honoured: tools/node22.cjs runs Node with NODE_USE_ENV_PROXY when one is set. */
+export const httpFetch: Fetcher = async (url) => {
+  let response: Response;
+  try {
+    response = await fetch(url, { redirect: "follow", signal: AbortSignal.timeout(30_000) });
+  } catch (err) {
+    throw new Error(describeFetchError(err));
+  }
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
   return response.text();
 };
 
@@ -41,7 +55,7 @@ export async function downloadChartDefaults(
     const { file, url } = wanted[i]!;
     // cert-manager keeps its Chart.yaml as Chart.template.yaml upstream: only the values files matter.
     if (result.status === "rejected") {
-      if (!file.endsWith("Chart.yaml")) failed.push(`${url}: ${(result.reason as Error).message}`);
+      if (!file.endsWith("Chart.yaml")) failed.push(`${url}: ${describeFetchError(result.reason)}`);
       return;
     }
     const out = path.join(target, file);
@@ -73,7 +87,7 @@ export async function downloadCrds(
   );
   results.forEach((result, i) => {
     if (result.status === "rejected") {
-      failed.push(`${sources[i]!.url}: ${(result.reason as Error).message}`);
+      failed.push(`${sources[i]!.url}: ${describeFetchError(result.reason)}`);
       return;
     }
     if (result.value.length === 0) failed.push(`${sources[i]!.url}: no CustomResourceDefinition in the file`);
@@ -91,23 +105,31 @@ export async function downloadCrds(
   return { written, failed, missingKinds };
 }
 
-async function main(): Promise<number> {
-  const report = await downloadCrds();
-  const charts = await downloadChartDefaults();
-  console.log(`Wrote ${report.written.length} CRD file(s) under ${path.join(cacheDir(), "crds")}`);
-  console.log(
-    `Wrote ${charts.written.length} chart defaults file(s) under ${path.join(cacheDir(), "charts")}`,
-  );
-  for (const f of [...report.failed, ...charts.failed]) console.error(`FAILED ${f}`);
-  if (report.missingKinds.length > 0) console.error(`Still without a CRD: ${report.missingKinds.join(", ")}`);
-  return report.failed.length + charts.failed.length + report.missingKinds.length > 0 ? 1 : 0;
+/** Downloads whatever the inventory lacks; the reasons it could not, one per source. */
+export async function fetchMissingSchemas(fetcher: Fetcher = httpFetch): Promise<{ failed: string[] }> {
+  const crds = await downloadCrds(fetcher);
+  const charts = await downloadChartDefaults(fetcher);
+  return { failed: [...crds.failed, ...charts.failed] };
 }
 
+const SPEC: CliSpec = {
+  name: "npm run crds --",
+  summary:
+    "Download every pinned upstream CRD and chart's defaults into the cache (.cache, or INFERENCE_PLATFORM_CACHE) for the conformance checks, where ../shared is not available. Honours HTTPS_PROXY.",
+  usage: [""],
+  options: {},
+};
+
 if (require.main === module)
-  main().then(
-    (code) => process.exit(code),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
+  runCli(SPEC, async () => {
+    const report = await downloadCrds();
+    const charts = await downloadChartDefaults();
+    console.log(`Wrote ${report.written.length} CRD file(s) under ${path.join(cacheDir(), "crds")}`);
+    console.log(
+      `Wrote ${charts.written.length} chart defaults file(s) under ${path.join(cacheDir(), "charts")}`,
+    );
+    for (const f of [...report.failed, ...charts.failed]) console.error(`FAILED ${f}`);
+    if (report.missingKinds.length > 0)
+      console.error(`Still without a CRD: ${report.missingKinds.join(", ")}`);
+    return report.failed.length + charts.failed.length + report.missingKinds.length > 0 ? 1 : 0;
+  });

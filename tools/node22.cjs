@@ -47,9 +47,12 @@ function node22() {
   return binary;
 }
 
+// Node's fetch goes through HTTP(S)_PROXY only when asked to (NODE_USE_ENV_PROXY, Node >= 22.21).
+const proxied = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"].some((k) => process.env[k]);
 const result = spawnSync(node22(), ["--import", "tsx", path.resolve(root, entry), ...args], {
   stdio: "inherit",
   cwd: process.cwd(),
+  env: proxied ? { ...process.env, NODE_USE_ENV_PROXY: "1" } : process.env,
 });
 if (result.error) {
   console.error(`failed to start node: ${result.error.message}`);

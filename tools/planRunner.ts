@@ -12,6 +12,9 @@ import {
   type PlannedRelease,
 } from "../conformance";
 import { PROJECT } from "../config/load";
+import { OFFLINE_PLAN_ENV } from "../config/placeholders";
+import { howToProvideSchemas, isComplete, schemaInventory } from "../conformance/schemaSources";
+import { fetchMissingSchemas } from "./crds";
 import type { StackCapacity } from "../models/capacity/planner";
 import type { CompatReport } from "../models/compat/checks";
 import { runUnderMocks, type RecordedResource } from "./mockRuntime";
@@ -26,9 +29,29 @@ export interface Plan {
   readonly outputs: Record<string, unknown>;
   readonly objects: PlannedObject[];
   readonly releases: PlannedRelease[];
-  readonly conformance: ConformanceReport;
+  /** `schemas`: why some upstream schemas are missing here (then their objects are listed unverified). */
+  readonly conformance: ConformanceReport & { readonly schemas?: string };
   /** The CrossGuard pack run over the planned resources with policy/config/<stack>.json. */
   readonly violations: Violation[];
+}
+
+let schemaAttempt: Promise<string | undefined> | undefined;
+/**
+ * Makes the upstream schemas available before checking (once per process): nothing to do with
+ * ../shared present; otherwise a download from the pinned upstream URLs. Returns why some are still
+ * missing, or undefined when all are here.
+ */
+export function ensureSchemas(): Promise<string | undefined> {
+  schemaAttempt ??= (async () => {
+    if (isComplete(schemaInventory())) return undefined;
+    const { failed } = await fetchMissingSchemas();
+    const left = schemaInventory();
+    if (isComplete(left)) return undefined;
+    const what = `${left.missingCrds.length} CRD(s) and ${left.missingCharts.length} chart default(s) missing`;
+    const why = failed.length > 0 ? `; ${failed.length} download(s) failed, first: ${failed[0]}` : "";
+    return `${what}${why}. ${howToProvideSchemas()}`;
+  })();
+  return schemaAttempt;
 }
 
 export function policyInputs(resources: readonly RecordedResource[]): PolicyInput[] {
@@ -79,6 +102,7 @@ export async function planStack(
   opts: { revealSecrets?: boolean } = {},
 ): Promise<Plan> {
   const stackConfig = config ?? readStackFile(ROOT, stack);
+  process.env[OFFLINE_PLAN_ENV] = "1";
   const region = stackConfig.config["aws:region"] ?? "us-west-2";
   const run = await runUnderMocks(program(), {
     project: PROJECT,
@@ -90,7 +114,7 @@ export async function planStack(
   });
   const objects = plannedObjects(run.resources);
   const releases = plannedReleases(run.resources);
-  const conformance = await checkConformance(objects, releases);
+  const conformance = { ...(await checkConformance(objects, releases)), schemas: await ensureSchemas() };
   const violations = await runPolicies(policyInputs(run.resources), stackPolicyConfig(stack));
   return {
     stack,
@@ -251,7 +275,7 @@ export function summarize(plan: Plan): string {
   for (const e of c.errors) lines.push(`  ERROR ${e}`);
   if (c.unverified.length > 0)
     lines.push(
-      `  ${c.unverified.length} custom resource(s) without an offline CRD schema (run npm run crds): ${[...new Set(c.unverified.map((u) => u.split(" ").slice(0, 2).join(" ")))].join(", ")}`,
+      `  NOT CHECKED: ${c.unverified.length} object(s) or release(s) have no upstream schema here${c.schemas ? ` (${c.schemas})` : ""}: ${[...new Set(c.unverified.map((u) => u.split(" ").slice(0, 2).join(" ")))].join(", ")}`,
     );
   lines.push("", `Policies (policy/config/${plan.stack}.json): ${plan.violations.length} violation(s)`);
   for (const level of ["mandatory", "advisory"] as const) {

@@ -13,10 +13,11 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
+import { CliError, runCli, stackOption, UsageError, type CliSpec, type ParsedCli } from "./cli";
 import { readRawConfig, validatePlatformConfig } from "../config/load";
 import { ConfigError } from "../config/problems";
 import type { PlatformConfig } from "../config/schema";
+import { ROLLOUT_MODES } from "../models/schema";
 import { decide, EXIT_CODES, gateQueries, type TrackNumbers } from "../models/rollout/gate";
 import { defaultDeploymentMode } from "../models/serving/resolve";
 import { applyRolloutCommand, rolloutStatus, type RolloutCommand } from "../models/rollout/schedule";
@@ -123,16 +124,69 @@ export async function checkGate(stack: string, text: string, modelName: string, 
   return { decision, numbers, lines, exitCode: EXIT_CODES[decision.verdict] };
 }
 
-function parseCommand(
-  command: string,
-  positionals: string[],
-  values: Record<string, string | boolean | undefined>,
-): RolloutCommand {
+export const ROLLOUT_CLI: CliSpec = {
+  name: "npm run rollout --",
+  summary:
+    "Roll a model out by editing Pulumi.<stack>.yaml (comments and layout kept; the whole stack config is validated before anything is written).",
+  usage: [
+    "status --stack <name>",
+    "start <model> --storage-uri <uri> [--image <ref>] [--mode canary|shadow|ab|blueGreen] --stack <name>",
+    "set <model> <percent> --stack <name>",
+    "step <model> --stack <name>",
+    "promote <model> [--force] --stack <name>",
+    "abort <model> --stack <name>",
+    "ab <model> --header <name> | --cookie <name> --value <v> --stack <name>",
+    "check <model> --prometheus <url> --stack <name>",
+  ],
+  commands: {
+    status: "the traffic split of every model",
+    start: "add a candidate version at 0% (smoke-test it with the x-inference-track: candidate header)",
+    set: "the candidate's share (canary) or mirrored share (shadow)",
+    step: "the next value of rollout.steps",
+    promote:
+      "the candidate becomes stable and the rollout is removed (prod: within rollout.maxStep unless --force)",
+    abort: "0% to the candidate (blue/green: back to stable)",
+    ab: "route a header or cookie value to the candidate",
+    check: "metric gate: exit 0 advance, 1 hold, 2 roll back, 3 could not check",
+  },
+  maxPositionals: 2,
+  options: {
+    stack: {
+      type: "string",
+      description: "the stack whose Pulumi.<stack>.yaml to read or edit (required)",
+      value: "name",
+    },
+    "storage-uri": { type: "string", description: "start: the candidate's model location", value: "uri" },
+    image: { type: "string", description: "start: the candidate's image", value: "ref" },
+    mode: { type: "string", description: "start: canary (default), shadow, ab or blueGreen", value: "mode" },
+    header: { type: "string", description: "ab: the request header to match", value: "name" },
+    cookie: { type: "string", description: "ab: the cookie to match", value: "name" },
+    value: { type: "string", description: "ab: the value that goes to the candidate", value: "v" },
+    force: { type: "boolean", description: "promote: past an A/B test or prod's max step" },
+    prometheus: { type: "string", description: "check: Prometheus base URL", value: "url" },
+  },
+};
+
+function parseCommand(command: string, positionals: string[], values: ParsedCli["values"]): RolloutCommand {
+  const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
   switch (command) {
+    case "start": {
+      const storageUri = str("storage-uri");
+      if (!storageUri)
+        throw new UsageError("start needs --storage-uri <uri> (the candidate's model location)");
+      const mode = str("mode");
+      if (mode !== undefined && !ROLLOUT_MODES.includes(mode as (typeof ROLLOUT_MODES)[number]))
+        throw new UsageError(`--mode must be one of ${ROLLOUT_MODES.join(", ")} (got ${mode})`);
+      return {
+        kind: "start",
+        candidate: { storageUri, image: str("image") },
+        mode: mode as (typeof ROLLOUT_MODES)[number] | undefined,
+      };
+    }
     case "set": {
       const raw = positionals[1];
       if (raw === undefined || !/^-?\d+(\.\d+)?$/.test(raw))
-        throw new RolloutError("usage: set <model> <percent 0-100>");
+        throw new UsageError("set needs <model> <percent 0-100>");
       return { kind: "set", percent: Number(raw) };
     }
     case "step":
@@ -141,51 +195,38 @@ function parseCommand(
       return { kind: "promote", force: values.force === true };
     case "abort":
       return { kind: "abort" };
-    case "ab":
-      if (typeof values.value !== "string")
-        throw new RolloutError("usage: ab <model> --header <name> | --cookie <name> --value <v>");
-      return {
-        kind: "ab",
-        header: typeof values.header === "string" ? values.header : undefined,
-        cookie: typeof values.cookie === "string" ? values.cookie : undefined,
-        value: values.value,
-      };
-    default:
-      throw new RolloutError(`unknown command "${command}" (status, set, step, promote, abort, ab, check)`);
+    default: {
+      const value = str("value");
+      if (value === undefined)
+        throw new UsageError("ab needs --header <name> | --cookie <name> and --value <v>");
+      return { kind: "ab", header: str("header"), cookie: str("cookie"), value };
+    }
   }
 }
 
 /** The command line; `root` holds the stack files (the project root unless a test says otherwise). */
-export async function main(argv: string[], root = ROOT): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      stack: { type: "string", default: "dev" },
-      header: { type: "string" },
-      cookie: { type: "string" },
-      value: { type: "string" },
-      force: { type: "boolean", default: false },
-      prometheus: { type: "string" },
-    },
-  });
-  const [command = "status", modelName, ...rest] = positionals;
-  const stack = values.stack ?? "dev";
+export async function main(args: ParsedCli, root = ROOT): Promise<number> {
+  const command = args.command!;
+  const [modelName, ...rest] = args.positionals;
+  const stack = stackOption(args.values.stack, { required: true }, root);
   const file = path.join(root, `Pulumi.${stack}.yaml`);
-  if (!fs.existsSync(file)) throw new RolloutError(`no stack file ${file}`);
   const text = fs.readFileSync(file, "utf8");
   if (command === "status") {
+    if (modelName) throw new UsageError(`status takes no model (got "${modelName}")`);
     console.log(statusTable(stack, text));
     return 0;
   }
-  if (!modelName) throw new RolloutError(`usage: ${command} <model> --stack <name>`);
+  if (!modelName) throw new UsageError(`${command} needs a model name`);
+  if (rest.length > 0 && command !== "set")
+    throw new UsageError(`unexpected argument "${rest[0]}" after the model`);
   if (command === "check") {
-    if (!values.prometheus) throw new RolloutError("usage: check <model> --prometheus <url>");
-    const result = await checkGate(stack, text, modelName, values.prometheus);
+    const prometheus = args.values.prometheus;
+    if (typeof prometheus !== "string") throw new UsageError("check needs --prometheus <url>");
+    const result = await checkGate(stack, text, modelName, prometheus);
     console.log(result.lines.join("\n"));
     return result.exitCode;
   }
-  const edited = editStack(stack, text, modelName, parseCommand(command, [modelName, ...rest], values));
+  const edited = editStack(stack, text, modelName, parseCommand(command, [modelName, ...rest], args.values));
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, edited.text);
   fs.renameSync(tmp, file);
@@ -194,15 +235,13 @@ export async function main(argv: string[], root = ROOT): Promise<number> {
 }
 
 if (require.main === module) {
-  const isCheck = process.argv[2] === "check";
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(
-        err instanceof RolloutError || err instanceof ConfigError ? err.message : (err as Error).stack,
-      );
-      // The gate's 1 and 2 mean hold and roll back: a failure to check must not look like either.
-      process.exit(isCheck ? 3 : 1);
-    },
+  // The gate's 1 and 2 mean hold and roll back: a failure to check must not look like either.
+  const failCode = process.argv[2] === "check" ? 3 : 1;
+  runCli(ROLLOUT_CLI, (args) =>
+    main(args).catch((err: unknown) => {
+      if (err instanceof RolloutError || err instanceof ConfigError)
+        throw new CliError(err.message, failCode);
+      throw err;
+    }),
   );
 }

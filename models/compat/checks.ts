@@ -80,7 +80,8 @@ export function imageCuda(image: string): string | null | undefined {
   return row === undefined ? undefined : row.cuda;
 }
 
-export type Verdict = "ok" | "warning" | "error";
+/** info: supported and expected to work, worth knowing (shown in the plan, never as a warning). */
+export type Verdict = "ok" | "info" | "warning" | "error";
 
 export interface ModelCompat {
   readonly model: string;
@@ -98,6 +99,7 @@ export interface CompatReport {
   readonly models: ModelCompat[];
   readonly errors: Problem[];
   readonly warnings: Problem[];
+  readonly infos: Problem[];
 }
 
 /** (a) image CUDA vs the node driver. */
@@ -113,9 +115,11 @@ export function cudaVerdict(cuda: string, branch: number): { verdict: Verdict; n
       verdict: "error",
       note: `CUDA ${cuda} needs driver R${min}+, the node runs R${branch} (CUDA ${native}): the container fails with "CUDA driver version is insufficient"; pin a newer node release or an image built for CUDA ${nMajor}`,
     };
+  // NVIDIA's CUDA minor-version compatibility (CUDA >= 11.1) supports this; serving images ship compiled
+  // kernels for the GPUs they target, so only PTX JIT of a newer minor would fail: worth knowing, not a warning.
   if (major === nMajor && minor! > nMinor!)
     return {
-      verdict: "warning",
+      verdict: "info",
       note: `CUDA ${cuda} on R${branch} (native ${native}) runs through CUDA minor-version compatibility: kernels needing PTX JIT for a newer minor will fail`,
     };
   return { verdict: "ok", note: `CUDA ${cuda} on R${branch} (native ${native})` };
@@ -131,6 +135,7 @@ function modelImages(m: ModelConfig): Array<[string, string]> {
 export function checkCompat(cfg: Omit<PlatformConfig, "compat">): CompatReport {
   const errors: Problem[] = [];
   const warnings: Problem[] = [];
+  const infos: Problem[] = [];
   const models: ModelCompat[] = [];
   cfg.models.forEach((m, i) => {
     const at = `models[${i}]`;
@@ -149,8 +154,11 @@ export function checkCompat(cfg: Omit<PlatformConfig, "compat">): CompatReport {
           verdict = "error";
           errors.push({ path: `${at}.${key}`, message: note });
         } else if (v === "warning") {
-          if (verdict === "ok") verdict = "warning";
+          if (verdict === "ok" || verdict === "info") verdict = "warning";
           warnings.push({ path: `${at}.${key}`, message: note });
+        } else if (v === "info") {
+          if (verdict === "ok") verdict = "info";
+          infos.push({ path: `${at}.${key}`, message: note });
         }
       };
       // (e) pinned images: floating tags are errors in prod (config semantics report them), warnings elsewhere.
@@ -223,5 +231,5 @@ export function checkCompat(cfg: Omit<PlatformConfig, "compat">): CompatReport {
         message: `${chart.chart} ${chart.version} needs Kubernetes ${min} or newer`,
       });
   }
-  return { models, errors, warnings };
+  return { models, errors, warnings, infos };
 }

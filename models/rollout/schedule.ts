@@ -15,6 +15,11 @@ export type Edit =
   | { readonly op: "delete"; readonly path: ModelPath };
 
 export type RolloutCommand =
+  | {
+      readonly kind: "start";
+      readonly candidate: { readonly storageUri: string; readonly image?: string };
+      readonly mode?: RolloutSettings["mode"];
+    }
   | { readonly kind: "set"; readonly percent: number }
   | { readonly kind: "step" }
   | { readonly kind: "promote"; readonly force?: boolean }
@@ -67,6 +72,26 @@ export function applyRolloutCommand(
   environment: Environment,
 ): Transition {
   const r = model.rollout;
+  if (command.kind === "start") {
+    if (r)
+      return {
+        error: `${model.name} already has a rollout (${r.mode}, candidate ${r.candidate.storageUri}); promote or abort it first`,
+      };
+    if (command.candidate.storageUri === model.storageUri && !command.candidate.image)
+      return {
+        error: `${model.name}: the candidate is the stable version (${model.storageUri}); give a new --storage-uri or --image`,
+      };
+    const candidate = {
+      storageUri: command.candidate.storageUri,
+      ...(command.candidate.image ? { image: command.candidate.image } : {}),
+    };
+    return {
+      edits: [
+        { op: "set", path: ["rollout"], value: { candidate, mode: command.mode ?? "canary", percent: 0 } },
+      ],
+      summary: `${model.name}: candidate ${candidate.storageUri}${candidate.image ? ` (${candidate.image})` : ""} added at 0%; smoke-test it, then step or set`,
+    };
+  }
   if (!r)
     return {
       error: `${model.name} has no rollout in progress: add rollout.candidate (storageUri, and image, args or engine that differ) first`,
@@ -91,6 +116,12 @@ export function applyRolloutCommand(
         return {
           error: `${model.name}: an A/B test is routing ${r.match?.header ? `header ${r.match.header}` : `cookie ${r.match?.cookie ?? "?"}`}=${r.match?.value ?? "?"} to the candidate; promoting ends it for everyone — rerun with --force if that is intended`,
         };
+      const split = trafficSplit(model);
+      // Promotion gives the candidate all traffic: in prod, a jump beyond maxStep needs --force too.
+      const share =
+        r.mode === "blueGreen" ? split.candidate : r.mode === "ab" ? 0 : r.mode === "shadow" ? 0 : r.percent;
+      const jump = command.force ? undefined : checkJump(model, share, 100, environment);
+      if (jump) return { error: `${jump}; step up first, or rerun promote with --force` };
       const c = r.candidate;
       const edits: Edit[] = [{ op: "set", path: ["storageUri"], value: c.storageUri }];
       if (c.image) edits.push({ op: "set", path: ["image"], value: c.image });
@@ -98,7 +129,6 @@ export function applyRolloutCommand(
       for (const [key, value] of Object.entries(c.engine ?? {}))
         if (value !== undefined) edits.push({ op: "set", path: ["engine", key], value });
       edits.push({ op: "delete", path: ["rollout"] });
-      const split = trafficSplit(model);
       return {
         edits,
         summary: `${model.name}: candidate promoted to stable (it had ${split.candidate}% of traffic); rollout removed`,
