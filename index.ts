@@ -27,7 +27,7 @@ import { protectByDefault, resolveModel } from "./models/serving/resolve";
 import { ENVIRONMENT_LABEL } from "./models/k8s";
 
 export = async () => {
-  const { config: cfg, secrets } = loadStackConfig();
+  const { config: cfg, secrets, deploy } = loadStackConfig();
   const protect = cfg.cluster.protect ?? protectByDefault(cfg.environment);
   const tags = {
     "inference-platform/stack": pulumi.getStack(),
@@ -74,7 +74,7 @@ export = async () => {
         }),
       );
     }
-    provider = eksProvider("k8s", eksCluster.kubeconfig);
+    provider = eksProvider("k8s", eksCluster.kubeconfig, deploy.kubernetesProviderVersion);
     vpcId = network.vpcId;
     prerequisites["aws-load-balancer-controller"] = [
       new PodIdentityRole("aws-load-balancer-controller", {
@@ -124,10 +124,11 @@ export = async () => {
     pulumi.log.info(
       `existing-cluster mode: no AWS resources; GPU add-ons (device plugin, DCGM exporter) and the node autoscaler are skipped`,
     );
-    provider = existingClusterProvider("k8s", {
-      kubeconfig: secrets.kubeconfig,
-      context: cfg.cluster.context,
-    });
+    provider = existingClusterProvider(
+      "k8s",
+      { kubeconfig: secrets.kubeconfig, context: cfg.cluster.context },
+      deploy.kubernetesProviderVersion,
+    );
   }
 
   const addons = new PlatformAddons("addons", {
@@ -139,6 +140,7 @@ export = async () => {
     }),
     provider,
     protect,
+    deploy,
     prerequisites,
     clusterReady: eksCluster ? [eksCluster.systemNodeGroup] : [],
   });

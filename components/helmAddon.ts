@@ -5,6 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { AddonSpec } from "../models/addons";
 import { registerObject, objectResourceName } from "./k8sObject";
+import { releaseChart, type DeployEnvironment } from "../config/deployEnvironment";
 
 export interface HelmAddonArgs {
   readonly spec: AddonSpec;
@@ -13,6 +14,8 @@ export interface HelmAddonArgs {
   readonly dependsOn: pulumi.Resource[];
   /** Protect the release (prod: deleting a CRD-owning release deletes every custom resource). */
   readonly protect: boolean;
+  /** Where charts come from (their repositories, unless a local chart directory is set). */
+  readonly deploy: DeployEnvironment;
 }
 
 export class HelmAddon extends pulumi.ComponentResource {
@@ -24,16 +27,14 @@ export class HelmAddon extends pulumi.ComponentResource {
   constructor(name: string, args: HelmAddonArgs, opts?: pulumi.ComponentResourceOptions) {
     super(HelmAddon.TYPE, name, {}, opts);
     const { spec } = args;
-    const isOci = spec.chart.repository.startsWith("oci://");
     this.release = new k8s.helm.v3.Release(
       `${name}-release`,
       {
         name: spec.name,
         namespace: spec.namespace,
         createNamespace: true,
-        chart: isOci ? `${spec.chart.repository}/${spec.chart.chart}` : spec.chart.chart,
+        ...releaseChart(spec.chart, args.deploy),
         version: spec.chart.version,
-        ...(isOci ? {} : { repositoryOpts: { repo: spec.chart.repository } }),
         values: spec.values,
         // Wait for workloads (webhooks!) to be ready; roll back a failed install instead of leaving it half-done.
         skipAwait: false,

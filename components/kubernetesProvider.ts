@@ -9,12 +9,12 @@ import type * as pulumi from "@pulumi/pulumi";
 export function eksProvider(
   name: string,
   kubeconfig: pulumi.Input<string>,
-  parent?: pulumi.Resource,
+  pluginVersion?: string,
 ): k8s.Provider {
   return new k8s.Provider(
     name,
     { kubeconfig, enableServerSideApply: true, deleteUnreachable: false },
-    { parent, ignoreChanges: ["kubeconfig"] },
+    { ignoreChanges: ["kubeconfig"], ...(pluginVersion ? { version: pluginVersion } : {}) },
   );
 }
 
@@ -22,10 +22,15 @@ export function eksProvider(
 export function existingClusterProvider(
   name: string,
   args: { kubeconfig?: pulumi.Input<string>; context?: string },
+  pluginVersion?: string,
 ): k8s.Provider {
-  return new k8s.Provider(name, {
-    ...(args.kubeconfig ? { kubeconfig: args.kubeconfig } : {}),
-    ...(args.context ? { context: args.context } : {}),
-    enableServerSideApply: true,
-  });
+  return new k8s.Provider(
+    name,
+    {
+      ...(args.kubeconfig ? { kubeconfig: args.kubeconfig } : {}),
+      ...(args.context ? { context: args.context } : {}),
+      enableServerSideApply: true,
+    },
+    pluginVersion ? { version: pluginVersion } : {},
+  );
 }

@@ -6,11 +6,13 @@ import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { addonCatalog, orderAddons, type AddonContext, type AddonName } from "../models/addons";
 import { HelmAddon } from "./helmAddon";
+import type { DeployEnvironment } from "../config/deployEnvironment";
 
 export interface PlatformAddonsArgs {
   readonly context: AddonContext;
   readonly provider: k8s.Provider;
   readonly protect: boolean;
+  readonly deploy: DeployEnvironment;
   /** What every release waits for: nodes to run on (the system node group on EKS). */
   readonly clusterReady?: pulumi.Resource[];
   /** Cloud resources one add-on needs first (e.g. the CA's Pod Identity role). */
@@ -35,6 +37,7 @@ export class PlatformAddons extends pulumi.ComponentResource {
             provider: args.provider,
             dependsOn: [...(args.clusterReady ?? []), ...deps, ...(args.prerequisites?.[spec.name] ?? [])],
             protect: args.protect,
+            deploy: args.deploy,
           },
           { parent: this },
         ),

@@ -8,10 +8,14 @@ import { ConfigError } from "./problems";
 import { readRawConfig, validatePlatformConfig } from "./load";
 import { checkWarnings } from "./semantics";
 import { findPlaceholders, isOfflinePlan } from "./placeholders";
+import { readDeployEnvironment, type DeployEnvironment } from "./deployEnvironment";
+import { CHARTS } from "../models/versions";
 import type { PlatformConfig } from "./schema";
 
 export interface StackConfig {
   readonly config: PlatformConfig;
+  /** Where the program runs (local charts, provider plugin version): config/deployEnvironment.ts. */
+  readonly deploy: DeployEnvironment;
   /** Secret values by name, each a Pulumi secret. */
   readonly secrets: Readonly<Record<string, pulumi.Output<string>>>;
 }
@@ -22,8 +26,9 @@ const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret(key: string
 export function loadStackConfig(): StackConfig {
   const stack = pulumi.getStack();
   const raw = readRawConfig(pulumi.runtime.allConfig(), isConfigSecret);
+  const deploy = readDeployEnvironment(process.env, Object.values(CHARTS));
   try {
-    const config = validatePlatformConfig(stack, raw.raw, raw.problems);
+    const config = validatePlatformConfig(stack, raw.raw, [...raw.problems, ...deploy.problems]);
     for (const w of [...checkWarnings(config), ...config.compat.warnings])
       pulumi.log.warn(`stack "${stack}": ${w.path}: ${w.message}`);
     for (const i of config.compat.infos) pulumi.log.info(`stack "${stack}": ${i.path}: ${i.message}`);
@@ -35,7 +40,7 @@ export function loadStackConfig(): StackConfig {
       else pulumi.log.warn(text);
     }
     const secrets = Object.fromEntries(Object.entries(raw.secrets).map(([k, v]) => [k, pulumi.secret(v)]));
-    return { config, secrets };
+    return { config, secrets, deploy: deploy.value };
   } catch (err) {
     // A RunError prints its message without a stack trace: the message already names every key path.
     if (err instanceof ConfigError) throw new pulumi.RunError(err.message);

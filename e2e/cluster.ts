@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parse, stringify } from "yaml";
 import { buildTool, moduleSourceDir } from "./build";
 import { Kube, waitFor } from "./kube";
 import { clusterDir } from "./paths";
@@ -92,6 +93,7 @@ export async function clusterUp(
   name: string,
   nodes: readonly FakeNode[],
   log: (line: string) => void = () => undefined,
+  held: readonly HeldPods[] = [],
 ): Promise<ClusterState> {
   const existing = readState(name);
   if (existing && existing.processes.some((p) => isAlive(p.pid)))
@@ -229,7 +231,7 @@ export async function clusterUp(
     start("kwok", [
       kwokBin.bin["kwok"]!,
       `--kubeconfig=${kwokKc}`,
-      ...kwokStages().map((f) => `--config=${f}`),
+      ...kwokStages(dir, held).map((f) => `--config=${f}`),
       "--manage-all-nodes=false",
       `--manage-nodes-with-annotation-selector=${KWOK_ANNOTATION}=fake`,
       "--node-ip=10.0.0.1",
@@ -272,15 +274,39 @@ export async function clusterUp(
  * kwok's own Stage definitions (sigs.k8s.io/kwok kustomize/stage, from the module source): nodes are
  * initialised and heartbeat with leases; pods become Ready at once, Job pods complete, deleted pods go.
  */
-function kwokStages(): string[] {
+function kwokStages(dir: string, held: readonly HeldPods[]): string[] {
   const root = path.join(moduleSourceDir("kwok", "sigs.k8s.io/kwok"), "kustomize", "stage");
+  // Upstream's pod-ready stage, except for pods whose readiness is a real process's (see HeldPods).
+  const ready = parse(fs.readFileSync(path.join(root, "pod/fast/pod-ready.yaml"), "utf8")) as {
+    spec: { selector: { matchExpressions: Array<Record<string, unknown>> } };
+  };
+  const byLabel = new Map<string, string[]>();
+  for (const h of held) byLabel.set(h.label, [...(byLabel.get(h.label) ?? []), h.value]);
+  for (const [label, values] of byLabel)
+    ready.spec.selector.matchExpressions.push({
+      key: `.metadata.labels["${label}"]`,
+      operator: "NotIn",
+      values,
+    });
+  const readyFile = path.join(dir, "kwok-pod-ready.yaml");
+  fs.writeFileSync(readyFile, stringify(ready));
   return [
-    "node/fast/node-initialize.yaml",
-    "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
-    "pod/fast/pod-ready.yaml",
-    "pod/fast/pod-complete.yaml",
-    "pod/fast/pod-delete.yaml",
-  ].map((f) => path.join(root, f));
+    path.join(root, "node/fast/node-initialize.yaml"),
+    path.join(root, "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml"),
+    readyFile,
+    path.join(root, "pod/fast/pod-complete.yaml"),
+    path.join(root, "pod/fast/pod-delete.yaml"),
+  ];
+}
+
+/**
+ * Pods kwok must not mark Ready: a chart's controller that runs for real as a local process. Like a
+ * kubelet whose readiness probe passes only once the container serves, the e2e marks them Ready when
+ * the local process answers — so Helm (and so a Pulumi Release) waits for the real webhook server.
+ */
+export interface HeldPods {
+  readonly label: string;
+  readonly value: string;
 }
 
 /** Registers a Node the way a kubelet does: created with its status (capacity, allocatable), for kwok to run. */

@@ -17,6 +17,7 @@ import type { Backends } from "./deploy";
 import { Kube, waitFor, type KubeObject } from "./kube";
 import { leaf, type ClusterPki } from "./pki";
 import { freePort, startProcess, stopProcess, tail, type RunningProcess } from "./processes";
+import type { HeldPods } from "./cluster";
 
 interface Served {
   /** Service the chart points webhooks or an APIService at. */
@@ -43,7 +44,7 @@ type Container = { name: string; args?: string[]; env?: Array<{ name: string; va
 function deploymentOf(
   rendered: readonly KubeObject[],
   name: string,
-): { sa: string; containers: Container[]; namespace: string } {
+): { sa: string; containers: Container[]; namespace: string; object: KubeObject } {
   const d = rendered.find((o) => o.kind === "Deployment" && o.metadata.name === name);
   if (!d) throw new Error(`the chart renders no Deployment ${name}`);
   const spec = (d.spec as { template: { spec: { serviceAccountName?: string; containers: Container[] } } })
@@ -52,6 +53,7 @@ function deploymentOf(
     sa: spec.serviceAccountName ?? "default",
     containers: spec.containers,
     namespace: d.metadata.namespace ?? "default",
+    object: d,
   };
 }
 
@@ -67,6 +69,15 @@ async function portOpen(port: number): Promise<boolean> {
     s.once("error", () => resolve(false));
   });
 }
+
+/** The chart pods whose controllers run here for real (their Deployments' selector labels). */
+export const HELD_PODS: readonly HeldPods[] = [
+  { label: "control-plane", value: "kserve-controller-manager" },
+  { label: "app", value: "keda-operator" },
+  { label: "app", value: "keda-operator-metrics-apiserver" },
+  { label: "app", value: "keda-admission-webhooks" },
+  { label: "app", value: "kube-prometheus-stack-operator" },
+];
 
 export class LocalControllers implements Backends {
   private readonly started = new Map<string, Started>();
@@ -137,6 +148,70 @@ export class LocalControllers implements Backends {
     });
   }
 
+  /**
+   * The chart Deployment's pods become Ready when the real process serves (kwok holds them: HELD_PODS),
+   * as a kubelet would report once the container's readiness probe passes.
+   */
+  async markReady(kube: Kube, deployment: KubeObject): Promise<void> {
+    // Now and whenever a new pod appears (scheduled later, or a restarted one), like a kubelet would.
+    this.ready_.push({ kube, deployment });
+    this.watcher ??= setInterval(() => {
+      for (const r of this.ready_) void this.markPodsReady(r.kube, r.deployment).catch(() => undefined);
+    }, 1000);
+    await this.markPodsReady(kube, deployment);
+  }
+
+  private readonly ready_: Array<{ kube: Kube; deployment: KubeObject }> = [];
+  private watcher: NodeJS.Timeout | undefined;
+
+  private async markPodsReady(kube: Kube, deployment: KubeObject): Promise<void> {
+    const selector = (deployment.spec as { selector: { matchLabels: Record<string, string> } }).selector
+      .matchLabels;
+    const labelSelector = Object.entries(selector)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(",");
+    const now = new Date().toISOString();
+    for (const pod of await kube.list("v1", "Pod", {
+      namespace: deployment.metadata.namespace,
+      labelSelector,
+    })) {
+      if (
+        ((pod.status as { conditions?: Array<{ type: string; status: string }> })?.conditions ?? []).some(
+          (c) => c.type === "Ready" && c.status === "True",
+        )
+      )
+        continue;
+      if (!(pod.spec as { nodeName?: string }).nodeName) continue;
+      const containers = (pod.spec as { containers: Array<{ name: string; image: string }> }).containers;
+      await kube.mergePatch(
+        "v1",
+        "Pod",
+        pod.metadata.name,
+        pod.metadata.namespace,
+        {
+          status: {
+            phase: "Running",
+            conditions: ["Initialized", "Ready", "ContainersReady", "PodScheduled"].map((type) => ({
+              type,
+              status: "True",
+              lastTransitionTime: now,
+            })),
+            containerStatuses: containers.map((c) => ({
+              name: c.name,
+              image: c.image,
+              imageID: "",
+              ready: true,
+              started: true,
+              restartCount: 0,
+              state: { running: { startedAt: now } },
+            })),
+          },
+        },
+        "status",
+      );
+    }
+  }
+
   async startFor(release: string, chart: string, rendered: readonly KubeObject[], kube: Kube): Promise<void> {
     if (this.started.has(release)) return;
     if (chart === "kserve-resources") this.started.set(release, await this.startKServe(rendered, kube));
@@ -176,6 +251,7 @@ export class LocalControllers implements Backends {
       },
     );
     await this.ready(p, webhook);
+    await this.markReady(kube, d.object);
     return {
       processes: [p],
       served: [{ service: "kserve-webhook-server-service", namespace: d.namespace, port: webhook }],
@@ -225,6 +301,7 @@ export class LocalControllers implements Backends {
       { ...env, KUBECONFIG: await this.kubeconfigFor(kube, ns, op.sa) },
     );
     await this.ready(operator, grpc);
+    await this.markReady(kube, op.object);
 
     const ms = deploymentOf(rendered, "keda-operator-metrics-apiserver");
     const secure = await freePort();
@@ -257,6 +334,7 @@ export class LocalControllers implements Backends {
       env,
     );
     await this.ready(adapter, secure);
+    await this.markReady(kube, ms.object);
 
     const wh = deploymentOf(rendered, "keda-admission-webhooks");
     const whPort = await freePort();
@@ -278,6 +356,7 @@ export class LocalControllers implements Backends {
       { ...env, KUBECONFIG: await this.kubeconfigFor(kube, ns, wh.sa) },
     );
     await this.ready(webhooks, whPort);
+    await this.markReady(kube, wh.object);
     return {
       processes: [operator, adapter, webhooks],
       served: [
@@ -313,6 +392,7 @@ export class LocalControllers implements Backends {
       { KUBECONFIG: await this.kubeconfigFor(kube, d.namespace, d.sa) },
     );
     await this.ready(p, port);
+    await this.markReady(kube, d.object);
     return { processes: [p], served: [{ service: name, namespace: d.namespace, port }] };
   }
 
@@ -404,6 +484,8 @@ export class LocalControllers implements Backends {
   }
 
   async stop(): Promise<void> {
+    if (this.watcher) clearInterval(this.watcher);
+    this.watcher = undefined;
     for (const s of this.started.values()) for (const p of s.processes) await stopProcess(p);
     this.started.clear();
   }

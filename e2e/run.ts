@@ -10,8 +10,9 @@ import { planStack, mandatoryViolations, type Plan } from "../tools/planRunner";
 import { buildTool, parseGoMod } from "./build";
 import * as path from "node:path";
 import { clusterDown, clusterUp, SERVICE_IP } from "./cluster";
-import { LocalControllers } from "./controllers";
+import { HELD_PODS, LocalControllers } from "./controllers";
 import { assertReconciled } from "./assertions";
+import { engineE2e } from "./engine";
 import { deployPlan, IN_CLUSTER_BACKENDS, type DeployReport } from "./deploy";
 import { clusterPki } from "./pki";
 import { Kube } from "./kube";
@@ -23,13 +24,18 @@ const SPEC: CliSpec = {
   name: "npm run e2e --",
   summary:
     "Deploy a stack's plan onto a real Kubernetes control plane built from upstream sources, and check what the API server does with it.",
-  usage: ["--stack <name> [--stack <name> ...] [--keep]", "--all"],
+  usage: ["--stack <name> [--stack <name> ...] [--keep]", "--all", "--engine"],
   options: {
     stack: { type: "string", multiple: true, description: "stack to deploy (repeatable)", value: "name" },
     all: { type: "boolean", description: "every stack (Pulumi.<stack>.yaml)" },
     keep: {
       type: "boolean",
       description: "leave the test cluster running afterwards (npm run cluster -- down to stop it)",
+    },
+    engine: {
+      type: "boolean",
+      description:
+        "the real Pulumi engine on the local stack: up, no-op up, rollout edits, policy pack, destroy",
     },
   },
   notes: [
@@ -72,7 +78,7 @@ export async function e2eStack(
   let controllers: LocalControllers | undefined;
   if (!kubeconfig) {
     console.log(`== e2e ${stack}: starting the control plane`);
-    const state = await clusterUp(name, fakeNodes(stackConfig(stack)), log);
+    const state = await clusterUp(name, fakeNodes(stackConfig(stack)), log, HELD_PODS);
     kubeconfig = state.kubeconfig;
     controllers = new LocalControllers(
       path.join(state.dir, "controllers"),
@@ -129,6 +135,24 @@ export function printResult(r: StackResult): void {
 
 if (require.main === module)
   runCli(SPEC, async (args) => {
+    if (args.values.engine) {
+      if (process.env.E2E_KUBECONFIG)
+        throw new CliError("--engine starts its own control plane; unset E2E_KUBECONFIG", 2);
+      const report = await engineE2e((l) => console.log(`  ${l}`));
+      for (const s of report.steps)
+        console.log(
+          `  ${s.name.padEnd(36)} ${Object.entries(s.ops)
+            .map(([op, n]) => `${op} ${n}`)
+            .join(", ")} (${s.seconds.toFixed(0)} s)`,
+        );
+      for (const n of report.notes) console.log(`  note: ${n}`);
+      for (const e of report.errors) console.log(`  ERROR ${e}`);
+      console.log(
+        `== e2e engine: ${report.errors.length === 0 ? "PASSED" : `FAILED (${report.errors.length} error(s))`}`,
+      );
+      if (!args.values.stack && !args.values.all) return report.errors.length > 0 ? 1 : 0;
+      if (report.errors.length > 0) return 1;
+    }
     const stacks = args.values.all
       ? fs
           .readdirSync(REPO)

@@ -13,7 +13,7 @@ import * as zlib from "node:zlib";
 import { parse, stringify } from "yaml";
 import { buildTool } from "../build";
 import { clusterDown, clusterUp, SERVICE_IP, type ClusterState } from "../cluster";
-import { LocalControllers } from "../controllers";
+import { HELD_PODS, LocalControllers } from "../controllers";
 import { deployPlan } from "../deploy";
 import { Kube, waitFor, type KubeObject } from "../kube";
 import { fakeNodes } from "../nodes";
@@ -58,7 +58,7 @@ describe("e2e: the real controllers reconcile the dev stack (scrape path, autosc
   before(async () => {
     proxy = await ServiceProxy.start();
     plan = await planStack("dev", devWith(fastLoop), { revealSecrets: true });
-    state = await clusterUp(CLUSTER, fakeNodes(stackConfig("dev")));
+    state = await clusterUp(CLUSTER, fakeNodes(stackConfig("dev")), undefined, HELD_PODS);
     kube = new Kube(state.kubeconfig);
     // KEDA's operator queries the platform's in-cluster Prometheus URL: the proxy plays that Service.
     controllers = new LocalControllers(

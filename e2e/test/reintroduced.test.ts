@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { assertReconciled } from "../assertions";
 import { buildTool } from "../build";
 import { clusterDown, clusterUp, SERVICE_IP } from "../cluster";
-import { LocalControllers } from "../controllers";
+import { HELD_PODS, LocalControllers } from "../controllers";
 import { deployPlan } from "../deploy";
 import { Kube } from "../kube";
 import { fakeNodes } from "../nodes";
@@ -50,7 +50,7 @@ describe("e2e: defects reintroduced into the dev plan are caught by the real con
     canary.args = (canary.args as string[]).filter((a) => !a.startsWith("--model_name="));
     const broken: Plan = { ...plan, resources };
 
-    const state = await clusterUp(CLUSTER, fakeNodes(stackConfig("dev")));
+    const state = await clusterUp(CLUSTER, fakeNodes(stackConfig("dev")), undefined, HELD_PODS);
     const kube = new Kube(state.kubeconfig);
     controllers = new LocalControllers(
       path.join(state.dir, "controllers"),
