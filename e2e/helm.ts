@@ -11,6 +11,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { sharedDir } from "../conformance/sharedDir";
+import { cacheDir } from "../conformance/crdFiles";
+import { CHARTS } from "../models/versions";
 import type { KubeObject } from "./kube";
 
 export interface ReleaseToRender {
@@ -34,9 +36,28 @@ export interface RenderedObject {
 
 export class RenderError extends Error {}
 
-export function chartSourceDir(chart: string, version: string): string {
+/**
+ * The chart's complete source: ../shared/helm-charts/<chart>/<version>/, else a copy `helm pull` fetched
+ * from the chart's pinned repository into the cache (outside this workspace, e.g. on a user's CI).
+ */
+export function chartSourceDir(chart: string, version: string, helm?: string): string {
   const name = chart.split("/").pop()!;
-  return path.join(sharedDir(), "helm-charts", name, version);
+  const shared = path.join(sharedDir(), "helm-charts", name, version);
+  if (fs.existsSync(path.join(shared, "Chart.yaml"))) return shared;
+  const cached = path.join(cacheDir(), "helm-charts", name, version);
+  if (fs.existsSync(path.join(cached, name, "Chart.yaml"))) return path.join(cached, name);
+  const pin = Object.values(CHARTS).find((c) => c.chart === name && c.version === version);
+  if (!pin || !helm) return shared;
+  const oci = pin.repository.startsWith("oci://");
+  const args = oci
+    ? ["pull", `${pin.repository}/${pin.chart}`, "--version", version, "--untar", "--untardir", cached]
+    : ["pull", pin.chart, "--repo", pin.repository, "--version", version, "--untar", "--untardir", cached];
+  const pulled = spawnSync(helm, args, { encoding: "utf8" });
+  if (pulled.status !== 0)
+    throw new RenderError(
+      `${name}@${version}: not in ${shared}, and helm pull from ${pin.repository} failed: ${pulled.stderr.trim()}`,
+    );
+  return path.join(cached, name);
 }
 
 export function renderRelease(
@@ -45,7 +66,7 @@ export function renderRelease(
   apiVersions: readonly string[],
   kubeVersion: string,
 ): RenderedObject[] {
-  const chartDir = chartSourceDir(release.chart, release.version);
+  const chartDir = chartSourceDir(release.chart, release.version, helm);
   if (!fs.existsSync(path.join(chartDir, "Chart.yaml")))
     throw new RenderError(
       `${release.resource}: no chart source at ${chartDir} (../shared/helm-charts/<chart>/<version>)`,
