@@ -11,7 +11,7 @@ import { buildTool, moduleSourceDir } from "./build";
 import { Kube, waitFor } from "./kube";
 import { clusterDir } from "./paths";
 import { clusterPki, kubeconfig } from "./pki";
-import { freePort, isAlive, startProcess, stopProcess, tail, type RunningProcess } from "./processes";
+import { freePort, isRunning, startProcess, stopProcess, tail, type RunningProcess } from "./processes";
 
 export interface ClusterState {
   readonly name: string;
@@ -96,7 +96,7 @@ export async function clusterUp(
   held: readonly HeldPods[] = [],
 ): Promise<ClusterState> {
   const existing = readState(name);
-  if (existing && existing.processes.some((p) => isAlive(p.pid)))
+  if (existing && existing.processes.some((p) => isRunning(p)))
     throw new Error(`cluster "${name}" is already running (npm run cluster -- down --name ${name} first)`);
   const k8s = buildTool("kubernetes", log);
   const etcdBin = buildTool("etcd", log);
@@ -355,6 +355,6 @@ export function clusterStatus(name: string): ClusterStatus {
   return {
     name,
     kubeconfig: state.kubeconfig,
-    running: state.processes.map((p) => ({ name: p.name, pid: p.pid, alive: isAlive(p.pid), log: p.log })),
+    running: state.processes.map((p) => ({ name: p.name, pid: p.pid, alive: isRunning(p), log: p.log })),
   };
 }

@@ -81,6 +81,8 @@ export const HELD_PODS: readonly HeldPods[] = [
 
 export class LocalControllers implements Backends {
   private readonly started = new Map<string, Started>();
+  /** Every process spawned, tracked at spawn: one that fails its readiness wait is still stopped. */
+  private readonly spawned: RunningProcess[] = [];
   private readonly host = hostAddress();
 
   constructor(
@@ -134,10 +136,12 @@ export class LocalControllers implements Backends {
   }
 
   private start(name: string, command: string[], env: Record<string, string>): RunningProcess {
-    return startProcess(name, command, {
+    const p = startProcess(name, command, {
       logDir: path.join(this.dir, "logs"),
       env: { ...env, ...(this.extraEnv[name] ?? {}) },
     });
+    this.spawned.push(p);
+    return p;
   }
 
   private async ready(p: RunningProcess, port: number): Promise<void> {
@@ -213,12 +217,17 @@ export class LocalControllers implements Backends {
   }
 
   async startFor(release: string, chart: string, rendered: readonly KubeObject[], kube: Kube): Promise<void> {
-    if (this.started.has(release)) return;
+    // Claimed before the first await: a second call for the same release (an upgrade seen while the
+    // first start waits for readiness) must not start a second copy.
+    if (this.claimed.has(release)) return;
+    this.claimed.add(release);
     if (chart === "kserve-resources") this.started.set(release, await this.startKServe(rendered, kube));
     if (chart === "keda") this.started.set(release, await this.startKeda(rendered, kube));
     if (chart === "kube-prometheus-stack")
       this.started.set(release, await this.startPrometheusOperator(rendered, kube));
   }
+
+  private readonly claimed = new Set<string>();
 
   /** KServe's controller manager (kserve cmd/manager; flags and env as in its chart, webhooks on a local port). */
   private async startKServe(rendered: readonly KubeObject[], kube: Kube): Promise<Started> {
@@ -486,7 +495,8 @@ export class LocalControllers implements Backends {
   async stop(): Promise<void> {
     if (this.watcher) clearInterval(this.watcher);
     this.watcher = undefined;
-    for (const s of this.started.values()) for (const p of s.processes) await stopProcess(p);
+    for (const p of this.spawned.splice(0)) await stopProcess(p);
     this.started.clear();
+    this.claimed.clear();
   }
 }

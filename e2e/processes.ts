@@ -44,9 +44,39 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Stops a process group: SIGTERM, up to `graceMs` to exit, then SIGKILL. */
-export async function stopProcess(p: Pick<RunningProcess, "pid">, graceMs = 5000): Promise<void> {
+/** The argv of a live process (Linux /proc), or undefined where /proc cannot tell. */
+function argvOf(pid: number): string[] | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Is the process we recorded still the one running under its pid? Pids are recycled (pid_max is
+ * often 32768), so a pid from an old state file may now belong to anything — this very test run
+ * included: only a live pid whose argv[0] is the binary we started counts.
+ */
+export function isRunning(
+  p: Pick<RunningProcess, "pid"> & { readonly command?: readonly string[] },
+): boolean {
+  if (!isAlive(p.pid)) return false;
+  if (!p.command || p.command.length === 0) return true;
+  const argv = argvOf(p.pid);
+  return argv === undefined || argv[0] === p.command[0];
+}
+
+/**
+ * Stops a process we started (its whole process group: it was started detached, as the group's
+ * leader): SIGTERM, up to `graceMs` to exit, then SIGKILL. A recycled pid is left alone.
+ */
+export async function stopProcess(
+  p: Pick<RunningProcess, "pid"> & { readonly command?: readonly string[] },
+  graceMs = 5000,
+): Promise<void> {
   const signal = (sig: NodeJS.Signals) => {
+    if (!isRunning(p)) return;
     try {
       process.kill(-p.pid, sig);
     } catch {
@@ -57,11 +87,11 @@ export async function stopProcess(p: Pick<RunningProcess, "pid">, graceMs = 5000
       }
     }
   };
-  if (!isAlive(p.pid)) return;
+  if (!isRunning(p)) return;
   signal("SIGTERM");
   const deadline = Date.now() + graceMs;
-  while (isAlive(p.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (isAlive(p.pid)) signal("SIGKILL");
+  while (isRunning(p) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  signal("SIGKILL");
 }
 
 /** A free TCP port on loopback (bound and released; the caller binds it right away). */
