@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { modelSchema, type ModelConfig } from "../models/schema";
-import type { StackCapacity } from "../models/capacity/planner";
+import type { StackCapacity } from "../models/capacity/stack";
 import type { CompatReport } from "../models/compat/checks";
 
 export const ENVIRONMENTS = ["dev", "prod", "local"] as const;

@@ -481,19 +481,7 @@ export function checkPlacement(cfg: Omit<PlatformConfig, "compat">): Problem[] {
       });
       return;
     }
-    const perNode = Math.floor(spec.instance.gpus / gpu.count);
-    // Without a node autoscaler a pool stays at its desired (else minimum) size: a replica beyond
-    // what those nodes hold would stay Pending, burning the GPUs it already has while it waits.
-    const autoscaled = cfg.cluster.mode === "eks" && cfg.cluster.nodeAutoscaler === "cluster-autoscaler";
-    const nodes = autoscaled ? pool.maxSize : (pool.desiredSize ?? pool.minSize);
-    const capacity = nodes * perNode;
-    if (model.autoscaling.maxReplicas > capacity)
-      problems.push({
-        path: `${at}.autoscaling.maxReplicas`,
-        message: autoscaled
-          ? `${model.autoscaling.maxReplicas} replicas of ${gpu.count} GPU(s) need more than pool "${pool.name}" can hold (maxSize ${pool.maxSize} × ${perNode} per node = ${capacity}); raise the pool's maxSize or lower maxReplicas`
-          : `without a node autoscaler (cluster.nodeAutoscaler: ${cfg.cluster.nodeAutoscaler}) pool "${pool.name}" stays at ${nodes} node(s), room for ${capacity} replica(s) of ${gpu.count} GPU(s), not ${model.autoscaling.maxReplicas}; enable cluster-autoscaler, raise the pool's desiredSize or lower maxReplicas`,
-      });
+    // Pool capacity is checked across every model and candidate of the pool (models/capacity/stack.ts).
   });
   return problems;
 }

@@ -117,6 +117,11 @@ export const customArchitectureSchema = z.strictObject({
   tiedEmbeddings: z.boolean().default(false),
   maxContext: z.number().int().min(256),
   experts: z.number().int().min(1).default(1),
+  /** config.json `architectures[0]`, e.g. LlamaForCausalLM: decides vLLM's model runner (and its reserve). */
+  hfArchitecture: z
+    .string()
+    .regex(/^[A-Za-z0-9]+$/)
+    .optional(),
 });
 
 const triggerSchema = z.discriminatedUnion("type", [

@@ -44,7 +44,7 @@ describe("stack config schema", () => {
 
   it("checks cross-field rules once the structure is valid, all together", () => {
     const raw = dev();
-    raw.gpuPools[0].minSize = 5;
+    raw.gpuPools[0].minSize = 7;
     raw.gpuPools[0].desiredSize = 9;
     raw.models.push({ ...raw.models[2] });
     const err = configError(raw);
@@ -53,7 +53,7 @@ describe("stack config schema", () => {
       "gpuPools[0].minSize",
       "models[3].name",
     ]);
-    assert.match(err.message, /minSize \(5\) exceeds maxSize \(4\)/);
+    assert.match(err.message, /minSize \(7\) exceeds maxSize \(6\)/);
     assert.match(err.message, /duplicate model name "iris" \(also models\[2\]\)/);
   });
 
@@ -88,7 +88,7 @@ describe("stack config schema", () => {
       "desired outside [min, max]",
       (r) => (r.gpuPools[0].desiredSize = 7),
       "gpuPools[0].desiredSize",
-      /within \[minSize, maxSize\] = \[0, 4\]/,
+      /within \[minSize, maxSize\] = \[0, 6\]/,
     ],
     ["an invalid CIDR", (r) => (r.network = { cidr: "10.0.0/16" }), "network.cidr", /IPv4 CIDR/],
     ["an unknown runtime", (r) => (r.models[0].runtime = "ollama"), "models[0].runtime", /expected one of/],
@@ -145,10 +145,10 @@ describe("stack config schema", () => {
       /Knative \(KPA\) metric/,
     ],
     [
-      "max replicas beyond the pool",
+      "more replicas (of all models and candidates on a pool) than it grows to",
       (r) => (r.models[0].autoscaling.maxReplicas = 9),
-      "models[0].autoscaling.maxReplicas",
-      /maxSize 4 × 1 per node = 4/,
+      "gpuPools[0].maxSize",
+      /pool "l4" must hold llama-31-8b 9×1 GPU, llama-31-8b \(candidate\) 9×1 GPU, resnet50 2×1 GPU at their maxReplicas: 20 GPUs on 20 g6\.xlarge node\(s\) of 1 GPUs, but it grows to 6; raise its maxSize/,
     ],
     [
       "more replicas than a pool without a node autoscaler can hold",
@@ -156,8 +156,8 @@ describe("stack config schema", () => {
         r.cluster.nodeAutoscaler = "none";
         r.gpuPools[0].desiredSize = 1;
       },
-      "models[0].autoscaling.maxReplicas",
-      /without a node autoscaler .* pool "l4" stays at 1 node\(s\), room for 1 replica\(s\) of 1 GPU\(s\), not 2/,
+      "gpuPools[0].desiredSize",
+      /6 GPUs on 6 g6\.xlarge node\(s\) of 1 GPUs, but without a node autoscaler \(cluster\.nodeAutoscaler: none\) it stays at 1; enable cluster-autoscaler or raise its desiredSize/,
     ],
     [
       "scale to zero in Standard mode without the metrics that wake it",

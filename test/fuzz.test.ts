@@ -142,13 +142,26 @@ function modelArb(i: number): fc.Arbitrary<Raw> {
   return fc.oneof(llm, triton, classic);
 }
 
+/** GPUs the pool must hold at most: every replica of every GPU model, twice during a rollout. */
+const gpuDemand = (models: Raw[]) =>
+  models
+    .filter((m) => m.gpu)
+    .reduce((s, m) => s + (m.rollout ? 2 : 1) * (m.autoscaling as { maxReplicas: number }).maxReplicas, 0);
+/** The dev policy pack's max-gpus-per-stack: the pool may not grow beyond it. */
+const DEV_GPU_LIMIT = 8;
+
 const configArb: fc.Arbitrary<Raw> = fc.integer({ min: 1, max: 4 }).chain((n) =>
-  fc.tuple(...Array.from({ length: n }, (_, i) => modelArb(i))).map((models) => {
-    const raw = stackRaw("dev");
-    raw.models = models;
-    delete raw.secretNames;
-    return raw;
-  }),
+  fc
+    .tuple(...Array.from({ length: n }, (_, i) => modelArb(i)))
+    // Configs whose replicas fit the pool (the pool-wide capacity check has its own tests).
+    .filter((models) => gpuDemand(models) <= DEV_GPU_LIMIT)
+    .map((models) => {
+      const raw = stackRaw("dev");
+      raw.models = models;
+      (raw.gpuPools as Array<Record<string, unknown>>)[0]!.maxSize = DEV_GPU_LIMIT;
+      delete raw.secretNames;
+      return raw;
+    }),
 );
 
 function policyInput(o: K8sObject, i: number): PolicyInput {
@@ -205,7 +218,11 @@ describe("fuzz: stack config properties", function () {
     const base = readStackFile(ROOT, "dev");
     await fc.assert(
       fc.asyncProperty(configArb, async (raw) => {
-        const config = { ...base.config, "inference-platform:models": JSON.stringify(raw.models) };
+        const config = {
+          ...base.config,
+          "inference-platform:gpuPools": JSON.stringify(raw.gpuPools),
+          "inference-platform:models": JSON.stringify(raw.models),
+        };
         const plan = await planStack("dev", { config, secretKeys: base.secretKeys });
         assert.deepEqual(plan.conformance.errors, []);
         assert.deepEqual(

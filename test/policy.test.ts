@@ -208,7 +208,7 @@ const cases: Case[] = [
     "max-gpus-per-stack",
     "prod",
     (rs) => edit(rs, ofType(NODE_GROUP, "gpu-l40s-x4-ng"), (p) => (p.scalingConfig.maxSize = 20)),
-    /can grow to 86 GPUs .*the limit is 64/,
+    /can grow to 92 GPUs .*the limit is 64/,
   ],
   [
     "dev-spot-gpu-pools",

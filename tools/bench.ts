@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { existingStacks, runCli, UsageError, type CliSpec } from "./cli";
 import { e2eStack } from "../e2e/run";
+import { calibrationTable } from "./calibrationData";
 
 interface Run {
   ms: number;
@@ -36,7 +37,7 @@ function runOnce(stack: string): Run {
 const SPEC: CliSpec = {
   name: "npm run bench --",
   summary:
-    "Plan the dev stack and synthetic stacks of many models, each in a fresh process, and print median wall time, peak RSS and resources per second (BENCH_REPEATS runs each, default 3).",
+    "Plan the dev stack and synthetic stacks of many models, each in a fresh process, and print median wall time, peak RSS and resources per second (BENCH_REPEATS runs each, default 3); then the capacity planner's calibration table.",
   usage: ["[<models> ...] [--e2e]"],
   maxPositionals: 5,
   options: {
@@ -75,6 +76,11 @@ runCli(SPEC, async (args) => {
   const small = rows.get("100");
   const large = rows.get("1000");
   if (small && large) console.log(`time ratio 1000 vs 100 models: ${(large / small).toFixed(2)}x (same run)`);
+  // The capacity planner's accuracy: its memory model against published vLLM startup figures.
+  console.log(
+    "\nKV cache per GPU, planner vs published vLLM startups (models/capacity/calibration/vllm-startups.yaml):",
+  );
+  console.log(calibrationTable().join("\n"));
   if (args.values.e2e) {
     console.log(
       "\ne2e per stack (one run each; binaries built beforehand): plan | control plane | deploy + controllers | total, seconds",

@@ -15,7 +15,7 @@ import { PROJECT } from "../config/load";
 import { OFFLINE_PLAN_ENV } from "../config/placeholders";
 import { howToProvideSchemas, isComplete, schemaInventory } from "../conformance/schemaSources";
 import { fetchMissingSchemas } from "./crds";
-import type { StackCapacity } from "../models/capacity/planner";
+import type { StackCapacity } from "../models/capacity/stack";
 import type { CompatReport } from "../models/compat/checks";
 import { runUnderMocks, type RecordedResource } from "./mockRuntime";
 import { runPolicies, stackPolicyConfig, type PolicyInput, type Violation } from "../policy/offline";
@@ -165,15 +165,16 @@ export function writePlan(plan: Plan, outDir = path.join(ROOT, "out", plan.stack
 
 const usd = (x: number | null) => (x === null ? "n/a" : `$${x.toFixed(2)}`);
 
-/** GPUs, memory, KV capacity and cost per GPU model, from the capacity planner. */
+/** GPUs, memory and KV capacity per GPU model, and whole-node cost per pool, from the capacity planner. */
 export function capacityLines(capacity: StackCapacity | undefined): string[] {
   if (!capacity || capacity.models.length === 0) return [];
   const lines = ["", `Capacity (on-demand ${capacity.pricing.region} prices of ${capacity.pricing.date}):`];
   for (const p of capacity.models) {
     const where = `${p.gpusPerReplica}× ${p.gpuModel} on ${p.instanceType} (pool ${p.pool}${p.autoPlaced ? ", auto" : ""})`;
-    const money = `${usd(p.cost.perReplicaHour)}/h per replica, ${usd(p.cost.atMinReplicas)}..${usd(p.cost.atMaxReplicas)}/h at ${p.cost.minReplicas}..${p.cost.maxReplicas} replicas`;
+    const replicas = p.tracks.map((t) => `${t.track} ${t.min}..${t.max}`).join(", ");
+    const share = `replicas ${replicas}; GPU share ${usd(p.gpuShareHour)}/h per replica`;
     if (!p.llm) {
-      lines.push(`  ${p.model}  ${where}  ${money}`);
+      lines.push(`  ${p.model}  ${where}  ${share}`);
       continue;
     }
     const m = p.llm.memory;
@@ -181,14 +182,23 @@ export function capacityLines(capacity: StackCapacity | undefined): string[] {
     const derived = e.derived.length > 0 ? ` (derived: ${e.derived.join(", ")})` : "";
     lines.push(
       `  ${p.model}  ${p.llm.architecture} ${p.llm.precision}, KV ${p.llm.kvCacheDtype}  ${where}`,
-      `      per GPU: ${m.usableGiB.toFixed(1)} GiB usable = ${m.weightsGiB.toFixed(1)} weights + ${m.overheadGiB.toFixed(1)} runtime + ${m.kvCacheGiB.toFixed(1)} KV cache (${m.kvTokens} tokens); headroom ${p.llm.headroomGiB.toFixed(1)} GiB`,
+      `      per GPU: ${m.usableGiB.toFixed(1)} GiB usable = ${m.weightsGiB.toFixed(1)} weights + ${m.activationGiB.toFixed(1)} activation + ${(m.nonTorchGiB + m.cudaGraphGiB).toFixed(1)} non-torch/graphs + ${m.kvCacheGiB.toFixed(1)} KV cache (${m.kvTokens} tokens); headroom ${p.llm.headroomGiB.toFixed(1)} GiB`,
       `      maxModelLen ${e.maxModelLen}, maxNumSeqs ${e.maxNumSeqs}, gpuMemoryUtilization ${e.gpuMemoryUtilization}${derived}; holds ${p.llm.concurrentSequences} full-length sequences`,
-      `      ${money}`,
+      ...p.llm.notes.map((n) => `      note: ${n}`),
+      `      ${share}`,
+    );
+  }
+  lines.push("  pools (whole nodes):");
+  for (const l of capacity.pools) {
+    const at = (x: typeof l.atMin) =>
+      `${x.nodes} node(s), ${x.gpus}/${x.nodes * l.gpusPerNode} GPUs used, ${usd(x.dollarsPerHour)}/h`;
+    lines.push(
+      `    ${l.pool}  ${l.instanceType} (${l.gpusPerNode} GPU/node, ${usd(l.pricePerNodeHour)}/h, ${l.minNodes}..${l.maxNodes} nodes): at min ${at(l.atMin)}; at max ${at(l.atMax)}`,
     );
   }
   const t = capacity.totals;
   lines.push(
-    `  total: ${t.gpusAtMinReplicas}..${t.gpusAtMaxReplicas} GPUs, ${usd(t.dollarsPerHourAtMin)}..${usd(t.dollarsPerHourAtMax)}/h${t.unpriced.length > 0 ? ` (no on-demand price: ${t.unpriced.join(", ")})` : ""}`,
+    `  total: ${t.gpusAtMinReplicas}..${t.gpusAtMaxReplicas} GPUs on ${t.nodesAtMinReplicas}..${t.nodesAtMaxReplicas} nodes, ${usd(t.dollarsPerHourAtMin)}..${usd(t.dollarsPerHourAtMax)}/h${t.unpricedPools.length > 0 ? ` (no on-demand price: ${t.unpricedPools.join(", ")})` : ""}`,
   );
   return lines;
 }

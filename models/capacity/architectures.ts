@@ -28,6 +28,11 @@ export interface Architecture {
   readonly maxContext: number;
   /** Mixture of experts: experts per layer (1 for dense models). */
   readonly experts: number;
+  /**
+   * The class in config.json's `architectures` (e.g. LlamaForCausalLM): vLLM picks its model runner
+   * by it, which changes what it reserves (vllmAccounting.ts). Unknown: the conservative runner.
+   */
+  readonly hfArchitecture?: string;
 }
 
 const arch = (a: Omit<Architecture, "experts"> & { experts?: number }): Architecture => ({
@@ -37,6 +42,7 @@ const arch = (a: Omit<Architecture, "experts"> & { experts?: number }): Architec
 
 export const ARCHITECTURES = {
   "llama-3.1-8b": arch({
+    hfArchitecture: "LlamaForCausalLM",
     parameters: 8_030_261_248,
     layers: 32,
     hiddenSize: 4096,
@@ -49,6 +55,7 @@ export const ARCHITECTURES = {
     maxContext: 131072,
   }),
   "llama-3.1-70b": arch({
+    hfArchitecture: "LlamaForCausalLM",
     parameters: 70_553_706_496,
     layers: 80,
     hiddenSize: 8192,
@@ -61,6 +68,7 @@ export const ARCHITECTURES = {
     maxContext: 131072,
   }),
   "llama-3.2-1b": arch({
+    hfArchitecture: "LlamaForCausalLM",
     parameters: 1_235_814_400,
     layers: 16,
     hiddenSize: 2048,
@@ -73,6 +81,7 @@ export const ARCHITECTURES = {
     maxContext: 131072,
   }),
   "llama-3.2-3b": arch({
+    hfArchitecture: "LlamaForCausalLM",
     parameters: 3_212_749_824,
     layers: 28,
     hiddenSize: 3072,
@@ -85,6 +94,7 @@ export const ARCHITECTURES = {
     maxContext: 131072,
   }),
   "mistral-7b": arch({
+    hfArchitecture: "MistralForCausalLM",
     parameters: 7_248_023_552,
     layers: 32,
     hiddenSize: 4096,
@@ -97,6 +107,7 @@ export const ARCHITECTURES = {
     maxContext: 32768,
   }),
   "mixtral-8x7b": arch({
+    hfArchitecture: "MixtralForCausalLM",
     parameters: 46_702_792_704,
     layers: 32,
     hiddenSize: 4096,
@@ -110,6 +121,7 @@ export const ARCHITECTURES = {
     experts: 8,
   }),
   "qwen2.5-7b": arch({
+    hfArchitecture: "Qwen2ForCausalLM",
     parameters: 7_615_616_512,
     layers: 28,
     hiddenSize: 3584,
@@ -122,6 +134,7 @@ export const ARCHITECTURES = {
     maxContext: 32768,
   }),
   "qwen2.5-72b": arch({
+    hfArchitecture: "Qwen2ForCausalLM",
     parameters: 72_706_203_648,
     layers: 80,
     hiddenSize: 8192,
@@ -136,6 +149,7 @@ export const ARCHITECTURES = {
   // Gemma 2 alternates sliding-window (4096) and global layers; the memory model counts every layer
   // at full length, which over-estimates its KV cache (the safe direction).
   "gemma-2-9b": arch({
+    hfArchitecture: "Gemma2ForCausalLM",
     parameters: 9_241_705_984,
     layers: 42,
     hiddenSize: 3584,
@@ -148,6 +162,7 @@ export const ARCHITECTURES = {
     maxContext: 8192,
   }),
   "gemma-2-27b": arch({
+    hfArchitecture: "Gemma2ForCausalLM",
     parameters: 27_227_128_320,
     layers: 46,
     hiddenSize: 4608,
@@ -170,6 +185,38 @@ export function parametersFromShape(a: Architecture): number {
   const mlp = 3 * h * a.intermediateSize * a.experts + (a.experts > 1 ? h * a.experts : 0);
   const embeddings = a.vocabSize * h * (a.tiedEmbeddings ? 1 : 2);
   return a.layers * (attention + mlp + 2 * h) + embeddings + h;
+}
+
+/**
+ * Families whose vLLM model derives head_dim = hidden_size / attention heads, ignoring any head_dim
+ * in config.json (vllm 0.24 model_executor/models/qwen2.py:152, qwen2_moe.py:225, falcon.py:110). A
+ * declared shape of these that disagrees would be sized for a KV cache vLLM does not build.
+ */
+const HEAD_DIM_FROM_HIDDEN = new Set(["Qwen2ForCausalLM", "Qwen2MoeForCausalLM", "FalconForCausalLM"]);
+/** Declared parameters may differ from the shape's by this much (biases, norms, a vision tower). */
+export const PARAMETER_TOLERANCE = 0.05;
+
+/** What is inconsistent in a declared shape; empty when it holds together. */
+export function architectureProblems(a: Architecture): string[] {
+  const problems: string[] = [];
+  if (a.kvHeads > a.attentionHeads || a.attentionHeads % a.kvHeads !== 0)
+    problems.push(
+      `attentionHeads (${a.attentionHeads}) must be a multiple of kvHeads (${a.kvHeads}): grouped-query attention shares each KV head among a whole number of query heads`,
+    );
+  if (
+    a.hfArchitecture &&
+    HEAD_DIM_FROM_HIDDEN.has(a.hfArchitecture) &&
+    a.headDim * a.attentionHeads !== a.hiddenSize
+  )
+    problems.push(
+      `${a.hfArchitecture} takes headDim = hiddenSize / attentionHeads = ${a.hiddenSize / a.attentionHeads}, not ${a.headDim}`,
+    );
+  const implied = parametersFromShape(a);
+  if (Math.abs(implied - a.parameters) > a.parameters * PARAMETER_TOLERANCE)
+    problems.push(
+      `parameters (${(a.parameters / 1e9).toFixed(2)} B) disagree with the shape, which implies ${(implied / 1e9).toFixed(2)} B (more than ${PARAMETER_TOLERANCE * 100}% apart): check layers, hiddenSize, intermediateSize, vocabSize and experts`,
+    );
+  return problems;
 }
 
 /** Parameters in the embedding and LM head matrices (kept in 16-bit by weight quantization). */

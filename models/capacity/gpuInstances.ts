@@ -15,8 +15,13 @@ export const PRICE_DATE = "2026-07-20";
 
 export interface GpuModel {
   readonly name: string;
-  /** Memory per GPU in GiB as nvidia-smi reports the total (MiB / 1024): what vLLM's utilisation applies to. */
+  /** Memory per GPU in GiB as nvidia-smi (NVML) reports the total (MiB / 1024): what vLLM's batch defaults read. */
   readonly memoryGiB: number;
+  /**
+   * The total torch.cuda.mem_get_info() reports, GiB: what vLLM's gpu_memory_utilization applies to
+   * (vllm 0.24 utils/mem_utils.py:146). 0.4–0.9 GiB below the NVML figure; sources per GPU below.
+   */
+  readonly torchTotalGiB: number;
   readonly computeCapability: number;
   readonly fp8: boolean;
   readonly bf16: boolean;
@@ -28,6 +33,10 @@ export const GPU_MODELS = {
   A10G: {
     name: "A10G",
     memoryGiB: 22.49,
+    // Not published for A10G itself: an OCI A10 (same 24 GB GA102 part) logs "total_gpu_memory (22.07GiB)"
+    // (oracle-samples/oci-data-science-ai-samples ai-quick-actions/troubleshooting-tips.md); the one
+    // A10G-named figure, a 2023 PyTorch OOM on g5.12xlarge, says 22.20. The lower is kept.
+    torchTotalGiB: 22.07,
     computeCapability: 8.6,
     fp8: false,
     bf16: true,
@@ -36,6 +45,8 @@ export const GPU_MODELS = {
   L4: {
     name: "L4",
     memoryGiB: 22.49,
+    // vllm-project/vllm#20214 (L4 in vLLM CI): "GPU 0 has a total capacity of 22.05 GiB"; pytorch/pytorch#175666.
+    torchTotalGiB: 22.05,
     computeCapability: 8.9,
     fp8: true,
     bf16: true,
@@ -44,6 +55,9 @@ export const GPU_MODELS = {
   L40S: {
     name: "L40S",
     memoryGiB: 44.99,
+    // g6e.48xlarge vLLM log: "total_gpu_memory (44.39GiB) x gpu_memory_utilization (0.92)"
+    // (github.com/gnosia93/vlm-distillation ec2/5-vlm-infer.md); vllm-project/vllm#23230 says 44.40.
+    torchTotalGiB: 44.39,
     computeCapability: 8.9,
     fp8: true,
     bf16: true,
@@ -52,6 +66,8 @@ export const GPU_MODELS = {
   A100_40: {
     name: "A100-SXM4-40GB",
     memoryGiB: 40.0,
+    // vllm-project/vllm#16570 "total_gpu_memory (39.38GiB)" (#12330 shows 39.50; the lower is kept)
+    torchTotalGiB: 39.38,
     computeCapability: 8.0,
     fp8: false,
     bf16: true,
@@ -60,6 +76,9 @@ export const GPU_MODELS = {
   A100_80: {
     name: "A100-SXM4-80GB",
     memoryGiB: 80.0,
+    // A100-SXM4-80GB: "total_gpu_memory (79.15GiB) x gpu_memory_utilization (0.70)" (github.com/datawhalechina/
+    // self-llm models/phi4/06-Phi-4-GRPO…md); vllm-project/vllm#4408: "total capacity of 79.15 GiB".
+    torchTotalGiB: 79.15,
     computeCapability: 8.0,
     fp8: false,
     bf16: true,
@@ -68,6 +87,9 @@ export const GPU_MODELS = {
   H100: {
     name: "H100-80GB-HBM3",
     memoryGiB: 79.65,
+    // llm-d-incubation/llm-d-planner docs/accuracy/vllm-v0.19.0-accuracy-report.md:
+    // "H100-80GB (catalog 80 GiB, physical 79.19 GiB)"
+    torchTotalGiB: 79.19,
     computeCapability: 9.0,
     fp8: true,
     bf16: true,
@@ -76,6 +98,8 @@ export const GPU_MODELS = {
   H200: {
     name: "H200",
     memoryGiB: 140.4,
+    // vllm-project/vllm#34553: "GPU: NVIDIA H200 (139.81 GiB)".
+    torchTotalGiB: 139.81,
     computeCapability: 9.0,
     fp8: true,
     bf16: true,

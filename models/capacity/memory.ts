@@ -1,27 +1,42 @@
 /**
- * The GPU memory model of an LLM replica served by vLLM (TGI's is close enough to share it).
+ * The GPU memory model of an LLM replica served by vLLM (TGI's is close enough to share it), per GPU,
+ * following vLLM's own startup accounting at the pinned release (vllmAccounting.ts):
+ *
+ *   budget  = ceil(torch total × gpu_memory_utilization)
+ *   KV      = budget − weights/TP − activation(batch, model) − non-torch(TP, GPU) − CUDA graphs(runner, GPU)
+ *   tokens  = floor(KV / (16 × KV bytes per token per GPU)) × 16
  *
  * - Weights = parameters × bytes per parameter of the precision. Quantization (fp8, int8, awq/gptq
  *   4-bit) applies to the linear layers only: the embedding and LM head stay in 16 bits, as vLLM loads
  *   them. 4-bit AWQ/GPTQ add group scales and zero points (group size 128: a 16-bit scale and a 4-bit
- *   zero per 128 weights ≈ 0.02 bytes per weight).
+ *   zero per 128 weights ≈ 0.02 bytes per weight). Matches "Model loading took" within 1% on every
+ *   calibration point.
  * - KV cache per token = 2 (K and V) × layers × KV heads × head dim × bytes of the KV-cache dtype.
  * - Tensor parallelism over t GPUs splits the weights and the KV heads t ways (KV heads are replicated
- *   when t exceeds them, so each GPU keeps at least one).
- * - Usable memory per GPU = GPU memory × gpu_memory_utilization (vLLM's budget), minus weights, minus a
- *   runtime allowance (CUDA context, CUDA graphs, activation peak of the profiling run, sampler):
- *   2.5 GiB per GPU, plus 0.5 GiB for NCCL buffers when t > 1. The allowance is calibrated on a
- *   published vLLM startup log (vllm-project/vllm#10517: Llama-3.1-8B BF16 on a 23.58 GiB GPU at 0.9
- *   left 3.81 GiB of KV cache = 31,232 tokens after 14.99 GiB of weights, i.e. 2.42 GiB of overhead).
- *   What remains is the KV cache, allocated in blocks of 16 tokens.
+ *   when t exceeds them, so each GPU keeps at least one). vLLM sizes blocks by the smallest rank
+ *   (kv_cache_utils.py:2121-2135); ranks are symmetric here.
  */
 import { embeddingParameters, type Architecture } from "./architectures";
 
-export const GIB = 1024 ** 3;
+import {
+  activationGiB,
+  cudaGraphGiB,
+  GIB,
+  nonTorchGiB,
+  PINNED_VLLM,
+  type BatchShape,
+  type VllmAccounting,
+} from "./vllmAccounting";
+import type { GpuModel } from "./gpuInstances";
+
+export { GIB };
+/** Tokens per KV block: FlashAttention/FlashInfer keep vLLM's default of 16 (config/cache.py:46). */
 export const BLOCK_TOKENS = 16;
-export const OVERHEAD_GIB_PER_GPU = 2.5;
-export const NCCL_OVERHEAD_GIB = 0.5;
-/** vLLM's default --gpu-memory-utilization for years (pinned explicitly, newer mains use 0.92). */
+/**
+ * The --gpu-memory-utilization the platform passes when config leaves it out. vLLM 0.24's own
+ * default is 0.92; 0.9 leaves Model Runner V2's graphs and the sampler warm-up (both after KV
+ * allocation, v1/engine/core.py:283-321) more of the headroom.
+ */
 export const DEFAULT_GPU_MEMORY_UTILIZATION = 0.9;
 
 export const PRECISIONS = ["float32", "bfloat16", "float16", "fp8", "int8", "int4"] as const;
@@ -78,11 +93,18 @@ export function kvBytesPerToken(a: Architecture, e: EnginePrecision, tensorParal
 }
 
 export interface ReplicaMemory {
-  /** Per GPU, GiB. */
+  /** Per GPU, GiB: vLLM's budget, ceil(torch total × utilization). */
   readonly usableGiB: number;
   readonly weightsGiB: number;
+  /** Activation peak of vLLM's profile run. */
+  readonly activationGiB: number;
+  /** Non-torch memory: CUDA context growth, NCCL and all-reduce buffers. */
+  readonly nonTorchGiB: number;
+  /** CUDA-graph estimate subtracted before KV sizing (0 on Model Runner V2). */
+  readonly cudaGraphGiB: number;
+  /** activation + non-torch + CUDA graphs: what the runtime takes besides weights and KV. */
   readonly overheadGiB: number;
-  /** KV cache per GPU, GiB (negative: the weights alone do not fit). */
+  /** KV cache per GPU, GiB (negative: the weights and runtime alone do not fit). */
   readonly kvCacheGiB: number;
   /** Tokens the replica's KV cache holds (all sequences together). */
   readonly kvTokens: number;
@@ -90,22 +112,34 @@ export interface ReplicaMemory {
   readonly kvBytesPerTokenPerGpu: number;
 }
 
+/** What the memory model needs of a GPU. */
+export type MemoryGpu = Pick<GpuModel, "torchTotalGiB" | "computeCapability">;
+
 export function replicaMemory(
   a: Architecture,
   e: EnginePrecision,
-  gpuMemoryGiB: number,
+  gpu: MemoryGpu,
   tensorParallel: number,
-  gpuMemoryUtilization = DEFAULT_GPU_MEMORY_UTILIZATION,
+  gpuMemoryUtilization: number,
+  batch: BatchShape,
+  accounting: VllmAccounting = PINNED_VLLM,
 ): ReplicaMemory {
-  const usableGiB = gpuMemoryGiB * gpuMemoryUtilization;
+  const budgetBytes = gpu.torchTotalGiB * GIB * gpuMemoryUtilization;
+  const usableGiB = (accounting.ceilBudget ? Math.ceil(budgetBytes) : budgetBytes) / GIB;
   const weightsGiB = weightBytes(a, e) / tensorParallel / GIB;
-  const overheadGiB = OVERHEAD_GIB_PER_GPU + (tensorParallel > 1 ? NCCL_OVERHEAD_GIB : 0);
+  const activation = activationGiB(a, batch, accounting);
+  const nonTorch = nonTorchGiB(gpu, tensorParallel, accounting);
+  const graphs = cudaGraphGiB(a, gpu, accounting);
+  const overheadGiB = activation + nonTorch + graphs;
   const kvCacheGiB = usableGiB - weightsGiB - overheadGiB;
   const perToken = kvBytesPerToken(a, e, tensorParallel);
   const blocks = kvCacheGiB > 0 ? Math.floor((kvCacheGiB * GIB) / (perToken * BLOCK_TOKENS)) : 0;
   return {
     usableGiB,
     weightsGiB,
+    activationGiB: activation,
+    nonTorchGiB: nonTorch,
+    cudaGraphGiB: graphs,
     overheadGiB,
     kvCacheGiB,
     kvTokens: blocks * BLOCK_TOKENS,

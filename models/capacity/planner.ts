@@ -1,14 +1,17 @@
 /**
- * Capacity decisions for each model, before anything is deployed: which pool and how many GPUs a
- * replica gets (`gpu: auto`, or the smallest tensor-parallel degree when `gpu.count` is left out),
- * whether the LLM fits, how many full-length sequences its KV cache holds, the vLLM settings config
- * left out, and what it costs. A model that does not fit is a config error that says by how much and
- * names the cheapest fixes among the configured pools (and the catalog, when none of them can).
+ * Capacity decisions for each model, before anything is deployed: which pools and GPU counts a
+ * replica could use (`gpu: auto` lists them; stack.ts picks the one whose nodes cost least with the
+ * rest of the pool), the smallest tensor-parallel degree when `gpu.count` is left out, whether the LLM
+ * fits, how many full-length sequences its KV cache holds, and the vLLM settings config left out. A
+ * model that does not fit is a config error that says by how much and names the cheapest fixes among
+ * the configured pools (and the catalog, when none of them can).
  */
 import type { Problem } from "../../config/problems";
 import type { GpuPoolConfig } from "../../config/schema";
 import { isLlm, type EngineSettings, type ModelInput } from "../schema";
-import { ARCHITECTURES, inferArchitecture, type Architecture } from "./architectures";
+import { architectureProblems, ARCHITECTURES, inferArchitecture, type Architecture } from "./architectures";
+import { fp8Support } from "../compat/data";
+import { defaultBatchShape, profileBatch } from "./vllmAccounting";
 import { GPU_INSTANCES, GPU_MODELS, type GpuInstanceType, type GpuModel } from "./gpuInstances";
 import { poolGpu } from "../cluster/nodePools";
 import {
@@ -57,6 +60,8 @@ export interface LlmCapacity {
   readonly concurrentSequences: number;
   /** KV cache per GPU left after minConcurrency full-length sequences, GiB. */
   readonly headroomGiB: number;
+  /** Decisions users should know about (a derived context below SIZING_CONTEXT, weight-only FP8). */
+  readonly notes: string[];
 }
 
 export interface CapacityPlan {
@@ -67,14 +72,12 @@ export interface CapacityPlan {
   readonly gpusPerReplica: number;
   readonly autoPlaced: boolean;
   readonly llm?: LlmCapacity;
-  readonly cost: {
-    /** On-demand USD per hour for one replica's share of its node; null when not sold on demand. */
-    readonly perReplicaHour: number | null;
-    readonly minReplicas: number;
-    readonly maxReplicas: number;
-    readonly atMinReplicas: number | null;
-    readonly atMaxReplicas: number | null;
-  };
+  /**
+   * On-demand USD per hour of one replica's GPUs as a share of its node: a figure to compare layouts
+   * by, not the bill — nodes are billed whole, per pool (packing.ts, StackCapacity.pools). Null when
+   * the instance type is not sold on demand.
+   */
+  readonly gpuShareHour: number | null;
 }
 
 export interface CapacityResult {
@@ -100,7 +103,7 @@ export function poolHardware(pool: Pick<GpuPoolConfig, "name" | "instanceTypes">
   return spec ? { name: pool.name, instance: spec.instance, gpu: spec.model } : undefined;
 }
 
-/** Per-GPU on-demand price of a pool (a replica of n GPUs pays n shares of its node). */
+/** Per-GPU on-demand price of a pool: a node's price over its GPUs. */
 export function pricePerGpuHour(hw: PoolHardware): number | null {
   return hw.instance.pricePerHour === null ? null : hw.instance.pricePerHour / hw.instance.gpus;
 }
@@ -128,9 +131,9 @@ export function resolveArchitecture(
   return { name, architecture: known };
 }
 
-/** vLLM's own default batch width for a GPU (arg_utils get_batch_defaults): 1024 on ≥ 70 GiB GPUs but A100, else 256. */
+/** vLLM's own default batch width for a GPU (vllmAccounting.defaultBatchShape). */
 export function defaultMaxNumSeqs(gpu: GpuModel): number {
-  return gpu.memoryGiB >= 70 && !gpu.name.startsWith("A100") ? 1024 : 256;
+  return defaultBatchShape(gpu).maxNumSeqs;
 }
 
 function floorPow2(n: number): number {
@@ -143,27 +146,50 @@ interface Evaluation {
   readonly maxModelLen: number;
   /** KV tokens needed for the requirement; kvTokens short of it when it does not fit. */
   readonly neededTokens: number;
+  /** A derived context below the SIZING_CONTEXT the planner aims for (what fits, said in the plan). */
+  readonly shortContext: boolean;
 }
 
-/** Does the model fit `count` GPUs of `hw` with `engine`, holding minConcurrency sequences? */
+/**
+ * Does the model fit `count` GPUs of `hw` with `engine`, holding minConcurrency sequences? With
+ * engine.maxModelLen set, of that length; else the planner derives the longest power of two that
+ * fits, aiming for SIZING_CONTEXT and accepting down to MIN_DERIVED_CONTEXT when `shortContextOk`.
+ */
 function evaluate(
   a: Architecture,
   engine: EngineInput,
   hw: PoolHardware,
   count: number,
   minConcurrency: number,
+  shortContextOk = true,
 ): Evaluation {
   const util = engine.gpuMemoryUtilization ?? DEFAULT_GPU_MEMORY_UTILIZATION;
-  const memory = replicaMemory(a, engine, hw.gpu.memoryGiB, count, util);
   const target = engine.maxModelLen ?? Math.min(a.maxContext, SIZING_CONTEXT);
-  const neededTokens = target * minConcurrency;
-  const maxModelLen =
-    engine.maxModelLen ?? Math.min(a.maxContext, floorPow2(Math.floor(memory.kvTokens / minConcurrency)));
-  const fits =
-    validTensorParallel(a, count) &&
-    memory.kvTokens >= neededTokens &&
-    (engine.maxModelLen !== undefined || maxModelLen >= Math.min(MIN_DERIVED_CONTEXT, a.maxContext));
-  return { fits, memory, maxModelLen, neededTokens };
+  const batch = profileBatch(hw.gpu, engine, target);
+  const memory = replicaMemory(a, engine, hw.gpu, count, util, batch);
+  const valid = validTensorParallel(a, count);
+  if (engine.maxModelLen !== undefined) {
+    const neededTokens = target * minConcurrency;
+    return {
+      fits: valid && memory.kvTokens >= neededTokens,
+      memory,
+      maxModelLen: target,
+      neededTokens,
+      shortContext: false,
+    };
+  }
+  let derived = Math.min(a.maxContext, floorPow2(Math.floor(memory.kvTokens / minConcurrency)));
+  // Without chunked prefill the profiled batch covers prompts up to its own length only.
+  if (engine.chunkedPrefill === false) derived = Math.min(derived, batch.maxNumBatchedTokens);
+  const floor = shortContextOk ? Math.min(MIN_DERIVED_CONTEXT, a.maxContext) : target;
+  const fits = valid && derived >= floor;
+  return {
+    fits,
+    memory,
+    maxModelLen: derived,
+    neededTokens: (fits ? derived : floor) * minConcurrency,
+    shortContext: derived < target,
+  };
 }
 
 interface Option {
@@ -175,34 +201,51 @@ interface Option {
   readonly costPerReplicaHour: number;
 }
 
-/** Engine variants a user can switch to without a new checkpoint: dynamic FP8 weights, FP8 KV cache. */
-function engineVariants(engine: EngineInput): Array<{ engine: EngineInput; changes: string[] }> {
+/**
+ * Engine variants a user can switch to without a new checkpoint: dynamic FP8 weights, FP8 KV cache.
+ * FP8 weights only where vLLM runs them (compat fp8Support); weight-only on GPUs without FP8 cores.
+ */
+function engineVariants(
+  engine: EngineInput,
+  hw: PoolHardware,
+  tryVariants: boolean,
+): Array<{ engine: EngineInput; changes: string[] }> {
   const variants = [{ engine, changes: [] as string[] }];
+  if (!tryVariants) return variants;
+  const fp8 = fp8Support(hw.gpu.computeCapability);
   const fp8Kv = engine.kvCacheDtype === "auto";
-  const fp8Weights = engine.quantization === undefined;
+  const fp8Weights = engine.quantization === undefined && fp8 !== "none";
+  const weightsChange =
+    fp8 === "weight-only"
+      ? `engine.quantization: fp8 (weight-only on ${hw.gpu.name}: saves memory, not compute)`
+      : "engine.quantization: fp8";
   if (fp8Kv)
     variants.push({ engine: { ...engine, kvCacheDtype: "fp8" }, changes: ["engine.kvCacheDtype: fp8"] });
-  if (fp8Weights)
-    variants.push({ engine: { ...engine, quantization: "fp8" }, changes: ["engine.quantization: fp8"] });
+  if (fp8Weights) variants.push({ engine: { ...engine, quantization: "fp8" }, changes: [weightsChange] });
   if (fp8Kv && fp8Weights)
     variants.push({
       engine: { ...engine, quantization: "fp8", kvCacheDtype: "fp8" },
-      changes: ["engine.quantization: fp8", "engine.kvCacheDtype: fp8"],
+      changes: [weightsChange, "engine.kvCacheDtype: fp8"],
     });
   return variants;
 }
 
-function options(
-  a: Architecture,
-  pools: readonly PoolHardware[],
-  minConcurrency: number,
-  variants: Array<{ engine: EngineInput; changes: string[] }>,
-): Option[] {
+interface OptionQuery {
+  readonly a: Architecture;
+  readonly engine: EngineInput;
+  readonly minConcurrency: number;
+  /** Also try FP8 weights and KV cache (for fixes). */
+  readonly variants: boolean;
+  readonly shortContextOk: boolean;
+}
+
+function options(pools: readonly PoolHardware[], q: OptionQuery): Option[] {
   const out: Option[] = [];
   for (const hw of pools)
-    for (const count of replicaGpuCounts(hw))
-      for (const v of variants) {
-        const evaluation = evaluate(a, v.engine, hw, count, minConcurrency);
+    for (const count of replicaGpuCounts(hw)) {
+      if (q.engine.tensorParallelSize !== undefined && count !== q.engine.tensorParallelSize) continue;
+      for (const v of engineVariants(q.engine, hw, q.variants)) {
+        const evaluation = evaluate(q.a, v.engine, hw, count, q.minConcurrency, q.shortContextOk);
         if (!evaluation.fits) continue;
         const perGpu = pricePerGpuHour(hw);
         out.push({
@@ -214,7 +257,8 @@ function options(
           costPerReplicaHour: perGpu === null ? Number.POSITIVE_INFINITY : perGpu * count,
         });
       }
-  // Cheapest first; then fewer GPUs (less NCCL traffic), fewer config changes, the stack's pool order.
+    }
+  // Cheapest share first; then fewer GPUs (less NCCL traffic), fewer config changes, the stack's pool order.
   return out.sort(
     (x, y) =>
       x.costPerReplicaHour - y.costPerReplicaHour ||
@@ -247,7 +291,12 @@ function describeFix(o: Option, current: GpuChoice | undefined): string {
   else if (!current || current.pool !== o.hw.name || current.count !== o.count)
     changes.unshift(`gpu: {pool: ${o.hw.name}, count: ${o.count}}`);
   const seqs = Math.floor(o.evaluation.memory.kvTokens / o.evaluation.maxModelLen);
-  return `${changes.join(" + ")} (${money(o.costPerReplicaHour)} per replica, ${seqs} sequences of ${o.evaluation.maxModelLen} tokens)`;
+  const perNode = o.hw.instance.gpus / o.count;
+  const node =
+    o.hw.instance.pricePerHour === null
+      ? ""
+      : `; a ${o.hw.instance.instanceType} node is ${money(o.hw.instance.pricePerHour)} for ${perNode} such replica${perNode === 1 ? "" : "s"}`;
+  return `${changes.join(" + ")} (${money(o.costPerReplicaHour)} per replica${node}, ${seqs} sequences of ${o.evaluation.maxModelLen} tokens)`;
 }
 
 function cheapestFixes(
@@ -257,9 +306,9 @@ function cheapestFixes(
   minConcurrency: number,
   current: GpuChoice | undefined,
 ): string {
-  const variants = engineVariants(engine);
-  let fixes = options(a, pools, minConcurrency, variants);
-  if (fixes.length === 0) fixes = options(a, catalogPools(), minConcurrency, variants);
+  const query = { a, engine, minConcurrency, variants: true, shortContextOk: false };
+  let fixes = options(pools, query);
+  if (fixes.length === 0) fixes = options(catalogPools(), query);
   if (fixes.length === 0)
     return "no GPU in the catalog holds it even with FP8 weights and KV cache; lower engine.maxModelLen or minConcurrency";
   const seen = new Set<string>();
@@ -275,29 +324,18 @@ function cheapestFixes(
     .join("; ")}`;
 }
 
-function costOf(perReplicaHour: number | null, min: number, max: number): CapacityPlan["cost"] {
-  return {
-    perReplicaHour,
-    minReplicas: min,
-    maxReplicas: max,
-    atMinReplicas: perReplicaHour === null ? null : perReplicaHour * min,
-    atMaxReplicas: perReplicaHour === null ? null : perReplicaHour * max,
-  };
-}
-
 function shortfall(e: Evaluation, minConcurrency: number): string {
   const m = e.memory;
   const perGpuNeedGiB = (e.neededTokens * m.kvBytesPerTokenPerGpu) / GIB;
   const missing = perGpuNeedGiB - Math.max(0, m.kvCacheGiB);
   if (m.kvCacheGiB <= 0)
     return `weights ${m.weightsGiB.toFixed(1)} GiB + runtime ${m.overheadGiB.toFixed(1)} GiB per GPU exceed the usable ${m.usableGiB.toFixed(1)} GiB by ${(-m.kvCacheGiB).toFixed(1)} GiB, before any KV cache`;
-  return `the KV cache holds ${m.kvTokens} tokens (${m.kvCacheGiB.toFixed(1)} GiB per GPU after ${m.weightsGiB.toFixed(1)} GiB of weights), but ${minConcurrency} sequence(s) of ${e.neededTokens / minConcurrency} tokens need ${e.neededTokens} (${missing.toFixed(1)} GiB per GPU short)`;
+  return `the KV cache holds ${m.kvTokens} tokens (${m.kvCacheGiB.toFixed(1)} GiB per GPU after ${m.weightsGiB.toFixed(1)} GiB of weights and ${m.overheadGiB.toFixed(1)} GiB of runtime), but ${minConcurrency} sequence(s) of ${e.neededTokens / minConcurrency} tokens need ${e.neededTokens} (${missing.toFixed(1)} GiB per GPU short)`;
 }
 
-/** Where a model runs and what its replicas cost: the part of a plan every GPU model has. */
+/** Where a model runs: the part of a plan every GPU model has. */
 function placement(model: ModelInput, hw: PoolHardware, count: number, autoPlaced: boolean): CapacityPlan {
   const perGpu = pricePerGpuHour(hw);
-  const { minReplicas, maxReplicas } = model.autoscaling;
   return {
     model: model.name,
     pool: hw.name,
@@ -305,7 +343,7 @@ function placement(model: ModelInput, hw: PoolHardware, count: number, autoPlace
     gpuModel: hw.gpu.name,
     gpusPerReplica: count,
     autoPlaced,
-    cost: costOf(perGpu === null ? null : perGpu * count, minReplicas, maxReplicas),
+    gpuShareHour: perGpu === null ? null : perGpu * count,
   };
 }
 
@@ -314,38 +352,100 @@ export interface PlanInput {
   /** Key path of the model entry, e.g. `models[2]`. */
   readonly at: string;
   readonly pools: readonly GpuPoolConfig[];
+  /** For `gpu: auto`: the placement stack.ts chose among autoPlacements(); else the cheapest share. */
+  readonly placement?: GpuChoice;
+}
+
+type Resolved = { name: string; architecture: Architecture };
+
+/** The model's architecture, checked: catalog name, inferred from the URI, or a declared shape that holds together. */
+function checkedArchitecture(
+  model: ModelInput,
+  add: (path: string, message: string) => void,
+): Resolved | undefined {
+  const resolved = resolveArchitecture(model);
+  if ("error" in resolved) {
+    add("architecture", resolved.error);
+    return undefined;
+  }
+  if (typeof model.architecture === "object") {
+    const problems = architectureProblems(resolved.architecture);
+    for (const p of problems) add("architecture", p);
+    if (problems.length > 0) return undefined;
+  }
+  return resolved;
+}
+
+export interface AutoPlacements {
+  /** Feasible placements, cheapest GPU share first. */
+  readonly choices: GpuChoice[];
+  readonly problems: Problem[];
+}
+
+/**
+ * Every pool and GPU count `gpu: auto` may choose for a model: for an LLM, where it holds
+ * minConcurrency sequences of its context (SIZING_CONTEXT when derived; a shorter derived context
+ * only when nothing holds that), honouring engine.tensorParallelSize; for a classic GPU predictor, one
+ * GPU of any pool. The whole-node choice among them is stack.ts's (it sees the other replicas).
+ */
+export function autoPlacements({ model, at, pools }: Omit<PlanInput, "placement">): AutoPlacements {
+  const problems: Problem[] = [];
+  const add = (path: string, message: string) => problems.push({ path: `${at}.${path}`, message });
+  const hardware = pools.map(poolHardware).filter((h): h is PoolHardware => h !== undefined);
+  if (hardware.length === 0) {
+    add("gpu", "gpu: auto needs at least one GPU pool under gpuPools");
+    return { choices: [], problems };
+  }
+  if (!isLlm(model)) {
+    const byShare = [...hardware].sort(
+      (x, y) => (pricePerGpuHour(x) ?? Infinity) - (pricePerGpuHour(y) ?? Infinity),
+    );
+    return { choices: byShare.map((h) => ({ pool: h.name, count: 1 })), problems };
+  }
+  const resolved = checkedArchitecture(model, add);
+  if (!resolved) return { choices: [], problems };
+  const a = resolved.architecture;
+  const query = { a, engine: model.engine, minConcurrency: model.minConcurrency, variants: false };
+  let found = options(hardware, { ...query, shortContextOk: false });
+  if (found.length === 0 && model.engine.maxModelLen === undefined)
+    found = options(hardware, { ...query, shortContextOk: true });
+  if (found.length === 0) {
+    const tp = model.engine.tensorParallelSize;
+    add(
+      "gpu",
+      `gpu: auto found no pool and GPU count${tp !== undefined ? ` of ${tp} (engine.tensorParallelSize)` : ""} that holds ${resolved.name} with ${model.minConcurrency} sequence(s) of ${model.engine.maxModelLen ?? `${Math.min(a.maxContext, SIZING_CONTEXT)} (or at least ${MIN_DERIVED_CONTEXT})`} tokens; ${cheapestFixes(a, model.engine, hardware, model.minConcurrency, undefined)}`,
+    );
+  }
+  return { choices: found.map((o) => ({ pool: o.hw.name, count: o.count })), problems };
 }
 
 /** Places one model and sizes its engine. Models without GPUs get no plan and no problems. */
-export function planModel({ model, at, pools }: PlanInput): CapacityResult {
+export function planModel({ model, at, pools, placement: chosen }: PlanInput): CapacityResult {
   const problems: Problem[] = [];
   const add = (path: string, message: string) => problems.push({ path: `${at}.${path}`, message });
   if (!model.gpu) return { problems };
   const hardware = pools.map(poolHardware).filter((h): h is PoolHardware => h !== undefined);
   const gpu = model.gpu;
+  const auto = gpu === "auto";
+  let choice = chosen;
+  if (auto && !choice) {
+    const found = autoPlacements({ model, at, pools });
+    problems.push(...found.problems);
+    choice = found.choices[0];
+    if (!choice) return { problems };
+  }
 
   if (!isLlm(model)) {
-    // Classic GPU predictors (Triton, TorchServe): one GPU, the cheapest pool when asked to choose.
-    let hw: PoolHardware | undefined;
-    let count = 1;
-    if (gpu === "auto") {
-      hw = [...hardware].sort(
-        (x, y) => (pricePerGpuHour(x) ?? Infinity) - (pricePerGpuHour(y) ?? Infinity),
-      )[0];
-      if (!hw) add("gpu", "gpu: auto needs at least one GPU pool under gpuPools");
-    } else {
-      hw = hardware.find((h) => h.name === gpu.pool);
-      count = gpu.count ?? 1;
-    }
+    // Classic GPU predictors (Triton, TorchServe): one GPU unless config says more.
+    const poolName = choice?.pool ?? (gpu === "auto" ? undefined : gpu.pool);
+    const hw = hardware.find((h) => h.name === poolName);
     if (!hw) return { problems };
-    return { problems, plan: placement(model, hw, count, gpu === "auto") };
+    const count = choice?.count ?? (gpu === "auto" ? 1 : (gpu.count ?? 1));
+    return { problems, plan: placement(model, hw, count, auto) };
   }
 
-  const resolved = resolveArchitecture(model);
-  if ("error" in resolved) {
-    add("architecture", resolved.error);
-    return { problems };
-  }
+  const resolved = checkedArchitecture(model, add);
+  if (!resolved) return { problems };
   const a = resolved.architecture;
   const engine = model.engine;
   const minConcurrency = model.minConcurrency;
@@ -355,21 +455,14 @@ export function planModel({ model, at, pools }: PlanInput): CapacityResult {
       `${engine.maxModelLen} exceeds the ${resolved.name} context of ${a.maxContext} tokens`,
     );
 
-  // Placement: auto over every pool; a named pool with the smallest GPU count that fits; or as configured.
+  // Placement: chosen for auto; a named pool with the smallest GPU count that fits; or as configured.
   let hw: PoolHardware | undefined;
   let count: number | undefined;
-  if (gpu === "auto") {
-    const best = options(a, hardware, minConcurrency, [{ engine, changes: [] }])[0];
-    if (!best) {
-      add(
-        "gpu",
-        `gpu: auto found no pool and GPU count that holds ${resolved.name} with ${minConcurrency} sequence(s) of ${engine.maxModelLen ?? Math.min(a.maxContext, SIZING_CONTEXT)} tokens; ${cheapestFixes(a, engine, hardware, minConcurrency, undefined)}`,
-      );
-      return { problems };
-    }
-    hw = best.hw;
-    count = best.count;
-  } else {
+  if (choice) {
+    hw = hardware.find((h) => h.name === choice.pool);
+    count = choice.count;
+    if (!hw) return { problems };
+  } else if (gpu !== "auto") {
     hw = hardware.find((h) => h.name === gpu.pool);
     if (!hw) return { problems }; // unknown pool: reported by the semantic checks
     const pool = hw;
@@ -384,20 +477,26 @@ export function planModel({ model, at, pools }: PlanInput): CapacityResult {
         return { problems };
       }
     } else {
-      count = replicaGpuCounts(pool).find((n) => evaluate(a, engine, pool, n, minConcurrency).fits);
+      const counts = replicaGpuCounts(pool).filter(
+        (n) => engine.tensorParallelSize === undefined || n === engine.tensorParallelSize,
+      );
+      count =
+        counts.find((n) => evaluate(a, engine, pool, n, minConcurrency, false).fits) ??
+        counts.find((n) => evaluate(a, engine, pool, n, minConcurrency, true).fits);
       if (count === undefined) {
         add(
           "gpu.count",
-          `${resolved.name} does not fit pool "${pool.name}" (${pool.instance.gpus}× ${pool.gpu.name} per node) at any GPU count; ${cheapestFixes(a, engine, hardware, minConcurrency, undefined)}`,
+          `${resolved.name} does not fit pool "${pool.name}" (${pool.instance.gpus}× ${pool.gpu.name} per node) at any GPU count${engine.tensorParallelSize !== undefined ? ` of ${engine.tensorParallelSize} (engine.tensorParallelSize)` : ""}; ${cheapestFixes(a, engine, hardware, minConcurrency, undefined)}`,
         );
         return { problems };
       }
     }
   }
+  if (!hw || count === undefined) return { problems };
   if (engine.tensorParallelSize !== undefined && engine.tensorParallelSize !== count)
     add(
       "engine.tensorParallelSize",
-      `tensor parallel size ${engine.tensorParallelSize} must equal the GPUs per replica (${count}${gpu === "auto" || gpu.count === undefined ? ", chosen by the planner" : ""})`,
+      `tensor parallel size ${engine.tensorParallelSize} must equal the GPUs per replica (${count}${auto || (typeof gpu === "object" && gpu.count === undefined) ? ", chosen by the planner" : ""})`,
     );
 
   const evaluation = evaluate(a, engine, hw, count, minConcurrency);
@@ -437,11 +536,16 @@ export function planModel({ model, at, pools }: PlanInput): CapacityResult {
   if (engine.maxModelLen === undefined) derived.push("maxModelLen");
   if (engine.maxNumSeqs === undefined) derived.push("maxNumSeqs");
   if (engine.gpuMemoryUtilization === undefined) derived.push("gpuMemoryUtilization");
+  const notes: string[] = [];
+  if (evaluation.shortContext)
+    notes.push(
+      `maxModelLen derived as ${maxModelLen}, below the ${Math.min(a.maxContext, SIZING_CONTEXT)} the planner aims for: that is what ${count}× ${hw.gpu.name} hold for ${minConcurrency} sequence(s); set engine.maxModelLen to require more, or give the model more GPUs`,
+    );
   const concurrentSequences = Math.floor(memory.kvTokens / maxModelLen);
   return {
     problems,
     plan: {
-      ...placement(model, hw, count, gpu === "auto"),
+      ...placement(model, hw, count, auto),
       llm: {
         architecture: resolved.name,
         precision: weightPrecision(engine),
@@ -455,38 +559,8 @@ export function planModel({ model, at, pools }: PlanInput): CapacityResult {
         },
         concurrentSequences,
         headroomGiB: memory.kvCacheGiB - (minConcurrency * maxModelLen * memory.kvBytesPerTokenPerGpu) / GIB,
+        notes,
       },
     },
-  };
-}
-
-export interface StackCapacity {
-  readonly models: CapacityPlan[];
-  readonly totals: {
-    readonly gpusAtMinReplicas: number;
-    readonly gpusAtMaxReplicas: number;
-    /** USD per hour of the models' GPU shares; null parts (no on-demand price) are left out and listed. */
-    readonly dollarsPerHourAtMin: number;
-    readonly dollarsPerHourAtMax: number;
-    readonly unpriced: string[];
-  };
-  readonly pricing: { readonly region: string; readonly date: string; readonly basis: string };
-}
-
-export function stackCapacity(
-  plans: readonly CapacityPlan[],
-  pricing: StackCapacity["pricing"],
-): StackCapacity {
-  const sum = (f: (p: CapacityPlan) => number) => plans.reduce((s, p) => s + f(p), 0);
-  return {
-    models: [...plans],
-    totals: {
-      gpusAtMinReplicas: sum((p) => p.gpusPerReplica * p.cost.minReplicas),
-      gpusAtMaxReplicas: sum((p) => p.gpusPerReplica * p.cost.maxReplicas),
-      dollarsPerHourAtMin: sum((p) => p.cost.atMinReplicas ?? 0),
-      dollarsPerHourAtMax: sum((p) => p.cost.atMaxReplicas ?? 0),
-      unpriced: plans.filter((p) => p.cost.perReplicaHour === null).map((p) => p.model),
-    },
-    pricing,
   };
 }

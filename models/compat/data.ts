@@ -159,3 +159,19 @@ export const CHART_MIN_KUBERNETES: Record<string, string> = {
   "dcgm-exporter": "1.19",
   "nvidia-device-plugin": "1.10",
 };
+
+/**
+ * How vLLM 0.24 (the pinned image's) runs FP8 weights on a GPU of a compute capability:
+ * - native W8A8 from SM 8.9 (Ada, Hopper: FP8 tensor cores);
+ * - weight-only W8A16 through Marlin from SM 7.5, dense and MoE alike (Fp8Config.get_min_capability
+ *   = 75, model_executor/layers/quantization/fp8.py:148; MarlinExpertsBase._supports_current_device
+ *   needs (7, 5) and lists the FP8 weight schemes, fused_moe/experts/marlin_moe.py:601-629) — memory
+ *   saved, no compute gained;
+ * - not at all below SM 7.5.
+ */
+export type Fp8Support = "native" | "weight-only" | "none";
+export function fp8Support(computeCapability: number): Fp8Support {
+  if (computeCapability >= 8.9) return "native";
+  if (computeCapability >= 7.5) return "weight-only";
+  return "none";
+}

@@ -11,7 +11,7 @@ import { scaledObject, type PrometheusTarget } from "./autoscaling";
 import { inferenceService, predictorPodLabels, type Track } from "./inferenceService";
 import type { ResolvedModel } from "./resolve";
 import { isStorageError, parseStorageUri, s3AccessPolicy } from "./storage";
-import { destinationRule, servingComponents, trafficSplit, virtualService } from "./traffic";
+import { destinationRule, servingComponents, trackReplicas, virtualService } from "./traffic";
 import { trainedModel } from "./trainedModels";
 import { batchJob } from "./batchJobs";
 
@@ -117,15 +117,13 @@ export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObje
     name: string,
     track: Track,
     version: typeof stableVersion,
-    trackReplicas: typeof replicas,
+    trackCount: { min: number; max: number },
   ) => {
-    inferenceServices.push(
-      inferenceService(model, { ...base, name, track, version, replicas: trackReplicas }),
-    );
-    const so = scaledObject(model, name, ctx.prometheus, trackReplicas);
-    if (so && trackReplicas.max > trackReplicas.min) autoscalers.push(so);
+    inferenceServices.push(inferenceService(model, { ...base, name, track, version, replicas: trackCount }));
+    const so = scaledObject(model, name, ctx.prometheus, trackCount);
+    if (so && trackCount.max > trackCount.min) autoscalers.push(so);
     for (const component of servingComponents(model)) routing.push(destinationRule(model, name, component));
-    if (trackReplicas.min >= 2) disruptionBudgets.push(pdb(model, name));
+    if (trackCount.min >= 2) disruptionBudgets.push(pdb(model, name));
   };
 
   if (model.deploymentMode === "Knative") {
@@ -145,17 +143,11 @@ export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObje
     );
     if (replicas.min >= 2) disruptionBudgets.push(pdb(model, model.name));
   } else {
-    const split = trafficSplit(model);
     // The idle colour of a blue/green pair stays warm at its minimum; a stable without traffic keeps one replica.
-    const stableReplicas =
-      split.stable === 0 ? { min: Math.min(replicas.min, 1), max: replicas.max } : replicas;
-    addStandard(model.name, "stable", stableVersion, stableReplicas);
-    if (model.rollout) {
+    const [stableReplicas, candidateReplicas] = trackReplicas(model);
+    addStandard(model.name, "stable", stableVersion, stableReplicas!);
+    if (model.rollout && candidateReplicas) {
       const candidate = model.rollout.candidate;
-      const candidateReplicas =
-        split.candidate === 0 && split.mirror === 0 && !split.match
-          ? { min: Math.min(replicas.min, 1), max: replicas.max }
-          : replicas;
       addStandard(
         candidateName(model.name),
         "candidate",

@@ -39,6 +39,41 @@ export function trafficSplit(model: Pick<ResolvedModel, "rollout">): TrafficSpli
   }
 }
 
+export interface TrackReplicas {
+  readonly track: "stable" | "candidate";
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
+ * Replicas each version of a model runs: what its GPUs must hold. Standard mode runs one predictor
+ * per track; the idle one of a blue/green pair, or a stable without traffic, stays warm at one
+ * replica. Knative mode keeps the last rolled-out revision beside the new one during a canary, each
+ * with the model's minReplicas (KServe canaryTrafficPercent; Knative minScale per revision).
+ */
+export function trackReplicas(
+  model: Pick<ResolvedModel, "rollout" | "deploymentMode"> & {
+    readonly autoscaling: { readonly minReplicas: number; readonly maxReplicas: number };
+  },
+): TrackReplicas[] {
+  const replicas = { min: model.autoscaling.minReplicas, max: model.autoscaling.maxReplicas };
+  const warm = { min: Math.min(replicas.min, 1), max: replicas.max };
+  if (!model.rollout) return [{ track: "stable", ...replicas }];
+  if (model.deploymentMode === "Knative")
+    return [
+      { track: "stable", ...replicas },
+      { track: "candidate", ...replicas },
+    ];
+  const split = trafficSplit(model);
+  return [
+    { track: "stable", ...(split.stable === 0 ? warm : replicas) },
+    {
+      track: "candidate",
+      ...(split.candidate === 0 && split.mirror === 0 && !split.match ? warm : replicas),
+    },
+  ];
+}
+
 export function serviceHost(
   isvc: string,
   namespace: string,

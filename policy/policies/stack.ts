@@ -7,6 +7,7 @@ import { stackEnvironment } from "./environment";
 import { GPU_INSTANCES, GPU_MODELS } from "../../models/capacity/gpuInstances";
 import { resolveArchitecture } from "../../models/capacity/planner";
 import { replicaMemory } from "../../models/capacity/memory";
+import { profileBatch } from "../../models/capacity/vllmAccounting";
 import { LABELS } from "../../models/cluster/nodePools";
 import type { ModelInput } from "../../models/schema";
 import { ARCHITECTURE_ANNOTATION } from "../../models/serving/inferenceService";
@@ -189,7 +190,15 @@ export const modelFitsGpu: StackValidationPolicy = {
         continue;
       }
       const gpu = GPU_MODELS[instance.gpu];
-      const m = replicaMemory(arch.architecture, engine, gpu.memoryGiB, Math.max(1, tp), util);
+      const batch = profileBatch(
+        gpu,
+        {
+          maxNumBatchedTokens: optionalNumber(flag(args_, "--max-num-batched-tokens")),
+          maxNumSeqs: optionalNumber(flag(args_, "--max-num-seqs")),
+        },
+        maxLen,
+      );
+      const m = replicaMemory(arch.architecture, engine, gpu, Math.max(1, tp), util, batch);
       if (m.kvTokens < Math.max(1, maxLen))
         report(
           `${nameOf(isvc.props)}: ${arch.name} on ${gpus}× ${gpu.name} leaves ${m.kvTokens} KV tokens (${m.kvCacheGiB.toFixed(1)} GiB per GPU after ${m.weightsGiB.toFixed(1)} GiB of weights) for a ${maxLen || "?"}-token context: the GPU request is too small for the model`,
@@ -197,6 +206,8 @@ export const modelFitsGpu: StackValidationPolicy = {
     }
   },
 };
+
+const optionalNumber = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 
 /** Charts whose releases install CRDs: deleting one deletes every custom resource of its kinds. */
 const CRD_CHARTS = [
