@@ -11,6 +11,7 @@ import { amiTypeFor, scalingConfig } from "../models/cluster/nodePools";
 import { eksKubeconfig } from "../models/cluster/kubeconfig";
 import { vpcCniConfiguration } from "../models/cluster/addonConfig";
 import { PodIdentityRole } from "./podIdentityRole";
+import { NODE_METADATA_OPTIONS } from "../models/cluster/instanceMetadata";
 
 export interface EksClusterArgs {
   readonly config: ClusterConfig;
@@ -176,7 +177,14 @@ export class EksCluster extends pulumi.ComponentResource {
     ) => {
       const role = new PodIdentityRole(
         `${name}-${addonName}`,
-        { clusterName: cfg.name, serviceAccount, managedPolicyArns: [policyArn], tags: args.tags },
+        {
+          clusterName: cfg.name,
+          namespace: "kube-system",
+          serviceAccount,
+          associatedByAddon: true,
+          managedPolicyArns: [policyArn],
+          tags: args.tags,
+        },
         { ...parent, dependsOn: [cluster] },
       );
       return addon(
@@ -196,7 +204,7 @@ export class EksCluster extends pulumi.ComponentResource {
     const sysLt = new aws.ec2.LaunchTemplate(
       `${name}-system`,
       {
-        metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2, httpEndpoint: "enabled" },
+        metadataOptions: NODE_METADATA_OPTIONS,
         blockDeviceMappings: [
           {
             deviceName: "/dev/xvda",

@@ -15,6 +15,7 @@ import {
   nodeLocalStorageUserData,
   scalingConfig,
 } from "../models/cluster/nodePools";
+import { NODE_METADATA_OPTIONS } from "../models/cluster/instanceMetadata";
 
 export interface GpuNodeGroupArgs {
   readonly pool: GpuPoolConfig;
@@ -42,7 +43,7 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
     const lt = new aws.ec2.LaunchTemplate(
       `${name}-lt`,
       {
-        metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2, httpEndpoint: "enabled" },
+        metadataOptions: NODE_METADATA_OPTIONS,
         // Instance-store NVMe for images and the model cache, where the instance type has it.
         ...(localStorage ? { userData: localStorage } : {}),
         blockDeviceMappings: [

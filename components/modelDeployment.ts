@@ -53,23 +53,23 @@ export class ModelDeployment extends pulumi.ComponentResource {
       });
     const sa = register(o.serviceAccount, args.dependsOn);
     const access: pulumi.Resource[] = [sa];
-    if (args.aws) {
-      o.s3.forEach((s3, i) => {
-        const role = new PodIdentityRole(
-          `${name}-s3-${i}`,
+    // One role per ServiceAccount (one Pod Identity association each), covering every bucket. The
+    // name is the one the first bucket's role had, so existing stacks keep their role and association.
+    if (args.aws && o.s3Policy)
+      access.push(
+        new PodIdentityRole(
+          `${name}-s3-0`,
           {
-            clusterName: args.aws!.clusterName,
+            clusterName: args.aws.clusterName,
             namespace: args.namespace,
             serviceAccount: String(o.serviceAccount.metadata.name),
-            policy: s3.policy,
-            tags: args.aws!.tags,
-            agent: args.aws!.agent,
+            policy: o.s3Policy,
+            tags: args.aws.tags,
+            agent: args.aws.agent,
           },
           { parent: this },
-        );
-        access.push(role);
-      });
-    }
+        ),
+      );
     // KServe rejects a change of deployment mode on an existing InferenceService: replace it instead
     // (old one first, the name is fixed). The safe route without downtime is a new model name.
     this.inferenceServices = o.inferenceServices.map((isvc) =>

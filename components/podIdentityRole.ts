@@ -1,29 +1,22 @@
 /**
  * An IAM role for one Kubernetes ServiceAccount through EKS Pod Identity: trust limited to the EKS
- * pods service, least-privilege policies, and the association. No static keys anywhere.
+ * pods service acting for this cluster, namespace and ServiceAccount (models/cluster/iam.ts),
+ * least-privilege policies, and the association. No static keys anywhere.
  * EKS managed add-ons associate the role themselves (aws.eks.Addon podIdentityAssociations): then
- * leave `namespace` out and no standalone association is made.
+ * set `associatedByAddon` and no standalone association is made.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { podIdentityTrustPolicy } from "../models/cluster/iam";
 import { boundedName } from "../models/names";
-
-export const POD_IDENTITY_TRUST = JSON.stringify({
-  Version: "2012-10-17",
-  Statement: [
-    {
-      Effect: "Allow",
-      Principal: { Service: "pods.eks.amazonaws.com" },
-      Action: ["sts:AssumeRole", "sts:TagSession"],
-    },
-  ],
-});
 
 export interface PodIdentityRoleArgs {
   /** Also prefixes the IAM role name, so stacks sharing an account never collide. */
   readonly clusterName: string;
-  /** Namespace of the ServiceAccount; omit when an EKS managed add-on makes the association. */
-  readonly namespace?: string;
+  /** Namespace of the ServiceAccount. */
+  readonly namespace: string;
+  /** An EKS managed add-on makes the association itself (aws.eks.Addon podIdentityAssociations). */
+  readonly associatedByAddon?: boolean;
   readonly serviceAccount: string;
   /** Inline policy JSON. */
   readonly policy?: pulumi.Input<string>;
@@ -45,7 +38,7 @@ export class PodIdentityRole extends pulumi.ComponentResource {
       `${name}-role`,
       {
         name: boundedName([args.clusterName, name], 64),
-        assumeRolePolicy: POD_IDENTITY_TRUST,
+        assumeRolePolicy: podIdentityTrustPolicy(args.clusterName, args.namespace, args.serviceAccount),
         tags: args.tags,
       },
       { parent: this },
@@ -60,7 +53,7 @@ export class PodIdentityRole extends pulumi.ComponentResource {
           { parent: this },
         ),
     );
-    if (args.namespace) {
+    if (!args.associatedByAddon) {
       this.association = new aws.eks.PodIdentityAssociation(
         `${name}-association`,
         {

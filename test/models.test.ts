@@ -271,6 +271,22 @@ describe("multi-model servers and batch jobs", () => {
     assert.deepEqual(policy.Statement.find((s) => s.Sid === "ReadModel")!.Resource, [
       "arn:aws:s3:::example-batch-dev/eval/requests/*",
     ]);
+    // A second bucket (the candidate's weights elsewhere): still one policy, for one role and one
+    // Pod Identity association per ServiceAccount (EKS allows no second).
+    const twoBuckets = dev();
+    (twoBuckets.models[0]!.rollout as { candidate: { storageUri: string } }).candidate.storageUri =
+      "s3://example-models-dev/llama-3.1-8b-v2";
+    const c3 = validate(twoBuckets, "dev");
+    const o3 = modelObjects(resolveModel(c3.models[0]!, c3), ctx);
+    assert.equal(o3.s3.length, 2);
+    const merged = JSON.parse(o3.s3Policy!) as { Statement: Array<{ Sid: string; Resource: string[] }> };
+    const sids = merged.Statement.map((st) => st.Sid);
+    assert.equal(new Set(sids).size, sids.length, "statement ids are unique");
+    for (const bucket of ["example-batch-dev", "example-models-dev"])
+      assert.ok(
+        merged.Statement.some((st) => st.Resource.some((r) => r.startsWith(`arn:aws:s3:::${bucket}`))),
+        bucket,
+      );
     // Without a schedule: a one-off Job that pulumi up does not wait for.
     const raw = dev();
     delete (raw.models[0]!.batchJobs as Array<Record<string, unknown>>)[0]!.schedule;

@@ -168,6 +168,13 @@ describe("offline plan of the real program", () => {
     );
     const lt = byName(p, "aws:ec2/launchTemplate:LaunchTemplate", "gpu-l4-lt").inputs as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     assert.equal(lt.metadataOptions.httpTokens, "required");
+    // Every launch template of every node group: one hop, so pods cannot reach the node's credentials.
+    for (const t of p.resources.filter((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate"))
+      assert.equal(
+        (t.inputs.metadataOptions as { httpPutResponseHopLimit: number }).httpPutResponseHopLimit,
+        1,
+        t.name,
+      );
   });
 
   for (const stack of ["dev", "prod", "local"])

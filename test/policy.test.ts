@@ -140,6 +140,28 @@ const cases: Case[] = [
     /httpTokens must be "required"/,
   ],
   [
+    "pod-identity-trust-scoped",
+    "prod",
+    (rs) =>
+      edit(rs, ofType("aws:iam/role:Role"), (p) => {
+        const doc = JSON.parse(p.assumeRolePolicy);
+        delete doc.Statement[0].Condition;
+        p.assumeRolePolicy = JSON.stringify(doc);
+      }),
+    /trusts EKS Pod Identity without aws:RequestTag\/eks-cluster-name, aws:RequestTag\/kubernetes-namespace, aws:RequestTag\/kubernetes-service-account conditions/,
+  ],
+  [
+    "nodes-require-imdsv2",
+    "prod",
+    (rs) =>
+      edit(
+        rs,
+        ofType("aws:ec2/launchTemplate:LaunchTemplate"),
+        (p) => (p.metadataOptions.httpPutResponseHopLimit = 2),
+      ),
+    /httpPutResponseHopLimit 2 lets pods reach the node's instance metadata/,
+  ],
+  [
     "gpu-node-groups-nvidia-ami",
     "prod",
     (rs) => edit(rs, ofType(NODE_GROUP, "gpu-l4-ng"), (p) => (p.amiType = "AL2023_x86_64_STANDARD")),

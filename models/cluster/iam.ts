@@ -2,6 +2,45 @@
  * Least-privilege IAM policy documents for platform controllers (JSON text, registered by components).
  */
 
+/** The session tags EKS Pod Identity sets when it assumes a role (EKS User Guide, pod-id-abac.html). */
+export const POD_IDENTITY_SESSION_TAGS = {
+  cluster: "aws:RequestTag/eks-cluster-name",
+  namespace: "aws:RequestTag/kubernetes-namespace",
+  serviceAccount: "aws:RequestTag/kubernetes-service-account",
+} as const;
+
+/**
+ * Trust policy of a role for one ServiceAccount through EKS Pod Identity: the EKS pods service may
+ * assume it and tag the session, and only for this cluster, namespace and ServiceAccount — conditions
+ * on the session tags Pod Identity sets. Without them any Pod Identity association in the account
+ * could use the role (Amazon EKS User Guide, "Create IAM role with trust policy required by EKS Pod
+ * Identity", Setting Conditions).
+ */
+export function podIdentityTrustPolicy(
+  clusterName: string,
+  namespace: string,
+  serviceAccount: string,
+): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "AllowEksAuthToAssumeRoleForPodIdentity",
+        Effect: "Allow",
+        Principal: { Service: "pods.eks.amazonaws.com" },
+        Action: ["sts:AssumeRole", "sts:TagSession"],
+        Condition: {
+          StringEquals: {
+            [POD_IDENTITY_SESSION_TAGS.cluster]: clusterName,
+            [POD_IDENTITY_SESSION_TAGS.namespace]: namespace,
+            [POD_IDENTITY_SESSION_TAGS.serviceAccount]: serviceAccount,
+          },
+        },
+      },
+    ],
+  });
+}
+
 /** Cluster Autoscaler: read everything it must, write only to ASGs tagged for this cluster. */
 export function clusterAutoscalerPolicy(clusterName: string): string {
   return JSON.stringify({

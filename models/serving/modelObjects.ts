@@ -10,7 +10,7 @@ import { candidateName } from "../names";
 import { scaledObject, type PrometheusTarget } from "./autoscaling";
 import { inferenceService, predictorPodLabels, type Track } from "./inferenceService";
 import type { ResolvedModel } from "./resolve";
-import { isStorageError, parseStorageUri, s3AccessPolicy } from "./storage";
+import { isStorageError, parseStorageUri, s3AccessPolicy, s3AccessPolicyForBuckets } from "./storage";
 import { destinationRule, servingComponents, trackReplicas, virtualService } from "./traffic";
 import { trainedModel } from "./trainedModels";
 import { batchJob } from "./batchJobs";
@@ -39,8 +39,10 @@ export interface ModelObjects {
   readonly disruptionBudgets: K8sObject[];
   /** TrainedModels of a multi-model server, and batch Jobs / CronJobs. */
   readonly extras: K8sObject[];
-  /** s3:// buckets and prefixes this model reads (stable and candidate), for its IAM role. */
+  /** s3:// buckets and prefixes this model reads (stable and candidate). */
   readonly s3: S3Access[];
+  /** The one IAM policy of the model's ServiceAccount role covering all of them; none without s3://. */
+  readonly s3Policy?: string;
 }
 
 export function serviceAccountName(model: Pick<ResolvedModel, "name">): string {
@@ -166,5 +168,15 @@ export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObje
     ...(model.trainedModels ?? []).map((t) => trainedModel(model, t)),
     ...model.batchJobs.map((j) => batchJob(model, j, sa, hfTokenSecretName)),
   ];
-  return { serviceAccount, inferenceServices, autoscalers, routing, disruptionBudgets, extras, s3 };
+  const s3Policy = s3AccessPolicyForBuckets(s3);
+  return {
+    serviceAccount,
+    inferenceServices,
+    autoscalers,
+    routing,
+    disruptionBudgets,
+    extras,
+    s3,
+    ...(s3Policy ? { s3Policy } : {}),
+  };
 }

@@ -63,6 +63,25 @@ export function isStorageError(parsed: StorageUri | { error: string }): parsed i
 }
 
 /**
+ * One IAM policy for every bucket a model touches. EKS Pod Identity allows one association per
+ * ServiceAccount (CreatePodIdentityAssociation fails with ResourceInUseException for a second), so a
+ * model reading two buckets gets one role with both buckets' statements, not a role per bucket.
+ */
+export function s3AccessPolicyForBuckets(
+  buckets: ReadonlyArray<{ bucket: string; prefixes: readonly string[]; writePrefixes: readonly string[] }>,
+): string | undefined {
+  if (buckets.length === 0) return undefined;
+  const statements = buckets.flatMap((b, i) =>
+    (
+      JSON.parse(s3AccessPolicy(b.bucket, b.prefixes, b.writePrefixes)) as {
+        Statement: Array<{ Sid: string }>;
+      }
+    ).Statement.map((st) => ({ ...st, Sid: buckets.length > 1 ? `${st.Sid}${i}` : st.Sid })),
+  );
+  return JSON.stringify({ Version: "2012-10-17", Statement: statements });
+}
+
+/**
  * IAM policy for one bucket: read the model's s3:// prefixes, write only its batch jobs' output prefixes
  * (the model's ServiceAccount assumes it).
  */

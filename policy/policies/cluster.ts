@@ -4,6 +4,7 @@
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { GPU_INSTANCES } from "../../models/capacity/gpuInstances";
+import { POD_IDENTITY_SESSION_TAGS } from "../../models/cluster/iam";
 
 type Props = Record<string, unknown>;
 const EKS_COMPONENT = "eks:index:Cluster";
@@ -71,14 +72,23 @@ export const eksControlPlaneLogging: ResourceValidationPolicy = {
 export const nodesRequireImdsv2: ResourceValidationPolicy = {
   name: "nodes-require-imdsv2",
   description:
-    "Nodes require IMDSv2 (session tokens), with a hop limit that keeps pods off the node's credentials.",
+    "Nodes require IMDSv2 (session tokens) with a hop limit of 1, which keeps pods off the node's credentials.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     const p = args.props as Props;
     if (args.type === LAUNCH_TEMPLATE) {
-      const md = (p.metadataOptions ?? {}) as { httpTokens?: string; httpEndpoint?: string };
+      const md = (p.metadataOptions ?? {}) as {
+        httpTokens?: string;
+        httpEndpoint?: string;
+        httpPutResponseHopLimit?: number;
+      };
       if (md.httpEndpoint !== "disabled" && md.httpTokens !== "required")
         report(`${args.name}: metadataOptions.httpTokens must be "required" (IMDSv2)`);
+      // EC2's default hop limit is 1 when the field is unset; 2 or more lets pods reach IMDS.
+      if (md.httpEndpoint !== "disabled" && (md.httpPutResponseHopLimit ?? 1) > 1)
+        report(
+          `${args.name}: metadataOptions.httpPutResponseHopLimit ${md.httpPutResponseHopLimit} lets pods reach the node's instance metadata and credentials; use 1`,
+        );
     }
     if (args.type === NODE_GROUP && !p.launchTemplate)
       report(
@@ -108,7 +118,42 @@ export const gpuNodeGroupsNvidiaAmi: ResourceValidationPolicy = {
   },
 };
 
+const IAM_ROLE = "aws:iam/role:Role";
+
+/**
+ * Roles EKS Pod Identity assumes carry trust conditions naming the cluster, namespace and
+ * ServiceAccount (the session tags Pod Identity sets): else any association in the account could use them.
+ */
+export const podIdentityTrustScoped: ResourceValidationPolicy = {
+  name: "pod-identity-trust-scoped",
+  description:
+    "Pod Identity roles trust pods.eks.amazonaws.com only for their cluster, namespace and ServiceAccount (session-tag conditions).",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== IAM_ROLE) return;
+    const raw = (args.props as Props).assumeRolePolicy;
+    if (typeof raw !== "string") return; // unknown during preview: checked on the next run
+    const doc = JSON.parse(raw) as {
+      Statement?: Array<{
+        Principal?: { Service?: string | string[] };
+        Condition?: Record<string, Record<string, unknown>>;
+      }>;
+    };
+    for (const st of doc.Statement ?? []) {
+      const services = [st.Principal?.Service ?? []].flat();
+      if (!services.includes("pods.eks.amazonaws.com")) continue;
+      const equals = st.Condition?.StringEquals ?? {};
+      const missing = Object.values(POD_IDENTITY_SESSION_TAGS).filter((k) => !(k in equals));
+      if (missing.length > 0)
+        report(
+          `${args.name}: trusts EKS Pod Identity without ${missing.join(", ")} conditions: any Pod Identity association in the account could assume it`,
+        );
+    }
+  },
+};
+
 export const CLUSTER_POLICIES: ResourceValidationPolicy[] = [
+  podIdentityTrustScoped,
   eksSecretsEncryption,
   eksEndpointNotWorldOpen,
   eksControlPlaneLogging,
