@@ -30,6 +30,8 @@ interface Served {
 interface Started {
   readonly processes: RunningProcess[];
   readonly served: Served[];
+  /** The chart Deployments these processes stand for: Ready only once their webhooks reach them. */
+  readonly deployments: KubeObject[];
 }
 
 /** A non-loopback address of this host: EndpointSlices refuse 127.0.0.0/8 (the API server dials it). */
@@ -229,6 +231,41 @@ export class LocalControllers implements Backends {
 
   private readonly claimed = new Set<string>();
 
+  /**
+   * Report a started release's pods Ready. Called only after its webhooks and APIServices point at the
+   * local servers: a Ready pod ends `helm --wait`, and whatever the next step creates is admitted by
+   * those webhooks, which must reach the real server by then (not the chart's Service, which has no
+   * endpoints here).
+   */
+  async markStartedReady(release: string, kube: Kube): Promise<void> {
+    const s = this.started.get(release);
+    if (!s || this.reportedReady.has(release)) return;
+    this.reportedReady.add(release);
+    for (const d of s.deployments) await this.markReady(kube, d);
+  }
+
+  private readonly reportedReady = new Set<string>();
+
+  /** The releases whose processes run (they may not be reported Ready yet). */
+  startedReleases(): string[] {
+    return [...this.started.keys()];
+  }
+
+  /** The local port serving a Service of a started release. */
+  portOf(s: { service: string; namespace: string }): number | undefined {
+    return this.servedBy(s.service, s.namespace)?.port;
+  }
+
+  /** The CA the local servers' certificates chain to (the rewired webhooks' and APIServices' caBundle). */
+  caBundle(): string {
+    return fs.readFileSync(this.pki.ca.cert).toString("base64");
+  }
+
+  /** The Services a started release serves (webhooks and aggregated APIs name them). */
+  servicesOf(release: string): ReadonlyArray<{ service: string; namespace: string }> {
+    return this.started.get(release)?.served ?? [];
+  }
+
   /** KServe's controller manager (kserve cmd/manager; flags and env as in its chart, webhooks on a local port). */
   private async startKServe(rendered: readonly KubeObject[], kube: Kube): Promise<Started> {
     const bin = buildTool("kserve", this.log).bin["manager"]!;
@@ -260,10 +297,10 @@ export class LocalControllers implements Backends {
       },
     );
     await this.ready(p, webhook);
-    await this.markReady(kube, d.object);
     return {
       processes: [p],
       served: [{ service: "kserve-webhook-server-service", namespace: d.namespace, port: webhook }],
+      deployments: [d.object],
     };
   }
 
@@ -310,7 +347,6 @@ export class LocalControllers implements Backends {
       { ...env, KUBECONFIG: await this.kubeconfigFor(kube, ns, op.sa) },
     );
     await this.ready(operator, grpc);
-    await this.markReady(kube, op.object);
 
     const ms = deploymentOf(rendered, "keda-operator-metrics-apiserver");
     const secure = await freePort();
@@ -343,7 +379,6 @@ export class LocalControllers implements Backends {
       env,
     );
     await this.ready(adapter, secure);
-    await this.markReady(kube, ms.object);
 
     const wh = deploymentOf(rendered, "keda-admission-webhooks");
     const whPort = await freePort();
@@ -365,13 +400,13 @@ export class LocalControllers implements Backends {
       { ...env, KUBECONFIG: await this.kubeconfigFor(kube, ns, wh.sa) },
     );
     await this.ready(webhooks, whPort);
-    await this.markReady(kube, wh.object);
     return {
       processes: [operator, adapter, webhooks],
       served: [
         { service: "keda-operator-metrics-apiserver", namespace: ns, port: secure },
         { service: "keda-admission-webhooks", namespace: ns, port: whPort },
       ],
+      deployments: [op.object, ms.object, wh.object],
     };
   }
 
@@ -401,8 +436,11 @@ export class LocalControllers implements Backends {
       { KUBECONFIG: await this.kubeconfigFor(kube, d.namespace, d.sa) },
     );
     await this.ready(p, port);
-    await this.markReady(kube, d.object);
-    return { processes: [p], served: [{ service: name, namespace: d.namespace, port }] };
+    return {
+      processes: [p],
+      served: [{ service: name, namespace: d.namespace, port }],
+      deployments: [d.object],
+    };
   }
 
   private servedBy(service: string, namespace: string): Served | undefined {
@@ -414,7 +452,7 @@ export class LocalControllers implements Backends {
   }
 
   rewire(_release: string, obj: KubeObject): { object: KubeObject } | { skipped: string } {
-    const caBundle = fs.readFileSync(this.pki.ca.cert).toString("base64");
+    const caBundle = this.caBundle();
     if (obj.kind === "APIService") {
       const svc = (obj.spec as { service?: { name: string; namespace: string } }).service;
       if (!svc || !this.servedBy(svc.name, svc.namespace))
@@ -498,5 +536,7 @@ export class LocalControllers implements Backends {
     for (const p of this.spawned.splice(0)) await stopProcess(p);
     this.started.clear();
     this.claimed.clear();
+    this.reportedReady.clear();
+    this.ready_.splice(0);
   }
 }

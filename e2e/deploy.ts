@@ -68,6 +68,8 @@ export interface Backends {
   rewire(release: string, obj: KubeObject): { object: KubeObject } | { skipped: string };
   /** After the rewired webhooks and APIServices are applied: route their Services to the local servers. */
   routeServices?(kube: Kube, rendered: readonly KubeObject[]): Promise<void>;
+  /** After that: the release's local servers are reachable, so its pods may report Ready. */
+  markStartedReady?(release: string, kube: Kube): Promise<void>;
 }
 
 /** A real cluster (E2E_KUBECONFIG): the charts' own pods serve their webhooks; apply them as rendered. */
@@ -386,6 +388,9 @@ export async function deployPlan(kube: Kube, plan: Plan, opts: DeployOptions): P
       }
       await backends
         .routeServices?.(kube, wired)
+        .catch((err) => errors.push(`release ${release.name}: ${errorText(err)}`));
+      await backends
+        .markStartedReady?.(release.name, kube)
         .catch((err) => errors.push(`release ${release.name}: ${errorText(err)}`));
       kube.refreshDiscovery();
       for (const svc of rest.filter((o) => o.kind === "Service")) {

@@ -77,12 +77,17 @@ const LOCAL_CHART_DEPLOYMENTS: ReadonlyArray<{
  * soon as its objects exist, points the chart's webhooks and APIServices at it, and removes the webhooks
  * of components that cannot run here (no server would ever answer them; listed in the report).
  */
+interface WebhookClient {
+  clientConfig: { service?: { name: string; namespace: string }; url?: string };
+}
+
 class ClusterAgent {
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
   readonly notes = new Set<string>();
   readonly errors: string[] = [];
   private readonly starting = new Set<string>();
+  private readonly startedSeen = new Map<string, number>();
 
   constructor(
     private readonly kube: Kube,
@@ -151,6 +156,43 @@ class ClusterAgent {
         this.notes.add(`APIService ${api.metadata.name} removed: ${wired.skipped}`);
       }
     }
+    // Only now may the started releases' pods report Ready: `helm --wait` ends on that, and the next
+    // resource Pulumi creates goes through these webhooks (a Ready pod with its webhook still aimed at an
+    // endpoint-less Service fails that create: "no endpoints available for service ...").
+    for (const release of this.controllers.startedReleases())
+      if (await this.webhooksReach(release)) await this.controllers.markStartedReady(release, this.kube);
+  }
+
+  /**
+   * Every Service the release serves is named by some webhook or APIService (Helm creates them right
+   * after the Deployment), and none still points at the Service rather than the local server.
+   */
+  private async webhooksReach(release: string): Promise<boolean> {
+    const services = this.controllers.servicesOf(release);
+    const caBundle = this.controllers.caBundle();
+    const refs: Array<{ service: { name: string; namespace: string }; wired: boolean }> = [];
+    for (const kind of ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"])
+      for (const cfg of await this.kube.list("admissionregistration.k8s.io/v1", kind))
+        for (const w of (cfg as { webhooks?: WebhookClient[] }).webhooks ?? [])
+          if (w.clientConfig.service) refs.push({ service: w.clientConfig.service, wired: false });
+          else if (w.clientConfig.url)
+            refs.push({ service: { name: w.clientConfig.url, namespace: "" }, wired: true });
+    for (const api of await this.kube.list("apiregistration.k8s.io/v1", "APIService")) {
+      const spec = api.spec as { service?: { name: string; namespace: string }; caBundle?: string };
+      if (spec.service) refs.push({ service: spec.service, wired: spec.caBundle === caBundle });
+    }
+    const names = (s: { service: string; namespace: string }) =>
+      refs.filter((r) => r.service.name === s.service && r.service.namespace === s.namespace);
+    const unwired = services.some((s) => names(s).some((r) => !r.wired));
+    const urls = refs.filter((r) => r.wired && r.service.namespace === "").map((r) => r.service.name);
+    const named = services.every(
+      (s) => names(s).length > 0 || urls.some((u) => u.includes(`:${this.controllers.portOf(s)}/`)),
+    );
+    // A release whose chart registers no webhook for a served Service (values turned them off) would
+    // otherwise never be Ready: after a grace period, unnamed is taken as "none coming".
+    const since = this.startedSeen.get(release) ?? Date.now();
+    this.startedSeen.set(release, since);
+    return !unwired && (named || Date.now() - since > 15_000);
   }
 
   /** A webhook or API of a chart whose real controller this agent starts (maybe not serving yet): keep it. */
