@@ -19,7 +19,7 @@ import { CLUSTER_AUTOSCALER_SA } from "./models/addons/clusterAutoscaler";
 import { PROMETHEUS_SERVICE_ACCOUNT, PROMETHEUS_URL } from "./models/addons/monitoring";
 import { ampPolicy, clusterAutoscalerPolicy, loadBalancerControllerPolicy } from "./models/cluster/iam";
 import { LOAD_BALANCER_CONTROLLER_SA } from "./models/addons/loadBalancerController";
-import { defaultZones, planNetwork } from "./models/cluster/network";
+import { planNetwork, stackZones } from "./models/cluster/network";
 import { ampTriggerAuthentication, type PrometheusTarget } from "./models/serving/autoscaling";
 import { modelObjects } from "./models/serving/modelObjects";
 import { namespaceObjects, secretObject, secretObjectName } from "./models/serving/namespace";
@@ -42,8 +42,7 @@ export = async () => {
   const prerequisites: ConstructorParameters<typeof PlatformAddons>[1]["prerequisites"] = {};
   const nodeGroups: GpuNodeGroup[] = [];
   if (cfg.cluster.mode === "eks") {
-    const zones =
-      cfg.network.availabilityZones ?? defaultZones(cfg.region, cfg.environment === "prod" ? 3 : 2);
+    const zones = stackZones(cfg);
     const natPerZone = cfg.network.natGateways
       ? cfg.network.natGateways === "perAz"
       : cfg.environment === "prod";

@@ -12,6 +12,7 @@ import { eksKubeconfig } from "../models/cluster/kubeconfig";
 import { vpcCniConfiguration } from "../models/cluster/addonConfig";
 import { PodIdentityRole } from "./podIdentityRole";
 import { NODE_METADATA_OPTIONS } from "../models/cluster/instanceMetadata";
+import { adminAccessKeys } from "../models/cluster/accessEntries";
 
 export interface EksClusterArgs {
   readonly config: ClusterConfig;
@@ -80,8 +81,8 @@ export class EksCluster extends pulumi.ComponentResource {
     );
 
     const accessEntries = Object.fromEntries(
-      cfg.adminRoleArns.map((arn, i) => [
-        `admin-${i}`,
+      adminAccessKeys(cfg.adminRoleArns).map(({ key, arn }) => [
+        key,
         {
           principalArn: arn,
           accessPolicies: {

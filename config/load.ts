@@ -3,7 +3,8 @@
  * and returns typed, defaulted config. Secret values are split off: they never enter PlatformConfig,
  * only their names do, so nothing that prints or plans the config can leak them.
  */
-import { CONFIG_KEYS, platformSchema, type PlatformConfig } from "./schema";
+import { CONFIG_KEYS, platformSchema } from "./schema";
+import type { PlatformConfig } from "../models/plannedConfig";
 import { ConfigError, problemsFromZod, type Problem } from "./problems";
 import { checkPlacement, checkSemantics } from "./semantics";
 import { planStackCapacity } from "../models/capacity/stack";

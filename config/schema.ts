@@ -4,9 +4,7 @@
  * Every object is strict: an unknown (misspelt) key is an error, never silently ignored.
  */
 import { z } from "zod";
-import { modelSchema, type ModelConfig } from "../models/schema";
-import type { StackCapacity } from "../models/capacity/stack";
-import type { CompatReport } from "../models/compat/checks";
+import { modelSchema } from "../models/schema";
 
 export const ENVIRONMENTS = ["dev", "prod", "local"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -148,12 +146,6 @@ export const platformSchema = z.strictObject({
 });
 /** The config as parsed, before capacity planning. */
 export type PlatformInput = z.infer<typeof platformSchema>;
-/** The config the program uses: every model placed and sized (config/load.ts). */
-export type PlatformConfig = Omit<PlatformInput, "models"> & {
-  readonly models: ModelConfig[];
-  readonly capacity: StackCapacity;
-  readonly compat: CompatReport;
-};
 
 /** Config keys users write in Pulumi.<stack>.yaml, each under the `inference-platform:` namespace. */
 export const CONFIG_KEYS = [

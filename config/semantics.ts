@@ -2,7 +2,8 @@
  * Rules across fields: what the schema alone cannot say. Each rule adds a problem with the key path,
  * what is wrong and why, so one run reports every mistake.
  */
-import type { PlatformConfig, PlatformInput } from "./schema";
+import type { PlatformInput } from "./schema";
+import type { ModelConfig, PlacedModels } from "../models/plannedModel";
 import type { Problem } from "./problems";
 import { amiTypeFor, poolGpu } from "../models/cluster/nodePools";
 import { HPA_TRIGGERS, KEDA_TRIGGERS, KPA_TRIGGERS, isLlm, type ModelInput } from "../models/schema";
@@ -15,6 +16,7 @@ import { batchJobName } from "../models/serving/batchJobs";
 import { MULTI_MODEL_RUNTIMES } from "../models/serving/trainedModels";
 import { GIB } from "../models/capacity/memory";
 import { nodeShape } from "../models/cluster/nodeShape";
+import { networkProblems, stackZones } from "../models/cluster/network";
 import { cpuMillis, quantityBytes } from "../models/serving/quantity";
 import {
   autoscalingRangeProblems,
@@ -105,6 +107,13 @@ export function checkSemantics(cfg: PlatformInput): Problem[] {
     if (cfg.cluster.mode === "eks" && zones.length < 2)
       add("network.availabilityZones", "EKS needs subnets in at least 2 availability zones");
   }
+  if (cfg.cluster.mode === "eks")
+    for (const p of networkProblems({
+      cidr: cfg.network.cidr,
+      zones: stackZones(cfg),
+      explicitZones: !!cfg.network.availabilityZones,
+    }))
+      add(p.path, p.message);
 
   // GPU pools.
   if (env === "local" && cfg.gpuPools.length > 0)
@@ -453,7 +462,7 @@ function batchJobProblems(model: ModelInput, at: string): Problem[] {
 }
 
 /** Rules that need each model's resolved placement (after capacity planning). */
-export function checkPlacement(cfg: Omit<PlatformConfig, "compat">): Problem[] {
+export function checkPlacement(cfg: PlacedModels): Problem[] {
   const problems: Problem[] = [];
   cfg.models.forEach((model, i) => {
     const at = `models[${i}]`;
@@ -491,11 +500,7 @@ export function checkPlacement(cfg: Omit<PlatformConfig, "compat">): Problem[] {
  * the kubelet's reservations, models/cluster/nodeShape.ts), or the pod stays Pending forever. GPU models
  * run on their pool's instance type; CPU models on the system node group (EKS; unknown on existing clusters).
  */
-function nodeFitProblems(
-  cfg: Omit<PlatformConfig, "compat">,
-  model: PlatformConfig["models"][number],
-  at: string,
-): Problem[] {
+function nodeFitProblems(cfg: PlacedModels, model: ModelConfig, at: string): Problem[] {
   const pool = model.gpu ? cfg.gpuPools.find((p) => p.name === model.gpu!.pool) : undefined;
   const instanceType = pool
     ? pool.instanceTypes[0]

@@ -10,7 +10,7 @@ import { checkWarnings } from "./semantics";
 import { findPlaceholders, isOfflinePlan } from "./placeholders";
 import { readDeployEnvironment, type DeployEnvironment } from "./deployEnvironment";
 import { CHARTS } from "../models/versions";
-import type { PlatformConfig } from "./schema";
+import type { PlatformConfig } from "../models/plannedConfig";
 
 export interface StackConfig {
   readonly config: PlatformConfig;

@@ -5,10 +5,10 @@
  * would grow it to), so pods scheduled here are pods a full-size pool could hold. An existing-cluster
  * stack (local) gets two generic worker nodes, like a small kind cluster.
  */
-import type { PlatformConfig } from "../config/schema";
+import type { PlatformConfig } from "../models/plannedConfig";
 import { DEVICE_PLUGIN_LABEL } from "../models/addons/gpu";
 import { GPU_TAINT, gpuNodeLabels, LABELS } from "../models/cluster/nodePools";
-import { defaultZones } from "../models/cluster/network";
+import { stackZones } from "../models/cluster/network";
 import { nodeShape } from "../models/cluster/nodeShape";
 import type { FakeNode } from "./cluster";
 
@@ -69,7 +69,7 @@ export function fakeNodes(cfg: PlatformConfig): FakeNode[] {
       ...resources("m6i.2xlarge"),
     }));
   }
-  const zones = cfg.network.availabilityZones ?? defaultZones(cfg.region, cfg.environment === "prod" ? 3 : 2);
+  const zones = stackZones(cfg);
   const nodes: FakeNode[] = [];
   const sys = cfg.cluster.systemNodeGroup;
   const sysType = sys.instanceTypes[0]!;

@@ -1,6 +1,6 @@
 /** A stack's validated config, read from Pulumi.<stack>.yaml as the program would see it. */
 import { readRawConfig, validatePlatformConfig } from "../config/load";
-import type { PlatformConfig } from "../config/schema";
+import type { PlatformConfig } from "../models/plannedConfig";
 import { REPO } from "./paths";
 import { readStackFile } from "../tools/stackFile";
 

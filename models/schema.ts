@@ -4,7 +4,6 @@
  * platform (pools, modes, capacity) live in config/semantics.ts so all problems are reported together.
  */
 import { z } from "zod";
-import type { CapacityPlan } from "./capacity/planner";
 
 /** Runtimes the platform can serve. LLM runtimes get engine settings; the rest are classic predictors. */
 export const RUNTIMES = ["vllm", "tgi", "triton", "sklearn", "xgboost", "lightgbm", "torchserve"] as const;
@@ -372,14 +371,6 @@ export const modelSchema = z.strictObject({
 /** A model entry as parsed from config (placement may still be `auto` or lack a GPU count). */
 export type ModelInput = z.infer<typeof modelSchema>;
 
-/** A model entry after capacity planning: placement resolved, planner decisions attached. */
-export type ModelConfig = Omit<ModelInput, "gpu"> & {
-  readonly gpu?: GpuPlacement;
-  readonly capacity?: CapacityPlan;
-  /** The rollout candidate's own sizing when its engine settings differ. */
-  readonly candidateCapacity?: CapacityPlan;
-};
-
-export function isLlm(model: Pick<ModelConfig, "runtime">): boolean {
+export function isLlm(model: Pick<ModelInput, "runtime">): boolean {
   return LLM_RUNTIMES.includes(model.runtime);
 }

@@ -279,6 +279,25 @@ describe("stack config schema", () => {
     ]);
   });
 
+  it("refuses a network the subnet layout cannot carve, naming the key and what is allowed", () => {
+    const raw: Raw = stackRaw("prod");
+    raw.network = {
+      cidr: "10.20.0.1/22",
+      availabilityZones: ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1a"],
+    };
+    const err = configError(raw, "prod");
+    assert.deepEqual(problemPaths(err).sort(), [
+      "network.availabilityZones",
+      "network.availabilityZones[4]",
+      "network.cidr",
+      "network.cidr",
+    ]);
+    assert.match(err.message, /10\.20\.0\.1\/22 has host bits set; the network address is 10\.20\.0\.0\/22/);
+    assert.match(err.message, /a \/22 VPC is not allowed: .* needs \/16 to \/20/);
+    assert.match(err.message, /us-east-1a is listed twice/);
+    assert.match(err.message, /4 zones, at most 3/);
+  });
+
   it("warns (not fails) about a floating image tag outside prod", () => {
     const raw = dev();
     raw.models[2].image = "kserve/sklearnserver:latest";

@@ -16,6 +16,7 @@ import { runPolicies, stackPolicyConfig, type PolicyInput } from "../policy/offl
 import type { K8sObject } from "../models/k8s";
 import { modelObjects } from "../models/serving/modelObjects";
 import { resolveModel } from "../models/serving/resolve";
+import { networkProblems, planNetwork } from "../models/cluster/network";
 import { planStack } from "../tools/planRunner";
 import { registeredBeforeFailure } from "../tools/mockRuntime";
 import { readStackFile } from "../tools/stackFile";
@@ -334,5 +335,78 @@ describe("fuzz: stack config properties", function () {
     );
     // Most edits break something; a few (e.g. deleting an optional key) leave a valid config.
     assert.ok(rejected > RUNS * 0.3, `only ${rejected} mutations were rejected`);
+  });
+});
+
+describe("fuzz: network layouts", () => {
+  const toInt = (ip: string) => ip.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
+  const range = (cidr: string): [number, number] => {
+    const [ip, len] = cidr.split("/");
+    const start = toInt(ip!);
+    return [start, start + 2 ** (32 - Number(len)) - 1];
+  };
+  const layoutArb = fc.record({
+    octets: fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 })),
+    // Mostly sizes and zone lists near the limits, some anywhere (duplicates, too many, too small).
+    prefix: fc.oneof(
+      { arbitrary: fc.integer({ min: 15, max: 21 }), weight: 3 },
+      { arbitrary: fc.integer({ min: 8, max: 28 }), weight: 1 },
+    ),
+    aligned: fc.oneof(
+      { arbitrary: fc.constant(true), weight: 4 },
+      { arbitrary: fc.constant(false), weight: 1 },
+    ),
+    letters: fc.oneof(
+      {
+        arbitrary: fc.uniqueArray(fc.constantFrom("a", "b", "c", "d", "e", "f"), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        weight: 3,
+      },
+      {
+        arbitrary: fc.array(fc.constantFrom("a", "b", "c", "d", "e", "f"), { minLength: 1, maxLength: 6 }),
+        weight: 1,
+      },
+    ),
+  });
+
+  it(`a layout either gets a network.* error or plans disjoint subnets inside the VPC, the same in any order (${RUNS} cases)`, () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(layoutArb, ({ octets, prefix, aligned, letters }) => {
+        const size = 2 ** (32 - prefix);
+        const raw = octets[0] * 2 ** 24 + octets[1] * 2 ** 16;
+        const base = aligned ? raw - (raw % size) : raw - (raw % size) + (size > 1 ? 1 : 0);
+        const ip = [24, 16, 8, 0].map((s) => Math.floor(base / 2 ** s) % 256).join(".");
+        const cidr = `${ip}/${prefix}`;
+        const zones = letters.map((l) => `us-east-1${l}`);
+        const problems = networkProblems({ cidr, zones, explicitZones: true });
+        if (problems.length > 0) {
+          assert.ok(problems.every((p) => /^network\.(cidr|availabilityZones)/.test(p.path)));
+          return;
+        }
+        accepted++;
+        const plan = planNetwork({ cidr, zones, clusterName: "c", natPerZone: true });
+        const vpc = range(cidr);
+        const ranges = plan.subnets.map((s) => range(s.cidr));
+        for (const [i, [lo, hi]] of ranges.entries()) {
+          assert.ok(lo >= vpc[0] && hi <= vpc[1], `${plan.subnets[i]!.cidr} outside ${cidr}`);
+          assert.equal(lo % (hi - lo + 1), 0, `${plan.subnets[i]!.cidr} is misaligned`);
+          for (const [j, [lo2, hi2]] of ranges.entries())
+            if (i < j)
+              assert.ok(hi < lo2 || hi2 < lo, `${plan.subnets[i]!.cidr} overlaps ${plan.subnets[j]!.cidr}`);
+        }
+        const reordered = planNetwork({
+          cidr,
+          zones: [...zones].reverse(),
+          clusterName: "c",
+          natPerZone: true,
+        });
+        assert.deepEqual(reordered, plan);
+      }),
+      { numRuns: RUNS },
+    );
+    assert.ok(accepted > RUNS * 0.2, `only ${accepted} layouts were accepted: the property ran vacuously`);
   });
 });

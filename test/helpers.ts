@@ -2,7 +2,7 @@
 import * as path from "node:path";
 import { readRawConfig, validatePlatformConfig } from "../config/load";
 import { ConfigError } from "../config/problems";
-import type { PlatformConfig } from "../config/schema";
+import type { PlatformConfig } from "../models/plannedConfig";
 import { readStackFile } from "../tools/stackFile";
 
 export const ROOT = path.resolve(__dirname, "..");

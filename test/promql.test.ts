@@ -10,7 +10,7 @@ import * as assert from "node:assert/strict";
 import { modelObjects } from "../models/serving/modelObjects";
 import { resolveModel } from "../models/serving/resolve";
 import type { K8sObject } from "../models/k8s";
-import type { ModelConfig } from "../models/schema";
+import type { ModelConfig } from "../models/plannedModel";
 import { predictorDeploymentName } from "../models/names";
 import { validateCustomResource } from "../conformance/crdSchema";
 import { namespaceObjects } from "../models/serving/namespace";

@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { CliError, runCli, stackOption, UsageError, type CliSpec, type ParsedCli } from "./cli";
 import { readRawConfig, validatePlatformConfig } from "../config/load";
 import { ConfigError } from "../config/problems";
-import type { PlatformConfig } from "../config/schema";
+import type { PlatformConfig } from "../models/plannedConfig";
 import { ROLLOUT_MODES } from "../models/schema";
 import { decide, EXIT_CODES, gateQueries, type TrackNumbers } from "../models/rollout/gate";
 import { defaultDeploymentMode } from "../models/serving/resolve";

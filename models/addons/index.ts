@@ -13,7 +13,7 @@ import { monitoring } from "./monitoring";
 import { loadBalancerController } from "./loadBalancerController";
 import { metricsServer } from "./metricsServer";
 import type { Input } from "@pulumi/pulumi";
-import type { PlatformConfig } from "../../config/schema";
+import type { PlatformConfig } from "../plannedConfig";
 import type { ResolvedModel } from "../serving/resolve";
 import type { AddonContext, AddonName, AddonSpec } from "./types";
 

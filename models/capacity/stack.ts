@@ -7,7 +7,8 @@
  */
 import type { Problem } from "../../config/problems";
 import type { PlatformInput } from "../../config/schema";
-import type { GpuPlacement, ModelConfig, ModelInput } from "../schema";
+import type { GpuPlacement, ModelInput } from "../schema";
+import type { ModelConfig } from "../plannedModel";
 import { defaultDeploymentMode } from "../serving/resolve";
 import { trackReplicas, type TrackReplicas } from "../serving/traffic";
 import { PRICE_DATE, PRICE_REGION } from "./gpuInstances";

@@ -5,9 +5,9 @@
  * serving images. Errors stop the plan; warnings are reported. The policy pack reuses these functions.
  */
 import type { Problem } from "../../config/problems";
-import type { PlatformConfig } from "../../config/schema";
 import { poolGpu } from "../cluster/nodePools";
-import { isLlm, type ModelConfig } from "../schema";
+import { isLlm } from "../schema";
+import type { ModelConfig, PlacedModels } from "../plannedModel";
 import { CHARTS, CLUSTER_AUTOSCALER_TAGS } from "../versions";
 import { imagePinProblem, parseImage } from "../serving/images";
 import { runtimeSpec } from "../serving/runtimes";
@@ -132,7 +132,7 @@ function modelImages(m: ModelConfig): Array<[string, string]> {
   return out;
 }
 
-export function checkCompat(cfg: Omit<PlatformConfig, "compat">): CompatReport {
+export function checkCompat(cfg: PlacedModels): CompatReport {
   const errors: Problem[] = [];
   const warnings: Problem[] = [];
   const infos: Problem[] = [];

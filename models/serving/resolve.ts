@@ -2,14 +2,9 @@
  * Fills the defaults of a model entry that depend on the rest of the platform (mode, autoscaling
  * signal, probes, /dev/shm, resources). Returns a new object; the config itself is never mutated.
  */
-import type { Environment, GpuPoolConfig, PlatformConfig } from "../../config/schema";
-import {
-  isLlm,
-  type AutoscalingTrigger,
-  type DeploymentMode,
-  type ModelConfig,
-  type ModelInput,
-} from "../schema";
+import type { Environment, GpuPoolConfig, PlatformInput } from "../../config/schema";
+import { isLlm, type AutoscalingTrigger, type DeploymentMode, type ModelInput } from "../schema";
+import type { ModelConfig } from "../plannedModel";
 import { poolGpu } from "../cluster/nodePools";
 
 export interface ResolvedGpu {
@@ -95,7 +90,7 @@ function defaultShm(model: ModelConfig, gpu: ResolvedGpu | undefined): string | 
 
 export function resolveModel(
   model: ModelConfig,
-  platform: Pick<PlatformConfig, "gpuPools" | "environment">,
+  platform: Pick<PlatformInput, "gpuPools" | "environment">,
 ): ResolvedModel {
   const deploymentMode = defaultDeploymentMode(model);
   const resolvedGpu = resolveGpu(model, platform.gpuPools);

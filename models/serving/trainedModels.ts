@@ -5,7 +5,8 @@
  */
 import type { K8sObject } from "../k8s";
 import { PART_OF } from "../k8s";
-import type { ModelConfig, Runtime, TrainedModelConfig } from "../schema";
+import type { Runtime, TrainedModelConfig } from "../schema";
+import type { ModelConfig } from "../plannedModel";
 
 export const MULTI_MODEL_RUNTIMES: readonly Runtime[] = ["triton", "sklearn"];
 
