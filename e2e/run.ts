@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import { CliError, runCli, stackOption, type CliSpec } from "../tools/cli";
 import { planStack, mandatoryViolations, type Plan } from "../tools/planRunner";
-import { buildTool, parseGoMod } from "./build";
+import { buildTool, parseGoMod, TOOL_MODULES } from "./build";
 import * as path from "node:path";
 import { clusterDown, clusterUp, SERVICE_IP } from "./cluster";
 import { HELD_PODS, LocalControllers } from "./controllers";
@@ -24,13 +24,17 @@ const SPEC: CliSpec = {
   name: "npm run e2e --",
   summary:
     "Deploy a stack's plan onto a real Kubernetes control plane built from upstream sources, and check what the API server does with it.",
-  usage: ["--stack <name> [--stack <name> ...] [--keep]", "--all", "--engine"],
+  usage: ["--stack <name> [--stack <name> ...] [--keep]", "--all", "--engine", "--build"],
   options: {
     stack: { type: "string", multiple: true, description: "stack to deploy (repeatable)", value: "name" },
     all: { type: "boolean", description: "every stack (Pulumi.<stack>.yaml)" },
     keep: {
       type: "boolean",
       description: "leave the test cluster running afterwards (npm run cluster -- down to stop it)",
+    },
+    build: {
+      type: "boolean",
+      description: "only build (or find in the cache) every upstream binary, and print what each build took",
     },
     engine: {
       type: "boolean",
@@ -135,6 +139,20 @@ export function printResult(r: StackResult): void {
 
 if (require.main === module)
   runCli(SPEC, async (args) => {
+    if (args.values.build) {
+      // e.g. to warm a CI cache, or (with a fresh INFERENCE_PLATFORM_E2E_CACHE, GOCACHE and GOMODCACHE)
+      // to measure what a new machine pays once.
+      let total = 0;
+      for (const name of Object.keys(TOOL_MODULES)) {
+        const built = buildTool(name, (l) => console.log(`  ${l}`));
+        total += built.seconds;
+        console.log(
+          `  ${name.padEnd(24)} ${built.seconds === 0 ? "cached" : `${(built.seconds / 60).toFixed(1)} min`}`,
+        );
+      }
+      console.log(`== e2e build: ${(total / 60).toFixed(1)} min of builds`);
+      return 0;
+    }
     if (args.values.engine) {
       if (process.env.E2E_KUBECONFIG)
         throw new CliError("--engine starts its own control plane; unset E2E_KUBECONFIG", 2);
