@@ -122,6 +122,22 @@ describe("add-ons per stack", function () {
     assert.equal(knative.spec.config.deployment["progress-deadline"], "1800s");
   });
 
+  it("installs KServe only after Knative Serving is Ready, when a model uses Knative", async () => {
+    // KServe decides at startup whether to watch Knative Services (controller.go:629) and fails a
+    // Knative-mode InferenceService terminally while the ksvc CRD is missing (controller.go:239-256).
+    const resources = (await plan("dev")).resources;
+    const knativeServing = resources.find((r) => (r.inputs as { kind?: string }).kind === "KnativeServing")!;
+    const annotations = (knativeServing.inputs as { metadata: { annotations?: Record<string, string> } })
+      .metadata.annotations;
+    assert.equal(annotations?.["pulumi.com/waitFor"], "condition=Ready");
+    const kserve = resources.find(
+      (r) =>
+        r.type === "kubernetes:helm.sh/v3:Release" &&
+        (r.inputs as { name?: string }).name === "kserve-resources",
+    )!;
+    assert.ok(kserve.dependsOn.includes(knativeServing.urn), "kserve-resources waits for the KnativeServing");
+  });
+
   it("schedules the GPU DaemonSets on every GPU node group, and only there", async () => {
     for (const stack of ["dev", "prod"]) {
       const p = await plan(stack);

@@ -24,7 +24,18 @@ export function knative(domain: string): AddonSpec {
       {
         apiVersion: "operator.knative.dev/v1beta1",
         kind: "KnativeServing",
-        metadata: { name: "knative-serving", namespace: "knative-serving", labels: { ...PART_OF } },
+        metadata: {
+          name: "knative-serving",
+          namespace: "knative-serving",
+          labels: { ...PART_OF },
+          // KServe must not start before Serving is installed: its manager decides at startup whether to
+          // watch Knative Services, and an InferenceService reconciled while the ksvc CRD is missing fails
+          // terminally, without a requeue (kserve v0.20.0 pkg/controller/v1beta1/inferenceservice/
+          // controller.go:239-256, 629). The operator installs Serving asynchronously after this CR is
+          // created, so Pulumi waits for Ready (pulumi-kubernetes pkg/metadata/overrides.go ReadyCondition)
+          // before the kserve-resources release, which depends on this object.
+          annotations: { "pulumi.com/waitFor": "condition=Ready" },
+        },
         spec: {
           version: KNATIVE_VERSION,
           ingress: { istio: { enabled: true } },
