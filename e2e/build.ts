@@ -99,6 +99,8 @@ export const TOOL_MODULES: Record<string, ToolModule> = {
       },
     },
   },
+  "knative-serving": { name: "knative-serving" },
+  "knative-operator": { name: "knative-operator" },
   "prometheus-operator": {
     name: "prometheus-operator",
     ldflags: (v) => [`-X github.com/prometheus/common/version.Version=${v.replace(/^v/, "")}`],

@@ -11,7 +11,16 @@ import { buildTool, moduleSourceDir } from "./build";
 import { Kube, waitFor } from "./kube";
 import { clusterDir } from "./paths";
 import { clusterPki, kubeconfig } from "./pki";
-import { freePort, isRunning, startProcess, stopProcess, tail, type RunningProcess } from "./processes";
+import {
+  CONTROLLERS_DIR,
+  freePort,
+  isRunning,
+  spawnedControllers,
+  startProcess,
+  stopProcess,
+  tail,
+  type RunningProcess,
+} from "./processes";
 
 export interface ClusterState {
   readonly name: string;
@@ -335,6 +344,11 @@ export async function clusterDown(name: string): Promise<string[]> {
   const state = readState(name);
   if (!state) return [];
   const stopped: string[] = [];
+  // The real controllers a kept e2e left running (LocalControllers records them beside the cluster).
+  for (const p of spawnedControllers(path.join(state.dir, CONTROLLERS_DIR)).reverse()) {
+    await stopProcess(p);
+    stopped.push(`${p.name} (pid ${p.pid})`);
+  }
   // Reverse start order: nodes' kubelet and controllers first, etcd last.
   for (const p of [...state.processes].reverse()) {
     await stopProcess(p);

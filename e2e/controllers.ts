@@ -12,11 +12,11 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { buildTool } from "./build";
+import { buildTool, moduleSourceDir } from "./build";
 import type { Backends } from "./deploy";
 import { Kube, waitFor, type KubeObject } from "./kube";
 import { leaf, type ClusterPki } from "./pki";
-import { freePort, startProcess, stopProcess, tail, type RunningProcess } from "./processes";
+import { freePort, recordSpawned, startProcess, stopProcess, tail, type RunningProcess } from "./processes";
 import type { HeldPods } from "./cluster";
 
 interface Served {
@@ -25,6 +25,11 @@ interface Served {
   readonly namespace: string;
   /** Local port the real server listens on. */
   readonly port: number;
+  /**
+   * Reached through the Service (an EndpointSlice to this host) instead of a rewired url: for servers
+   * whose own reconcilers, or whose installer, put the Service reference back (Knative's webhook).
+   */
+  readonly routed?: boolean;
 }
 
 interface Started {
@@ -41,7 +46,22 @@ export function hostAddress(): string {
   throw new Error("no non-loopback IPv4 address on this host for the API server to reach local webhooks");
 }
 
-type Container = { name: string; args?: string[]; env?: Array<{ name: string; value?: string }> };
+type Container = {
+  name: string;
+  args?: string[];
+  env?: Array<{ name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
+};
+
+/** A container's environment as its pod would see it (fieldRefs to the pod's name and namespace). */
+function containerEnv(c: Container, pod: { name: string; namespace: string }): Record<string, string> {
+  const field: Record<string, string> = { "metadata.name": pod.name, "metadata.namespace": pod.namespace };
+  const env: Record<string, string> = {};
+  for (const e of c.env ?? []) {
+    const v = e.value ?? (e.valueFrom?.fieldRef ? field[e.valueFrom.fieldRef.fieldPath] : undefined);
+    if (v !== undefined) env[e.name] = v;
+  }
+  return env;
+}
 
 function deploymentOf(
   rendered: readonly KubeObject[],
@@ -79,6 +99,8 @@ export const HELD_PODS: readonly HeldPods[] = [
   { label: "app", value: "keda-operator-metrics-apiserver" },
   { label: "app", value: "keda-admission-webhooks" },
   { label: "app", value: "kube-prometheus-stack-operator" },
+  // Knative Serving's webhook: held pods get no IP, so the Service's only endpoint is ours (routeToHost).
+  { label: "role", value: "webhook" },
 ];
 
 export class LocalControllers implements Backends {
@@ -143,6 +165,7 @@ export class LocalControllers implements Backends {
       env: { ...env, ...(this.extraEnv[name] ?? {}) },
     });
     this.spawned.push(p);
+    recordSpawned(this.dir, p);
     return p;
   }
 
@@ -227,6 +250,178 @@ export class LocalControllers implements Backends {
     if (chart === "keda") this.started.set(release, await this.startKeda(rendered, kube));
     if (chart === "kube-prometheus-stack")
       this.started.set(release, await this.startPrometheusOperator(rendered, kube));
+    if (chart === "knative-operator")
+      this.started.set(release, await this.startKnativeOperator(rendered, kube));
+    if (chart === "knative-serving")
+      this.started.set(release, await this.startKnativeServing(rendered, kube));
+  }
+
+  /**
+   * After a planned object is applied (direct deploy): a KnativeServing CR makes the operator install
+   * Serving; its webhook and controller then run here, and the CR must become Ready, as the platform's
+   * `pulumi.com/waitFor` makes Pulumi wait for before KServe is installed.
+   */
+  async afterApply(obj: KubeObject, kube: Kube): Promise<string[]> {
+    if (obj.kind !== "KnativeServing" || !this.started.has("knative-operator")) return [];
+    const ns = obj.metadata.namespace ?? "knative-serving";
+    await waitFor(
+      "the Knative operator to install Serving (Deployment webhook, ConfigMap config-observability)",
+      async () =>
+        (await kube.get("apps/v1", "Deployment", "webhook", ns)) &&
+        (await kube.get("v1", "ConfigMap", "config-observability", ns))
+          ? true
+          : undefined,
+      { timeoutMs: 180_000, intervalMs: 1000 },
+    );
+    await this.startFor(
+      "knative-serving",
+      "knative-serving",
+      await kube.list("apps/v1", "Deployment", { namespace: ns }),
+      kube,
+    );
+    await this.markStartedReady("knative-serving", kube);
+    try {
+      await waitFor(
+        `KnativeServing ${ns}/${obj.metadata.name} Ready`,
+        async () => {
+          const ks = await kube.get(obj.apiVersion, obj.kind, obj.metadata.name, ns);
+          const conditions = (ks?.status as { conditions?: Array<{ type: string; status: string }> })
+            ?.conditions;
+          return conditions?.some((c) => c.type === "Ready" && c.status === "True") ? true : undefined;
+        },
+        {
+          timeoutMs: 240_000,
+          intervalMs: 2000,
+          describe: async () =>
+            JSON.stringify(
+              (
+                (await kube.get(obj.apiVersion, obj.kind, obj.metadata.name, ns))?.status as {
+                  conditions?: unknown;
+                }
+              )?.conditions ?? "no status",
+            ),
+        },
+      );
+      return [];
+    } catch (err) {
+      return [(err as Error).message];
+    }
+  }
+
+  /** The process's own log says it is up (for servers whose ports the harness cannot choose). */
+  private async logged(p: RunningProcess, text: string): Promise<void> {
+    await waitFor(
+      `${p.name} to log "${text}"`,
+      async () => (tail(p.log, 400).includes(text) ? true : undefined),
+      {
+        timeoutMs: 120_000,
+        intervalMs: 500,
+        describe: async () => tail(p.log),
+      },
+    );
+  }
+
+  /**
+   * The Knative Operator (knative.dev/operator cmd/operator), as the chart runs it. It installs Serving
+   * from the manifests in its kodata/ (the module's own, from the Go module cache). The chart's
+   * operator-webhook is not run: it serves only CRD conversion, and both CRDs have one version
+   * (v1beta1), so the API server never calls it.
+   */
+  private async startKnativeOperator(rendered: readonly KubeObject[], kube: Kube): Promise<Started> {
+    const bin = buildTool("knative-operator", this.log).bin["operator"]!;
+    const d = deploymentOf(rendered, "knative-operator");
+    const p = this.start(
+      "knative-operator",
+      [bin, "--disable-ha", `--kubeconfig=${await this.kubeconfigFor(kube, d.namespace, d.sa)}`],
+      {
+        ...containerEnv(d.containers[0]!, { name: "knative-operator-local", namespace: d.namespace }),
+        KO_DATA_PATH: path.join(
+          moduleSourceDir("knative-operator", "knative.dev/operator"),
+          "cmd",
+          "operator",
+          "kodata",
+        ),
+        PROFILING_PORT: String(await freePort()),
+      },
+    );
+    // Its health-probe port is fixed (:8080, knative.dev/pkg injection.HealthCheckDefaultPort).
+    await this.logged(p, "Starting controllers");
+    return { processes: [p], served: [], deployments: [d.object] };
+  }
+
+  /**
+   * Knative Serving's admission webhook and controller (knative.dev/serving cmd/webhook, cmd/controller),
+   * with the environment of the Deployments the operator created. The webhook keeps the Service
+   * references in its configurations (its reconcilers fail on a url, and the operator's re-apply puts the
+   * Service back next to one), so the Service is routed here instead (the API server resolves webhook
+   * Services through endpoints with --enable-aggregator-routing). The webhook issues its own certificate
+   * into the operator's empty webhook-certs Secret and sets the caBundles. Not run: the autoscaler and
+   * activator (the autoscaler's stats server needs :8080, which the operator holds) and net-istio (not
+   * served by the module proxy), so Revisions stay "Deploying" and Routes never get an ingress.
+   */
+  private async startKnativeServing(rendered: readonly KubeObject[], kube: Kube): Promise<Started> {
+    const bins = buildTool("knative-serving", this.log).bin;
+    const wh = deploymentOf(rendered, "webhook");
+    const port = await freePort();
+    const webhook = this.start(
+      "knative-webhook",
+      [
+        bins["webhook"]!,
+        "--disable-ha",
+        `--kubeconfig=${await this.kubeconfigFor(kube, wh.namespace, wh.sa)}`,
+      ],
+      {
+        ...containerEnv(wh.containers[0]!, { name: "webhook-local", namespace: wh.namespace }),
+        WEBHOOK_PORT: String(port),
+        PROFILING_PORT: String(await freePort()),
+      },
+    );
+    await this.ready(webhook, port);
+    await this.routeToHost(kube, {
+      service: "webhook",
+      namespace: wh.namespace,
+      port,
+      portName: "https-webhook",
+    });
+    const ctl = deploymentOf(rendered, "controller");
+    const controller = this.start(
+      "knative-controller",
+      [bins["controller"]!, `--kubeconfig=${await this.kubeconfigFor(kube, ctl.namespace, ctl.sa)}`],
+      {
+        ...containerEnv(ctl.containers[0]!, { name: "controller-local", namespace: ctl.namespace }),
+        PROFILING_PORT: String(await freePort()),
+      },
+    );
+    // Its probe port is fixed at :8080 too; without it the reconcilers still run (knative.dev/pkg
+    // sharedmain/main.go: StartAll runs on the parent context, only the probe server stops).
+    await this.logged(controller, "Starting controllers");
+    return {
+      processes: [webhook, controller],
+      served: [{ service: "webhook", namespace: wh.namespace, port, routed: true }],
+      deployments: [wh.object],
+    };
+  }
+
+  /** The Service's endpoints are this host (an EndpointSlice of our own beside the controller's). */
+  private async routeToHost(
+    kube: Kube,
+    s: { service: string; namespace: string; port: number; portName: string },
+  ): Promise<void> {
+    await kube.apply({
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: {
+        name: `${s.service}-local`,
+        namespace: s.namespace,
+        labels: {
+          "kubernetes.io/service-name": s.service,
+          "endpointslice.kubernetes.io/managed-by": "e2e.inference-platform",
+        },
+      },
+      addressType: "IPv4",
+      endpoints: [{ addresses: [this.host], conditions: { ready: true } }],
+      ports: [{ name: s.portName, port: s.port, protocol: "TCP" }],
+    });
   }
 
   private readonly claimed = new Set<string>();
@@ -249,6 +444,11 @@ export class LocalControllers implements Backends {
   /** The releases whose processes run (they may not be reported Ready yet). */
   startedReleases(): string[] {
     return [...this.started.keys()];
+  }
+
+  /** Whether a Service of a started release is reached through its endpoints (not a rewired url). */
+  isRouted(s: { service: string; namespace: string }): boolean {
+    return this.servedBy(s.service, s.namespace)?.routed === true;
   }
 
   /** The local port serving a Service of a started release. */
@@ -479,6 +679,12 @@ export class LocalControllers implements Backends {
     );
     if (unserved.length > 0)
       return { skipped: `no local server for ${unserved.map((w) => w.name).join(", ")} runs in this e2e` };
+    if (
+      hooks.every(
+        (w) => this.servedBy(w.clientConfig.service!.name, w.clientConfig.service!.namespace)!.routed,
+      )
+    )
+      return { object: obj };
     return {
       object: {
         ...obj,
@@ -507,20 +713,11 @@ export class LocalControllers implements Backends {
       const ports = (service?.spec as { ports?: Array<{ name?: string; port: number }> })?.ports ?? [];
       const portName = ports.find((p) => p.port === (svc.port ?? 443))?.name ?? "";
       await kube.mergePatch("v1", "Service", svc.name, svc.namespace, { spec: { selector: null } });
-      await kube.apply({
-        apiVersion: "discovery.k8s.io/v1",
-        kind: "EndpointSlice",
-        metadata: {
-          name: `${svc.name}-local`,
-          namespace: svc.namespace,
-          labels: {
-            "kubernetes.io/service-name": svc.name,
-            "endpointslice.kubernetes.io/managed-by": "e2e.inference-platform",
-          },
-        },
-        addressType: "IPv4",
-        endpoints: [{ addresses: [this.host], conditions: { ready: true } }],
-        ports: [{ name: portName, port: served.port, protocol: "TCP" }],
+      await this.routeToHost(kube, {
+        service: svc.name,
+        namespace: svc.namespace,
+        port: served.port,
+        portName,
       });
     }
   }
@@ -534,6 +731,7 @@ export class LocalControllers implements Backends {
     if (this.watcher) clearInterval(this.watcher);
     this.watcher = undefined;
     for (const p of this.spawned.splice(0)) await stopProcess(p);
+    fs.rmSync(path.join(this.dir, "processes.json"), { force: true });
     this.started.clear();
     this.claimed.clear();
     this.reportedReady.clear();

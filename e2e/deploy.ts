@@ -70,6 +70,8 @@ export interface Backends {
   routeServices?(kube: Kube, rendered: readonly KubeObject[]): Promise<void>;
   /** After that: the release's local servers are reachable, so its pods may report Ready. */
   markStartedReady?(release: string, kube: Kube): Promise<void>;
+  /** After a planned object is applied: start what it makes an operator install; returns errors. */
+  afterApply?(obj: KubeObject, kube: Kube): Promise<string[]>;
 }
 
 /** A real cluster (E2E_KUBECONFIG): the charts' own pods serve their webhooks; apply them as rendered. */
@@ -413,6 +415,11 @@ export async function deployPlan(kube: Kube, plan: Plan, opts: DeployOptions): P
     if (!got) continue;
     applied.plannedObjects++;
     stored.set(r.name, got);
+    try {
+      errors.push(...((await backends.afterApply?.(got, kube)) ?? []).map((e) => `${r.name}: ${e}`));
+    } catch (err) {
+      errors.push(`${r.name}: ${errorText(err)}`);
+    }
     for (const d of fieldDifferences(obj, got))
       errors.push(
         `${r.name}: ${describeObject(obj)}: field ${d.path} ${d.got === undefined ? "was dropped by the API server" : `came back as ${JSON.stringify(d.got)}`} (sent ${JSON.stringify(d.sent)})`,

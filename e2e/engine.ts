@@ -22,6 +22,7 @@ import { clusterPki } from "./pki";
 import { stackConfig } from "./stack";
 import { sharedDir } from "../conformance/sharedDir";
 import { LOCAL_CHARTS_ENV, PROVIDER_VERSION_ENV } from "../config/deployEnvironment";
+import { CONTROLLERS_DIR } from "./processes";
 
 const STACK = "local";
 const CLUSTER = "e2e-engine";
@@ -64,6 +65,20 @@ const LOCAL_CHART_DEPLOYMENTS: ReadonlyArray<{
     needs: "inferenceservice-config",
   },
   { chart: "keda", release: "keda", namespace: "keda", deployment: "keda-admission-webhooks" },
+  {
+    chart: "knative-operator",
+    release: "knative-operator",
+    namespace: "knative-operator",
+    deployment: "knative-operator",
+  },
+  // Installed by the Knative operator (not a Helm release) once Pulumi creates the KnativeServing.
+  {
+    chart: "knative-serving",
+    release: "knative-serving",
+    namespace: "knative-serving",
+    deployment: "webhook",
+    needs: "config-observability",
+  },
   {
     chart: "kube-prometheus-stack",
     release: "kube-prometheus-stack",
@@ -122,6 +137,7 @@ class ClusterAgent {
         const hooks = (cfg as { webhooks?: Array<{ clientConfig: { service?: unknown } }> }).webhooks ?? [];
         if (!hooks.some((w) => w.clientConfig.service)) continue; // already rewired
         const wired = this.controllers.rewire("", cfg);
+        if ("object" in wired && wired.object === cfg) continue; // reached through its Service
         if ("object" in wired) {
           await this.kube.mergePatch("admissionregistration.k8s.io/v1", kind, cfg.metadata.name, undefined, {
             webhooks: (wired.object as unknown as { webhooks: unknown[] }).webhooks,
@@ -183,7 +199,7 @@ class ClusterAgent {
     }
     const names = (s: { service: string; namespace: string }) =>
       refs.filter((r) => r.service.name === s.service && r.service.namespace === s.namespace);
-    const unwired = services.some((s) => names(s).some((r) => !r.wired));
+    const unwired = services.some((s) => !this.controllers.isRouted(s) && names(s).some((r) => !r.wired));
     const urls = refs.filter((r) => r.wired && r.service.namespace === "").map((r) => r.service.name);
     const named = services.every(
       (s) => names(s).length > 0 || urls.some((u) => u.includes(`:${this.controllers.portOf(s)}/`)),
@@ -339,7 +355,7 @@ export async function engineE2e(log: (line: string) => void = () => undefined): 
   const state = await clusterUp(CLUSTER, fakeNodes(stackConfig(STACK)), log, HELD_PODS);
   const kube = new Kube(state.kubeconfig);
   const controllers = new LocalControllers(
-    path.join(state.dir, "controllers"),
+    path.join(state.dir, CONTROLLERS_DIR),
     clusterPki(state.pkiDir, SERVICE_IP),
     state.server,
     log,

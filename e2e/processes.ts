@@ -116,3 +116,18 @@ export function tail(file: string, lines = 20): string {
     return "(no log)";
   }
 }
+
+/** Where LocalControllers keeps its files inside a cluster's folder (and records what it spawned). */
+export const CONTROLLERS_DIR = "controllers";
+
+/** Records a spawned process in `<dir>/processes.json`, so `npm run cluster -- down` can stop it later. */
+export function recordSpawned(dir: string, p: RunningProcess): void {
+  const file = path.join(dir, "processes.json");
+  fs.writeFileSync(file, `${JSON.stringify([...spawnedControllers(dir), p], null, 2)}\n`);
+}
+
+/** The processes recorded in `<dir>/processes.json` (none when the file is absent). */
+export function spawnedControllers(dir: string): RunningProcess[] {
+  const file = path.join(dir, "processes.json");
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as RunningProcess[]) : [];
+}

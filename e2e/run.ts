@@ -19,6 +19,7 @@ import { Kube } from "./kube";
 import { fakeNodes } from "./nodes";
 import { REPO } from "./paths";
 import { stackConfig } from "./stack";
+import { CONTROLLERS_DIR } from "./processes";
 
 const SPEC: CliSpec = {
   name: "npm run e2e --",
@@ -85,7 +86,7 @@ export async function e2eStack(
     const state = await clusterUp(name, fakeNodes(stackConfig(stack)), log, HELD_PODS);
     kubeconfig = state.kubeconfig;
     controllers = new LocalControllers(
-      path.join(state.dir, "controllers"),
+      path.join(state.dir, CONTROLLERS_DIR),
       clusterPki(state.pkiDir, SERVICE_IP),
       state.server,
       log,
@@ -102,7 +103,7 @@ export async function e2eStack(
     });
     if (controllers) {
       report.notes.push(`real controllers: ${controllers.running().join(", ") || "none"}`);
-      const reconciled = await assertReconciled(new Kube(kubeconfig), plan, { knativeRuns: false });
+      const reconciled = await assertReconciled(new Kube(kubeconfig), plan, { knativeRuns: true });
       report.errors.push(...reconciled.errors);
       report.notes.push(...reconciled.notes, `${reconciled.checked} reconciliation checks`);
     }

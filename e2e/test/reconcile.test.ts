@@ -28,6 +28,7 @@ import { readStackFile, type StackFileConfig } from "../../tools/stackFile";
 import { PrometheusServer } from "../../test/prometheusHarness";
 import { injectedSidecarPorts, podMonitorTargetLabels, vllmModelNameLabel } from "../../test/scrapedLabels";
 import { PROMETHEUS_URL } from "../../models/addons/monitoring";
+import { CONTROLLERS_DIR } from "../processes";
 
 const CLUSTER = "e2e-selftest-loop";
 const MODEL = "llama-31-8b";
@@ -62,7 +63,7 @@ describe("e2e: the real controllers reconcile the dev stack (scrape path, autosc
     kube = new Kube(state.kubeconfig);
     // KEDA's operator queries the platform's in-cluster Prometheus URL: the proxy plays that Service.
     controllers = new LocalControllers(
-      path.join(state.dir, "controllers"),
+      path.join(state.dir, CONTROLLERS_DIR),
       clusterPki(state.pkiDir, SERVICE_IP),
       state.server,
       undefined,

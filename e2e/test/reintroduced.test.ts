@@ -1,7 +1,7 @@
 /**
  * Defects the serving-correctness work fixed, put back into a planned dev stack one by one, must each
- * be caught by the e2e's real controllers (KServe's pod mutator and merge of runtime and model args),
- * naming the object and what went wrong.
+ * be caught by the e2e's real controllers (KServe's pod mutator and merge of runtime and model args,
+ * Knative's admission webhook), naming the object and what went wrong.
  */
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
@@ -17,6 +17,7 @@ import { kubernetesVersion } from "../run";
 import { stackConfig } from "../stack";
 import { planStack, type Plan } from "../../tools/planRunner";
 import type { RecordedResource } from "../../tools/mockRuntime";
+import { CONTROLLERS_DIR } from "../processes";
 
 const CLUSTER = "e2e-selftest-dev";
 
@@ -48,12 +49,17 @@ describe("e2e: defects reintroduced into the dev plan are caught by the real con
     // 3. A Standard-mode canary that does not name its model: it serves under the canary's name.
     const canary = isvc("llama-31-8b-canary").spec.predictor.model;
     canary.args = (canary.args as string[]).filter((a) => !a.startsWith("--model_name="));
+    // 4. A pod field Knative's field mask refuses unless its feature is on: the Knative-mode iris spreads
+    // its pods (topologySpreadConstraints), and the KnativeServing no longer enables that feature.
+    delete find((r) => (r.inputs as { kind?: string }).kind === "KnativeServing").spec.config.features[
+      "kubernetes.podspec-topologyspreadconstraints"
+    ];
     const broken: Plan = { ...plan, resources };
 
     const state = await clusterUp(CLUSTER, fakeNodes(stackConfig("dev")), undefined, HELD_PODS);
     const kube = new Kube(state.kubeconfig);
     controllers = new LocalControllers(
-      path.join(state.dir, "controllers"),
+      path.join(state.dir, CONTROLLERS_DIR),
       clusterPki(state.pkiDir, SERVICE_IP),
       state.server,
     );
@@ -63,7 +69,7 @@ describe("e2e: defects reintroduced into the dev plan are caught by the real con
       backends: controllers,
       maxWaitSeconds: 180,
     });
-    errors = [...report.errors, ...(await assertReconciled(kube, broken, { knativeRuns: false })).errors];
+    errors = [...report.errors, ...(await assertReconciled(kube, broken, { knativeRuns: true })).errors];
   });
   after(async () => {
     await controllers?.stop();
@@ -85,6 +91,19 @@ describe("e2e: defects reintroduced into the dev plan are caught by the real con
     assert.ok(
       errors.some((e) =>
         /models\/resnet50: pods keep prometheus.io\/port 8002 .*KServe set it to 9091/.test(e),
+      ),
+      errors.join("\n"),
+    );
+  });
+
+  it("a Knative-mode predictor with a pod field Knative's webhook refuses", () => {
+    assert.ok(
+      errors.some(
+        (e) =>
+          /models\/iris: Knative Service models\/iris-predictor/.test(e) &&
+          /validation.webhook.serving.knative.dev.*must not set the field\(s\): spec.template.spec.topologySpreadConstraints/.test(
+            e,
+          ),
       ),
       errors.join("\n"),
     );

@@ -220,9 +220,11 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
     ...scheduling,
     topologySpreadConstraints: spread,
     annotations: metricsAnnotations(spec.metricsPort),
-    // Let in-flight requests (long generations) finish when a pod is stopped. Knative refuses the pod
-    // field (knative.dev/serving v0.50.0 pkg/apis/serving/fieldmask.go PodSpecMask) and derives the grace
-    // period from the request timeout instead (pkg/reconciler/revision/resources/deploy.go 309).
+    // Let in-flight requests (long generations) finish when a pod is stopped. Knative masks the pod field
+    // out (knative.dev/serving v0.50.0 pkg/apis/serving/fieldmask.go PodSpecMask); with the operator's
+    // 1.23 CRDs the API server already prunes it from the Knative Service KServe creates (the e2e showed
+    // it silently gone, not refused), so it would do nothing. Knative derives the grace period from the
+    // request timeout instead (pkg/reconciler/revision/resources/deploy.go 309).
     ...(model.deploymentMode === "Knative"
       ? { timeout: model.llm ? 600 : 60 }
       : { terminationGracePeriodSeconds: model.llm ? 120 : 30 }),
