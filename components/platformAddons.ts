@@ -6,6 +6,8 @@ import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { addonCatalog, orderAddons, type AddonContext, type AddonName } from "../models/addons";
 import { HelmAddon } from "./helmAddon";
+import { registerObject, objectResourceName } from "./k8sObject";
+import { addonNamespaces } from "../models/addons/podSecurity";
 import type { DeployEnvironment } from "../config/deployEnvironment";
 
 export interface PlatformAddonsArgs {
@@ -26,8 +28,24 @@ export class PlatformAddons extends pulumi.ComponentResource {
   constructor(name: string, args: PlatformAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
     super(PlatformAddons.TYPE, name, {}, opts);
     const installed = new Map<AddonName, HelmAddon>();
-    for (const spec of orderAddons(addonCatalog(args.context))) {
-      const deps = spec.dependsOn.flatMap((d) => installed.get(d)?.ready ?? []);
+    const specs = orderAddons(addonCatalog(args.context));
+    // Labelled before any release creates them (Helm's createNamespace would leave them unlabelled).
+    const namespaces = new Map(
+      addonNamespaces(specs, args.context.kubernetesVersion).map((ns) => [
+        ns.metadata.name,
+        registerObject(objectResourceName(ns), ns, {
+          parent: this,
+          provider: args.provider,
+          dependsOn: args.clusterReady ?? [],
+          protect: args.protect,
+        }),
+      ]),
+    );
+    for (const spec of specs) {
+      const deps = [
+        ...spec.dependsOn.flatMap((d) => installed.get(d)?.ready ?? []),
+        ...[namespaces.get(spec.namespace)].filter((n): n is pulumi.CustomResource => !!n),
+      ];
       installed.set(
         spec.name,
         new HelmAddon(

@@ -168,6 +168,28 @@ const cases: Case[] = [
     /GPU instance types with AMI type AL2023_x86_64_STANDARD/,
   ],
   [
+    "namespaces-pod-security",
+    "prod",
+    (rs) =>
+      edit(
+        rs,
+        (r) => r.type === "kubernetes:core/v1:Namespace" && (r.props as Props).metadata?.name === "keda",
+        (p) => (p.metadata.labels["pod-security.kubernetes.io/enforce"] = "privileged"),
+      ),
+    /namespace keda: enforces privileged without Istio sidecars and is not a node agent's/,
+  ],
+  [
+    "namespaces-pod-security",
+    "dev",
+    (rs) =>
+      edit(
+        rs,
+        (r) => r.type === "kubernetes:core/v1:Namespace",
+        (p) => delete p.metadata.labels["pod-security.kubernetes.io/enforce"],
+      ),
+    /no pod-security.kubernetes.io\/enforce level/,
+  ],
+  [
     "no-privileged-containers",
     "dev",
     (rs) => edit(rs, isvc("resnet50"), (p) => (model70b(p).securityContext = { privileged: true })),

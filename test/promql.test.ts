@@ -66,7 +66,7 @@ const gatewayTarget = {
 function seriesOf(scope: Scope): Series[] {
   const out: Series[] = [];
   const gpus = scope.model.gpu?.count ?? 0;
-  const podMonitor = namespaceObjects(scope.namespace, "dev").find((o) => o.kind === "PodMonitor")!;
+  const podMonitor = namespaceObjects(scope.namespace, "dev", "1.34").find((o) => o.kind === "PodMonitor")!;
   const spec = runtimeSpec(scope.model.runtime, scope.model.format);
   scope.pods.forEach((p, n) => {
     // What the emitted PodMonitor attaches to every sample it scrapes from this pod (the model server

@@ -59,7 +59,7 @@ export function addonCatalog(ctx: AddonContext): AddonSpec[] {
   if (ctx.clusterMode === "eks") specs.push(loadBalancerController(ctx));
   if (ctx.usesResourceMetrics) specs.push(metricsServer(ctx));
   const knativeOn = a.knative.enabled === true || (a.knative.enabled === "auto" && ctx.usesKnative);
-  if (knativeOn) specs.push(knative(ctx.domain));
+  if (knativeOn) specs.push(knative(ctx.domain, ctx.kubernetesVersion));
   if (a.monitoring.enabled) specs.push(monitoring(ctx));
   if (a.keda.enabled) specs.push(keda(ctx));
   specs.push(kserveCrd(), kserveResources({ ...ctx, usesKnative: knativeOn }), kserveRuntimeConfigs());

@@ -5,8 +5,9 @@
 import { PART_OF } from "../k8s";
 import { CHARTS, KNATIVE_VERSION } from "../versions";
 import type { AddonSpec } from "./types";
+import { addonNamespaceLevel, podSecurityLabels } from "./podSecurity";
 
-export function knative(domain: string): AddonSpec {
+export function knative(domain: string, kubernetesVersion: string): AddonSpec {
   return {
     name: "knative-operator",
     namespace: "knative-operator",
@@ -19,7 +20,14 @@ export function knative(domain: string): AddonSpec {
       {
         apiVersion: "v1",
         kind: "Namespace",
-        metadata: { name: "knative-serving", labels: { ...PART_OF, "istio-injection": "enabled" } },
+        metadata: {
+          name: "knative-serving",
+          labels: {
+            ...PART_OF,
+            "istio-injection": "enabled",
+            ...podSecurityLabels(addonNamespaceLevel("knative-serving", true), kubernetesVersion),
+          },
+        },
       },
       {
         apiVersion: "operator.knative.dev/v1beta1",

@@ -6,6 +6,7 @@ import type { Input } from "@pulumi/pulumi";
 import type { K8sObject } from "../k8s";
 import { ENVIRONMENT_LABEL, PART_OF } from "../k8s";
 import { PROMETHEUS_RELEASE } from "../addons/monitoring";
+import { podSecurityLabels, SIDECAR_LIMIT } from "../addons/podSecurity";
 
 export const NAMESPACES = {
   istio: "istio-system",
@@ -34,13 +35,25 @@ export const ISTIO_PROXY_METRICS_PORT_NAME = "http-envoy-prom";
 /** The sidecar agent's status port, where `enablePrometheusMerge` serves app + Envoy metrics. */
 export const ISTIO_MERGED_METRICS_PORT = 15020;
 
-export function namespaceObjects(namespace: string, environment: string): K8sObject[] {
+export function namespaceObjects(
+  namespace: string,
+  environment: string,
+  kubernetesVersion: string,
+): K8sObject[] {
   const labels = { ...PART_OF, "inference-platform/models": "true", [ENVIRONMENT_LABEL]: environment };
   return [
     {
       apiVersion: "v1",
       kind: "Namespace",
-      metadata: { name: namespace, labels: { ...labels, "istio-injection": "enabled" } },
+      metadata: {
+        name: namespace,
+        labels: {
+          ...labels,
+          "istio-injection": "enabled",
+          // Sidecars cap it (SIDECAR_LIMIT); warn baseline and audit restricted show what remains.
+          ...podSecurityLabels(SIDECAR_LIMIT.level, kubernetesVersion),
+        },
+      },
     },
     {
       apiVersion: "security.istio.io/v1",

@@ -127,8 +127,51 @@ export const publicIngressRequiresAuth: StackValidationPolicy = {
   },
 };
 
+const PSA_LEVELS = ["privileged", "baseline", "restricted"];
+const POD_SECURITY_DEFAULTS = {
+  // Node agents that need the host (measured on the e2e's real PodSecurity admission).
+  privilegedAllowed: ["monitoring", "gpu-monitoring", "nvidia-device-plugin"],
+};
+
+export const namespacesPodSecurity: ResourceValidationPolicy = {
+  name: "namespaces-pod-security",
+  description:
+    "Every namespace the platform creates enforces a Pod Security level and audits restricted; privileged only for node agents or where Istio sidecars need it.",
+  enforcementLevel: "mandatory",
+  configSchema: {
+    properties: {
+      privilegedAllowed: {
+        type: "array",
+        items: { type: "string" },
+        default: POD_SECURITY_DEFAULTS.privilegedAllowed,
+      },
+    },
+  },
+  validateResource: (args, report) => {
+    if (args.type !== K8S.namespace) return;
+    const { privilegedAllowed } = withDefaults(POD_SECURITY_DEFAULTS, args.getConfig());
+    const props = args.props as Props;
+    const name = ((props.metadata as Props | undefined)?.name as string | undefined) ?? args.name;
+    const l = labels(props);
+    const enforce = l["pod-security.kubernetes.io/enforce"];
+    if (!enforce || !PSA_LEVELS.includes(enforce))
+      return report(
+        `namespace ${name}: no pod-security.kubernetes.io/enforce level (privileged, baseline or restricted)`,
+      );
+    if (l["pod-security.kubernetes.io/audit"] !== "restricted")
+      report(
+        `namespace ${name}: pod-security.kubernetes.io/audit should be restricted, to show what remains`,
+      );
+    if (enforce === "privileged" && l["istio-injection"] !== "enabled" && !privilegedAllowed.includes(name))
+      report(
+        `namespace ${name}: enforces privileged without Istio sidecars and is not a node agent's (${privilegedAllowed.join(", ")})`,
+      );
+  },
+};
+
 export const SECURITY_RESOURCE_POLICIES: ResourceValidationPolicy[] = [
   noPrivilegedContainers,
+  namespacesPodSecurity,
   noStaticAwsCredentials,
   mtlsStrictResource,
 ];
