@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { clusterDown, clusterUp, SERVICE_IP } from "./cluster";
 import { HELD_PODS, LocalControllers } from "./controllers";
 import { assertReconciled } from "./assertions";
+import { assertAccess } from "./access";
 import { engineE2e } from "./engine";
 import { deployPlan, IN_CLUSTER_BACKENDS, type DeployReport } from "./deploy";
 import { clusterPki } from "./pki";
@@ -101,6 +102,9 @@ export async function e2eStack(
       log,
       backends: controllers ?? IN_CLUSTER_BACKENDS,
     });
+    const access = await assertAccess(new Kube(kubeconfig), plan);
+    report.errors.push(...access.errors);
+    report.notes.push(`${access.checked} access checks (SubjectAccessReview)`);
     if (controllers) {
       report.notes.push(`real controllers: ${controllers.running().join(", ") || "none"}`);
       const reconciled = await assertReconciled(new Kube(kubeconfig), plan, { knativeRuns: true });

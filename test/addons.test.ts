@@ -113,6 +113,10 @@ describe("add-ons per stack", function () {
     const kps = release(prod, "kube-prometheus-stack")!.values as Values;
     assert.equal(kps.prometheus.prometheusSpec.podMonitorSelectorNilUsesHelmValues, false);
     assert.ok(kps.prometheus.prometheusSpec.remoteWrite[0].sigv4, "prod remote-writes to AMP with SigV4");
+    // Grafana's sidecar: a Role in its own namespace, not kube-prometheus-stack's default ClusterRole on
+    // every Secret (the e2e asks the real authorizer what the rendered chart grants).
+    assert.equal(kps.grafana.rbac.namespaced, true);
+    assert.equal(kps.grafana.sidecar.dashboards.searchNamespace, "monitoring");
     const ca = release(prod, "cluster-autoscaler")!.values as Values;
     assert.equal(ca.image.tag, "v1.34.3", "the cluster runs Kubernetes 1.34");
     assert.match(ca.extraArgs.expander, /^priority/);

@@ -179,6 +179,35 @@ const cases: Case[] = [
     /namespace keda: enforces privileged without Istio sidecars and is not a node agent's/,
   ],
   [
+    "model-namespaces-default-deny",
+    "prod",
+    (rs) =>
+      rs.filter(
+        (r) =>
+          !(
+            r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" &&
+            (r.props as Props).metadata?.name === "default-deny"
+          ),
+      ),
+    /namespace models: no default-deny NetworkPolicy/,
+  ],
+  [
+    "model-namespaces-default-deny",
+    "dev",
+    (rs) =>
+      edit(
+        rs,
+        (r) =>
+          r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" &&
+          (r.props as Props).metadata?.name === "allow-serving-egress",
+        (p) => {
+          for (const rule of p.spec.egress)
+            for (const peer of rule.to) if (peer.ipBlock) delete peer.ipBlock.except;
+        },
+      ),
+    /allow-serving-egress: egress to 0.0.0.0\/0 reaches the instance metadata service/,
+  ],
+  [
     "namespaces-pod-security",
     "dev",
     (rs) =>

@@ -11,6 +11,7 @@ import { addonCatalog, addonContext, orderAddons } from "../models/addons";
 import { loadBalancerVerdict } from "../e2e/deploy";
 import { stackRaw, validate } from "./helpers";
 import type { K8sObject } from "../models/k8s";
+import { namespaceObjects } from "../models/serving/namespace";
 
 type Raw = { models: Array<Record<string, unknown>> } & Record<string, unknown>;
 
@@ -28,6 +29,46 @@ function objectsOf(stack: string, raw: Record<string, unknown> = stackRaw(stack)
 const predictorOf = (isvc: K8sObject) => (isvc.spec as { predictor: Record<string, unknown> }).predictor;
 
 describe("serving correctness (what KServe, Knative, KEDA, Istio do with the objects)", () => {
+  it("model namespaces deny by default and open exactly what a sidecar-injected predictor needs", () => {
+    const policies = namespaceObjects("models", "dev", "1.34").filter((o) => o.kind === "NetworkPolicy");
+    type Peer = {
+      podSelector?: { matchLabels?: Record<string, string> };
+      ipBlock?: { cidr: string; except?: string[] };
+    };
+    type Spec = {
+      podSelector: object;
+      policyTypes: string[];
+      ingress?: Array<{ from: Array<{ namespaceSelector: { matchLabels: Record<string, string> } }> }>;
+      egress?: Array<{ to: Peer[]; ports?: Array<{ protocol: string; port: number }> }>;
+    };
+    const spec = (name: string) => policies.find((p) => p.metadata.name === name)!.spec as Spec;
+    assert.deepEqual(spec("default-deny"), { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    const callers = spec("allow-platform-ingress").ingress![0]!.from.map(
+      (f) => f.namespaceSelector.matchLabels["kubernetes.io/metadata.name"],
+    );
+    assert.deepEqual(callers.sort(), ["istio-system", "knative-serving", "models", "monitoring"]);
+    const egress = spec("allow-serving-egress").egress!;
+    const ports = (match: (to: Peer) => boolean) =>
+      egress
+        .filter((r) => r.to.some(match))
+        .flatMap((r) => (r.ports ?? []).map((p) => `${p.protocol}/${p.port}`));
+    assert.deepEqual(
+      ports((t) => t.podSelector?.matchLabels?.["k8s-app"] === "kube-dns"),
+      ["UDP/53", "TCP/53"],
+    );
+    assert.deepEqual(
+      ports((t) => t.podSelector?.matchLabels?.app === "istiod"),
+      ["TCP/15012"],
+    );
+    assert.deepEqual(
+      ports((t) => t.ipBlock?.cidr === "169.254.170.23/32"),
+      ["TCP/80"],
+    );
+    const https = egress.find((r) => r.to.some((t) => t.ipBlock?.cidr === "0.0.0.0/0"))!;
+    assert.deepEqual(https.ports, [{ protocol: "TCP", port: 443 }]);
+    assert.deepEqual(https.to[0]!.ipBlock!.except, ["169.254.0.0/16"], "IMDS stays unreachable");
+  });
+
   it("Knative-mode predictors carry no field Knative refuses; the grace period comes from timeout", () => {
     const { byModel } = objectsOf("local");
     const iris = byModel.get("iris")!.inferenceServices[0]!;

@@ -9,6 +9,7 @@ import { prometheusRule } from "../observability/alerts";
 import { dashboardConfigMaps } from "../observability/dashboards";
 
 export const PROMETHEUS_RELEASE = "kube-prometheus-stack";
+export const MONITORING_NAMESPACE = "monitoring";
 /** fullnameOverride keeps service names short and predictable. */
 export const PROMETHEUS_FULLNAME = "kps";
 export const PROMETHEUS_URL = `http://${PROMETHEUS_FULLNAME}-prometheus.monitoring.svc:9090`;
@@ -26,12 +27,20 @@ export function monitoring(ctx: AddonContext): AddonSpec {
     prometheusSpec.remoteWrite = [{ url: ctx.ampRemoteWriteUrl, sigv4: { region: ctx.region } }];
   return {
     name: PROMETHEUS_RELEASE,
-    namespace: "monitoring",
+    namespace: MONITORING_NAMESPACE,
     chart: CHARTS.kubePrometheusStack,
     values: {
       fullnameOverride: PROMETHEUS_FULLNAME,
       crds: { enabled: true },
-      grafana: { enabled: m.grafana, sidecar: { dashboards: { enabled: true, searchNamespace: "ALL" } } },
+      // Grafana's sidecar reads dashboards from its own namespace only (the platform's dashboards live
+      // there). kube-prometheus-stack 88.5.3 defaults searchNamespace to ALL and the grafana chart to
+      // rbac.namespaced false: a ClusterRole on every ConfigMap and Secret (grafana templates/clusterrole.yaml),
+      // the mesh's root key included. Namespaced, it is a Role in `monitoring` (templates/role.yaml).
+      grafana: {
+        enabled: m.grafana,
+        rbac: { namespaced: true },
+        sidecar: { dashboards: { enabled: true, searchNamespace: MONITORING_NAMESPACE } },
+      },
       alertmanager: { enabled: true },
       prometheus: { prometheusSpec },
     },
@@ -39,8 +48,8 @@ export function monitoring(ctx: AddonContext): AddonSpec {
     timeoutSeconds: 900,
     // Alert rules and dashboards, applied once the release has installed the operator's CRDs.
     objects: [
-      prometheusRule("monitoring", ctx.modelNamespaces, PROMETHEUS_RELEASE),
-      ...(m.grafana ? dashboardConfigMaps("monitoring") : []),
+      prometheusRule(MONITORING_NAMESPACE, ctx.modelNamespaces, PROMETHEUS_RELEASE),
+      ...(m.grafana ? dashboardConfigMaps(MONITORING_NAMESPACE) : []),
     ],
     ownsCrds: true,
   };

@@ -7,6 +7,7 @@ import type { K8sObject } from "../k8s";
 import { ENVIRONMENT_LABEL, PART_OF } from "../k8s";
 import { PROMETHEUS_RELEASE } from "../addons/monitoring";
 import { podSecurityLabels, SIDECAR_LIMIT } from "../addons/podSecurity";
+import { modelNetworkPolicies } from "./networkPolicies";
 
 export const NAMESPACES = {
   istio: "istio-system",
@@ -71,22 +72,12 @@ export function namespaceObjects(
         rules: [{ from: [{ source: { namespaces: [NAMESPACES.istio, NAMESPACES.knative, namespace] } }] }],
       },
     },
-    {
-      apiVersion: "networking.k8s.io/v1",
-      kind: "NetworkPolicy",
-      metadata: { name: "allow-platform-ingress", namespace, labels },
-      spec: {
-        podSelector: {},
-        policyTypes: ["Ingress"],
-        ingress: [
-          {
-            from: [NAMESPACES.istio, NAMESPACES.knative, NAMESPACES.monitoring, namespace].map((ns) => ({
-              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
-            })),
-          },
-        ],
-      },
-    },
+    ...modelNetworkPolicies({
+      namespace,
+      labels,
+      callers: [NAMESPACES.istio, NAMESPACES.knative, NAMESPACES.monitoring],
+      istioNamespace: NAMESPACES.istio,
+    }),
     {
       // Prometheus scrapes the sidecar's plaintext port 15020, where Istio merges the model server's own
       // metrics (the prometheus.io annotations on predictor pods) with Envoy's. 15020 is not a declared

@@ -42,6 +42,7 @@ export const K8S = {
   serviceAccount: "kubernetes:core/v1:ServiceAccount",
   secret: "kubernetes:core/v1:Secret",
   namespace: "kubernetes:core/v1:Namespace",
+  networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
   helmRelease: "kubernetes:helm.sh/v3:Release",
 } as const;
 

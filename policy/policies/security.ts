@@ -169,6 +169,75 @@ export const namespacesPodSecurity: ResourceValidationPolicy = {
   },
 };
 
+const IMDS_ADDRESS = [169, 254, 169, 254];
+
+/** Whether an IPv4 CIDR contains the instance metadata address (IPv6 blocks never do). */
+function coversImds(cidr: string): boolean {
+  const [addr, bits] = cidr.split("/");
+  const octets = (addr ?? "").split(".").map(Number);
+  if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o))) return false;
+  const prefix = Number(bits ?? 32);
+  const toInt = (o: number[]) => o.reduce((n, x) => n * 256 + x, 0);
+  const size = 2 ** (32 - prefix);
+  return Math.floor(toInt(octets) / size) === Math.floor(toInt(IMDS_ADDRESS) / size);
+}
+
+type NetworkPolicySpec = {
+  podSelector?: { matchLabels?: object; matchExpressions?: unknown[] };
+  policyTypes?: string[];
+  ingress?: unknown[];
+  egress?: Array<{ to?: Array<{ ipBlock?: { cidr: string; except?: string[] } }> }>;
+};
+
+export const modelNamespacesDefaultDeny: StackValidationPolicy = {
+  name: "model-namespaces-default-deny",
+  description:
+    "Every model namespace has a default-deny NetworkPolicy for ingress and egress, and no egress rule reaches the instance metadata service.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const modelNamespaces = args.resources
+      .filter((r) => r.type === K8S.namespace && labels(r.props)["inference-platform/models"] === "true")
+      .map((r) => String((r.props.metadata as Props).name));
+    const policies = args.resources
+      .filter((r) => r.type === K8S.networkPolicy)
+      .map((r) => ({
+        name: nameOf(r.props),
+        namespace: (r.props.metadata as Props | undefined)?.namespace as string | undefined,
+        spec: (r.props.spec ?? {}) as NetworkPolicySpec,
+      }));
+    for (const ns of modelNamespaces) {
+      const inNs = policies.filter((p) => p.namespace === ns);
+      const denies = inNs.some(
+        ({ spec }) =>
+          Object.keys(spec.podSelector?.matchLabels ?? {}).length === 0 &&
+          (spec.podSelector?.matchExpressions ?? []).length === 0 &&
+          ["Ingress", "Egress"].every((t) => spec.policyTypes?.includes(t)) &&
+          (spec.ingress ?? []).length === 0 &&
+          (spec.egress ?? []).length === 0,
+      );
+      if (!denies)
+        report(
+          `namespace ${ns}: no default-deny NetworkPolicy (podSelector {}, policyTypes Ingress and Egress, no rules)`,
+        );
+      for (const p of inNs)
+        for (const rule of p.spec.egress ?? [])
+          for (const peer of rule.to ?? []) {
+            const block = peer.ipBlock;
+            if (block && coversImds(block.cidr) && !(block.except ?? []).some(coversImds))
+              report(
+                `${p.name}: egress to ${block.cidr} reaches the instance metadata service (169.254.169.254)`,
+              );
+          }
+      // A rule without `to` allows every destination, IMDS included.
+      for (const p of inNs)
+        if ((p.spec.egress ?? []).some((rule) => !rule.to || rule.to.length === 0))
+          report(
+            `${p.name}: an egress rule without \`to\` allows every destination, the instance metadata service included`,
+          );
+    }
+  },
+};
+
 export const SECURITY_RESOURCE_POLICIES: ResourceValidationPolicy[] = [
   noPrivilegedContainers,
   namespacesPodSecurity,
@@ -177,5 +246,6 @@ export const SECURITY_RESOURCE_POLICIES: ResourceValidationPolicy[] = [
 ];
 export const SECURITY_STACK_POLICIES: StackValidationPolicy[] = [
   modelNamespacesStrict,
+  modelNamespacesDefaultDeny,
   publicIngressRequiresAuth,
 ];

@@ -1,0 +1,81 @@
+/**
+ * NetworkPolicies of a model namespace: deny all traffic in and out, then allow what serving needs.
+ * They take effect because the VPC CNI's network policy agent is on (models/cluster/addonConfig.ts);
+ * the agent admits kubelet probes from the node on its own (EKS "Limit pod traffic with Kubernetes
+ * network policies", considerations).
+ */
+import type { K8sObject } from "../k8s";
+
+/** The EC2 instance metadata service: denied to model pods (node credentials live there). */
+export const IMDS_CIDR = "169.254.169.254/32";
+/**
+ * The EKS Pod Identity Agent's link-local address and port, where the AWS SDK fetches a pod's credentials
+ * (AWS_CONTAINER_CREDENTIALS_FULL_URI http://169.254.170.23/v1/credentials; EKS user guide
+ * "Set up the Amazon EKS Pod Identity Agent", considerations).
+ */
+export const POD_IDENTITY_AGENT = { cidr: "169.254.170.23/32", port: 80 } as const;
+/** istiod's xDS and certificate port, which every sidecar dials (istiod chart 1.30.3 deployment.yaml 134). */
+export const ISTIOD_XDS_PORT = 15012;
+
+export interface ModelNetworkArgs {
+  readonly namespace: string;
+  readonly labels: Record<string, string>;
+  /** Namespaces whose pods may call this namespace's pods (gateway, activator, Prometheus). */
+  readonly callers: readonly string[];
+  readonly istioNamespace: string;
+}
+
+const inNamespace = (ns: string) => ({
+  namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
+});
+
+export function modelNetworkPolicies(args: ModelNetworkArgs): K8sObject[] {
+  const { namespace, labels } = args;
+  const policy = (name: string, spec: Record<string, unknown>): K8sObject => ({
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name, namespace, labels },
+    spec,
+  });
+  return [
+    // Selects every pod for both directions with no rule: what the allows below do not open stays shut.
+    policy("default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
+    policy("allow-platform-ingress", {
+      podSelector: {},
+      policyTypes: ["Ingress"],
+      ingress: [{ from: [...args.callers, namespace].map(inNamespace) }],
+    }),
+    policy("allow-serving-egress", {
+      podSelector: {},
+      policyTypes: ["Egress"],
+      egress: [
+        // Cluster DNS (CoreDNS on EKS carries k8s-app: kube-dns).
+        {
+          to: [{ ...inNamespace("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+          ports: [
+            { protocol: "UDP", port: 53 },
+            { protocol: "TCP", port: 53 },
+          ],
+        },
+        // Pods of this namespace (a transformer calling its predictor, sidecar to sidecar).
+        { to: [{ podSelector: {} }] },
+        // The sidecar's control plane: configuration and workload certificates.
+        {
+          to: [{ ...inNamespace(args.istioNamespace), podSelector: { matchLabels: { app: "istiod" } } }],
+          ports: [{ protocol: "TCP", port: ISTIOD_XDS_PORT }],
+        },
+        // AWS credentials through Pod Identity.
+        {
+          to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT.cidr } }],
+          ports: [{ protocol: "TCP", port: POD_IDENTITY_AGENT.port }],
+        },
+        // HTTPS for model storage (S3, whose gateway endpoint keeps public S3 addresses, and the Hugging
+        // Face hub): anywhere but the link-local range, so never IMDS.
+        {
+          to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.0.0/16"] } }],
+          ports: [{ protocol: "TCP", port: 443 }],
+        },
+      ],
+    }),
+  ];
+}
