@@ -4,7 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { AddonSpec } from "../models/addons";
-import { registerObject, objectResourceName } from "./k8sObject";
+import { registerObject, registerPatch, objectResourceName } from "./k8sObject";
 import { releaseChart, type DeployEnvironment } from "../config/deployEnvironment";
 
 export interface HelmAddonArgs {
@@ -59,7 +59,14 @@ export class HelmAddon extends pulumi.ComponentResource {
         dependsOn: [this.release, ...args.dependsOn],
       }),
     );
-    this.ready = [this.release, ...objects];
+    const patches = (spec.patches ?? []).map((o) =>
+      registerPatch(`${name}-${objectResourceName(o)}-patch`, o, {
+        parent: this,
+        provider: args.provider,
+        dependsOn: [this.release],
+      }),
+    );
+    this.ready = [this.release, ...objects, ...patches];
     this.registerOutputs({ release: this.release.status });
   }
 }

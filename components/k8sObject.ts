@@ -19,6 +19,7 @@ const CORE_KINDS: Record<string, Ctor> = {
   "networking.k8s.io/v1/NetworkPolicy": k8s.networking.v1.NetworkPolicy as unknown as Ctor,
   "batch/v1/Job": k8s.batch.v1.Job as unknown as Ctor,
   "batch/v1/CronJob": k8s.batch.v1.CronJob as unknown as Ctor,
+  "storage.k8s.io/v1/StorageClass": k8s.storage.v1.StorageClass as unknown as Ctor,
 };
 
 export function registerObject(
@@ -32,6 +33,25 @@ export function registerObject(
     return new ctor(name, rest as never, opts);
   }
   return new k8s.apiextensions.CustomResource(name, object as k8s.apiextensions.CustomResourceArgs, opts);
+}
+
+const PATCH_KINDS: Record<string, Ctor> = {
+  "apps/v1/Deployment": k8s.apps.v1.DeploymentPatch as unknown as Ctor,
+};
+
+/**
+ * Registers a partial object, server-side applied onto an object something else created (a chart's):
+ * only the fields it sets are owned by this program.
+ */
+export function registerPatch(
+  name: string,
+  object: K8sObject,
+  opts: pulumi.CustomResourceOptions,
+): pulumi.CustomResource {
+  const ctor = PATCH_KINDS[`${object.apiVersion}/${object.kind}`];
+  if (!ctor) throw new Error(`no Patch resource for ${object.apiVersion}/${object.kind}`);
+  const { apiVersion: _a, kind: _k, ...rest } = object;
+  return new ctor(name, rest as never, opts);
 }
 
 /** Resource name for an object: kind and namespace/name, unique within a stack. */

@@ -8,6 +8,7 @@ import { addonCatalog, orderAddons, type AddonContext, type AddonName } from "..
 import { HelmAddon } from "./helmAddon";
 import { registerObject, objectResourceName } from "./k8sObject";
 import { addonNamespaces } from "../models/addons/podSecurity";
+import { storageClassObjects } from "../models/addons/storageClass";
 import type { DeployEnvironment } from "../config/deployEnvironment";
 
 export interface PlatformAddonsArgs {
@@ -41,8 +42,17 @@ export class PlatformAddons extends pulumi.ComponentResource {
         }),
       ]),
     );
+    // The platform's own StorageClass, before the releases whose volumes use it.
+    const storageClasses = storageClassObjects(args.context).map((sc) =>
+      registerObject(objectResourceName(sc), sc, {
+        parent: this,
+        provider: args.provider,
+        dependsOn: args.clusterReady ?? [],
+      }),
+    );
     for (const spec of specs) {
       const deps = [
+        ...storageClasses,
         ...spec.dependsOn.flatMap((d) => installed.get(d)?.ready ?? []),
         ...[namespaces.get(spec.namespace)].filter((n): n is pulumi.CustomResource => !!n),
       ];

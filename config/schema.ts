@@ -123,6 +123,8 @@ export const addonsSchema = z.strictObject({
         .string()
         .regex(/^[0-9]+[dh]$/)
         .default("15d"),
+      /** GiB of EBS volume per Prometheus and Alertmanager replica on EKS (gp3, encrypted). */
+      storageGi: z.number().int().min(10).max(16384).default(50),
       /** Amazon Managed Prometheus: remote-write from the in-cluster Prometheus, KEDA queries AMP. */
       amp: z.boolean().default(false),
     })

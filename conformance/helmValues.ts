@@ -16,11 +16,6 @@ import { findChartDir } from "./crdFiles";
  */
 export const HELM_KEY_ALLOWLIST: ReadonlyArray<{ chart: string; prefix: string; reason: string }> = [
   {
-    chart: "kube-prometheus-stack",
-    prefix: "grafana.sidecar",
-    reason: "grafana subchart (12.11.1) not vendored; sidecar.dashboards is its documented dashboard loader",
-  },
-  {
     chart: "cluster-autoscaler",
     prefix: "extraArgs",
     reason: "open map rendered as --key=value flags; values.yaml lists only examples",
@@ -38,7 +33,39 @@ function isPlainObject(v: unknown): v is Tree {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
-export function loadChartDefaults(chartDir: string): { defaults: Tree; schema?: Tree } {
+/** `over` merged onto `base`, maps key by key (Helm's coalescing of a parent's values onto a subchart's). */
+function mergeValues(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [k, v] of Object.entries(over))
+    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? mergeValues(out[k] as Tree, v) : v;
+  return out;
+}
+
+/**
+ * Subcharts' defaults under their key (alias or name), read from the complete chart source in
+ * ../shared/helm-charts/<chart>/<version>/charts/<name>/values.yaml; `missing` lists subcharts whose
+ * source is not there (their keys cannot be checked).
+ */
+function subchartDefaults(dir: string, chartDir: string): { found: Tree; missing: string[] } {
+  const chartFile = path.join(dir, "Chart.yaml");
+  const deps = fs.existsSync(chartFile)
+    ? (((parse(fs.readFileSync(chartFile, "utf8")) as Tree | null)?.dependencies ?? []) as Array<{
+        name: string;
+        alias?: string;
+      }>)
+    : [];
+  const found: Tree = {};
+  const missing: string[] = [];
+  for (const dep of deps) {
+    const file = path.join(sharedDir(), "helm-charts", chartDir, "charts", dep.name, "values.yaml");
+    if (fs.existsSync(file))
+      found[dep.alias ?? dep.name] = (parse(fs.readFileSync(file, "utf8")) ?? {}) as Tree;
+    else missing.push(dep.alias ?? dep.name);
+  }
+  return { found, missing };
+}
+
+export function loadChartDefaults(chartDir: string): { defaults: Tree; schema?: Tree; unchecked: string[] } {
   const dir = findChartDir(chartDir);
   if (!dir)
     throw new Error(
@@ -51,11 +78,13 @@ export function loadChartDefaults(chartDir: string): { defaults: Tree; schema?: 
   // Istio charts keep every default under _internal_defaults_do_not_set; users set them at top level.
   if (isPlainObject(defaults._internal_defaults_do_not_set))
     defaults = { ...defaults, ...(defaults._internal_defaults_do_not_set as Tree) };
+  const subcharts = subchartDefaults(dir, chartDir);
+  defaults = mergeValues(subcharts.found, defaults);
   const schemaFile = path.join(dir, "values.schema.json");
   const schema = fs.existsSync(schemaFile)
     ? (JSON.parse(fs.readFileSync(schemaFile, "utf8")) as Tree)
     : undefined;
-  return { defaults, schema };
+  return { defaults, schema, unchecked: subcharts.missing };
 }
 
 /** Leaf key paths of a values tree (arrays and empty maps are leaves: Helm replaces them whole). */
@@ -71,10 +100,11 @@ function leafPaths(values: Tree, prefix: string[] = []): string[][] {
 
 /** Problems with the keys of `values` against the chart defaults (and strict schema, if any). */
 export function checkHelmValues(chart: string, chartDir: string, values: Tree): string[] {
-  const { defaults, schema } = loadChartDefaults(chartDir);
+  const { defaults, schema, unchecked } = loadChartDefaults(chartDir);
   const problems: string[] = [];
   for (const p of leafPaths(values)) {
     const dotted = p.join(".");
+    if (unchecked.includes(p[0]!)) continue; // a subchart whose source is absent here
     if (
       HELM_KEY_ALLOWLIST.some(
         (a) => a.chart === chart && (dotted === a.prefix || dotted.startsWith(`${a.prefix}.`)),

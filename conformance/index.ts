@@ -16,6 +16,8 @@ export interface PlannedObject {
     kind: string;
     metadata?: { name?: string; namespace?: string };
   } & Record<string, unknown>;
+  /** A partial object server-side applied onto an existing one (a Pulumi `*Patch` resource). */
+  readonly patch?: boolean;
 }
 
 export interface PlannedRelease {
@@ -44,11 +46,11 @@ export async function checkConformance(
   const errors: string[] = [];
   const unverified: string[] = [];
   const checked = { customResources: 0, coreObjects: 0, releases: 0 };
-  for (const { resource, object } of objects) {
+  for (const { resource, object, patch } of objects) {
     const label = `${object.apiVersion} ${object.kind} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ""}${object.metadata?.name ?? "?"} (${resource})`;
     if (isCoreKind(object.apiVersion)) {
       checked.coreObjects++;
-      for (const p of await validateCoreObject(object)) errors.push(`${label}: ${p}`);
+      for (const p of await validateCoreObject(object, { partial: patch })) errors.push(`${label}: ${p}`);
       continue;
     }
     const problems = validateCustomResource(object);

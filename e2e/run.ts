@@ -13,6 +13,7 @@ import { clusterDown, clusterUp, SERVICE_IP } from "./cluster";
 import { HELD_PODS, LocalControllers } from "./controllers";
 import { assertReconciled } from "./assertions";
 import { assertAccess } from "./access";
+import { assertHighlyAvailable } from "./availability";
 import { engineE2e } from "./engine";
 import { deployPlan, IN_CLUSTER_BACKENDS, type DeployReport } from "./deploy";
 import { clusterPki } from "./pki";
@@ -105,6 +106,16 @@ export async function e2eStack(
     const access = await assertAccess(new Kube(kubeconfig), plan);
     report.errors.push(...access.errors);
     report.notes.push(`${access.checked} access checks (SubjectAccessReview)`);
+    if (stackConfig(stack).environment === "prod") {
+      const namespaces = new Set(
+        plan.resources
+          .filter((r) => r.type === "kubernetes:helm.sh/v3:Release")
+          .map((r) => String(r.inputs.namespace)),
+      );
+      const available = await assertHighlyAvailable(new Kube(kubeconfig), namespaces);
+      report.errors.push(...available.errors);
+      report.notes.push(`${available.checked} prod serving-path workloads checked for replicas and budgets`);
+    }
     if (controllers) {
       report.notes.push(`real controllers: ${controllers.running().join(", ") || "none"}`);
       const reconciled = await assertReconciled(new Kube(kubeconfig), plan, { knativeRuns: true });

@@ -123,6 +123,21 @@ describe("conformance with upstream APIs (broken fixtures)", () => {
     assert.match(problems[0]!, /crds\.instal is not a key/);
   });
 
+  it("checks a subchart's keys against the subchart's own values.yaml (kube-prometheus-stack's grafana)", () => {
+    const kps = CHARTS.kubePrometheusStack.defaultsDir;
+    assert.deepEqual(
+      checkHelmValues("kube-prometheus-stack", kps, {
+        grafana: { rbac: { namespaced: true }, sidecar: { dashboards: { searchNamespace: "monitoring" } } },
+      }),
+      [],
+    );
+    const problems = checkHelmValues("kube-prometheus-stack", kps, {
+      grafana: { rbac: { namespace: true } },
+    });
+    assert.equal(problems.length, 1, problems.join("\n"));
+    assert.match(problems[0]!, /grafana\.rbac\.namespace is not a key/);
+  });
+
   it("looks inside Istio's _internal_defaults_do_not_set and under open maps", () => {
     assert.deepEqual(
       checkHelmValues("istiod", CHARTS.istiod.defaultsDir, {

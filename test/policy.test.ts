@@ -179,6 +179,23 @@ const cases: Case[] = [
     /namespace keda: enforces privileged without Istio sidecars and is not a node agent's/,
   ],
   [
+    "prod-no-single-point-of-failure",
+    "prod",
+    (rs) =>
+      edit(
+        rs,
+        (r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.props as Props).name === "keda",
+        (p) => (p.values.metricsServer.replicaCount = 1),
+      ),
+    /release keda: metricsServer.replicaCount is 1; prod needs at least 2/,
+  ],
+  [
+    "prod-no-single-point-of-failure",
+    "prod",
+    (rs) => rs.filter((r) => r.type !== "kubernetes:apps/v1:DeploymentPatch"),
+    /kserve-controller-manager runs one replica/,
+  ],
+  [
     "model-namespaces-default-deny",
     "prod",
     (rs) =>

@@ -78,7 +78,11 @@ function program(): () => Promise<Record<string, unknown>> {
 export function plannedObjects(resources: readonly RecordedResource[]): PlannedObject[] {
   return resources
     .filter((r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm.sh/"))
-    .map((r) => ({ resource: `${r.type}::${r.name}`, object: r.inputs as PlannedObject["object"] }));
+    .map((r) => ({
+      resource: `${r.type}::${r.name}`,
+      object: r.inputs as PlannedObject["object"],
+      ...(r.type.endsWith("Patch") ? { patch: true } : {}),
+    }));
 }
 
 export function plannedReleases(resources: readonly RecordedResource[]): PlannedRelease[] {

@@ -2,6 +2,7 @@
  * Cluster Autoscaler for the managed node groups: auto-discovery by tag, a priority expander that
  * prefers the cheapest GPU pool, and flags that let GPU groups scale from and back to zero.
  */
+import { HA_REPLICAS, highlyAvailable } from "./highAvailability";
 import { lookupGpuInstance } from "../capacity/gpuInstances";
 import { CHARTS, CLUSTER_AUTOSCALER_TAGS } from "../versions";
 import type { AddonContext, AddonSpec } from "./types";
@@ -29,6 +30,8 @@ export function clusterAutoscaler(ctx: AddonContext): AddonSpec {
     namespace: "kube-system",
     chart: CHARTS.clusterAutoscaler,
     values: {
+      // Leader election is on in the binary; the chart's budget (maxUnavailable: 1) renders by default.
+      replicaCount: highlyAvailable(ctx) ? HA_REPLICAS : 1,
       cloudProvider: "aws",
       awsRegion: ctx.region,
       autoDiscovery: { clusterName: ctx.clusterName },

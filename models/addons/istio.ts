@@ -2,6 +2,7 @@
  * Istio base → istiod → ingress gateway (one version for all three). The gateway is an internal NLB
  * unless config makes it public; a public gateway requires JWT request authentication.
  */
+import { ONE_AT_A_TIME, highlyAvailable } from "./highAvailability";
 import type { K8sObject } from "../k8s";
 import { PART_OF } from "../k8s";
 import { CHARTS } from "../versions";
@@ -119,7 +120,10 @@ export function istioIngressGateway(ctx: AddonContext): AddonSpec {
     // The chart labels the pods istio=<release name without "istio-">, i.e. istio=ingressgateway.
     values: {
       service: { type: ctx.clusterMode === "eks" ? "LoadBalancer" : "ClusterIP", annotations: awsLb },
-      autoscaling: { minReplicas: ctx.environment === "prod" ? 3 : 1 },
+      autoscaling: { minReplicas: highlyAvailable(ctx) ? 3 : 1 },
+      // Rendered only with more than one replica and a non-empty value (gateway 1.30.3
+      // templates/poddisruptionbudget.yaml 1-3).
+      ...(highlyAvailable(ctx) ? { podDisruptionBudget: ONE_AT_A_TIME } : {}),
     },
     // On EKS the gateway's NLB comes from the AWS Load Balancer Controller, which must run first.
     dependsOn: [

@@ -7,6 +7,7 @@
 import { tgiClusterServingRuntime } from "../serving/runtimes";
 import { CHARTS, IMAGES } from "../versions";
 import type { AddonContext, AddonSpec } from "./types";
+import { kserveControllerAvailability } from "./highAvailability";
 
 export function kserveCrd(): AddonSpec {
   return {
@@ -21,6 +22,7 @@ export function kserveCrd(): AddonSpec {
 }
 
 export function kserveResources(ctx: AddonContext): AddonSpec {
+  const availability = kserveControllerAvailability(ctx, "kserve");
   return {
     name: "kserve-resources",
     namespace: "kserve",
@@ -46,6 +48,8 @@ export function kserveResources(ctx: AddonContext): AddonSpec {
       ...(ctx.usesKnative ? (["knative-operator"] as const) : []),
     ],
     timeoutSeconds: 600,
+    patches: availability.patches,
+    objects: availability.objects,
     ownsCrds: false,
   };
 }

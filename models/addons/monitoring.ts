@@ -7,6 +7,8 @@ import { CHARTS } from "../versions";
 import type { AddonContext, AddonSpec } from "./types";
 import { prometheusRule } from "../observability/alerts";
 import { dashboardConfigMaps } from "../observability/dashboards";
+import { HA_REPLICAS, highlyAvailable } from "./highAvailability";
+import { operatorStorageSpec } from "./storageClass";
 
 export const PROMETHEUS_RELEASE = "kube-prometheus-stack";
 export const MONITORING_NAMESPACE = "monitoring";
@@ -25,6 +27,26 @@ export function monitoring(ctx: AddonContext): AddonSpec {
   };
   if (m.amp && ctx.ampRemoteWriteUrl)
     prometheusSpec.remoteWrite = [{ url: ctx.ampRemoteWriteUrl, sigv4: { region: ctx.region } }];
+  const alertmanagerSpec: Record<string, unknown> = {};
+  // On EKS the data survives a restart (EBS); elsewhere the chart's emptyDir.
+  if (ctx.clusterMode === "eks") {
+    prometheusSpec.storageSpec = operatorStorageSpec(m.storageGi);
+    alertmanagerSpec.storage = operatorStorageSpec(Math.max(10, Math.round(m.storageGi / 10)));
+  }
+  const ha = highlyAvailable(ctx);
+  if (ha) {
+    // Two Prometheus replicas write every series twice: AMP keeps one per `cluster` and `__replica__`
+    // (AMP user guide, "Deduplicating high availability metrics", prometheus-operator Helm chart).
+    Object.assign(prometheusSpec, {
+      replicas: HA_REPLICAS,
+      replicaExternalLabelName: "__replica__",
+      externalLabels: { cluster: ctx.clusterName },
+    });
+    alertmanagerSpec.replicas = HA_REPLICAS;
+  }
+  // The charts' budgets default to minAvailable: 1 (kube-prometheus-stack 88.5.3 values.yaml 512-516,
+  // 3884-3888): with two replicas, one may go at a time.
+  const budget = ha ? { podDisruptionBudget: { enabled: true } } : {};
   return {
     name: PROMETHEUS_RELEASE,
     namespace: MONITORING_NAMESPACE,
@@ -41,8 +63,8 @@ export function monitoring(ctx: AddonContext): AddonSpec {
         rbac: { namespaced: true },
         sidecar: { dashboards: { enabled: true, searchNamespace: MONITORING_NAMESPACE } },
       },
-      alertmanager: { enabled: true },
-      prometheus: { prometheusSpec },
+      alertmanager: { enabled: true, alertmanagerSpec, ...budget },
+      prometheus: { prometheusSpec, ...budget },
     },
     dependsOn: [],
     timeoutSeconds: 900,

@@ -54,6 +54,11 @@ export interface AddonSpec {
   readonly timeoutSeconds: number;
   /** Custom resources that belong to this add-on, applied after its release (and their own deps). */
   readonly objects?: readonly K8sObject[];
+  /**
+   * Partial objects applied server-side onto objects the release created, for fields its chart has no
+   * value for (registered as Pulumi `*Patch` resources after the release).
+   */
+  readonly patches?: readonly K8sObject[];
   /** The release installs CRDs: deleting it deletes every custom resource of those kinds. */
   readonly ownsCrds: boolean;
 }

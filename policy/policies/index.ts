@@ -1,5 +1,6 @@
 /** Every policy of the pack, importable without constructing the PolicyPack (tests, offline plan). */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { AVAILABILITY_POLICIES } from "./availability";
 import { CLUSTER_POLICIES } from "./cluster";
 import { COST_RESOURCE_POLICIES, COST_STACK_POLICIES } from "./cost";
 import { SECURITY_RESOURCE_POLICIES, SECURITY_STACK_POLICIES } from "./security";
@@ -16,4 +17,5 @@ export const POLICIES: Array<ResourceValidationPolicy | StackValidationPolicy> =
   ...COST_RESOURCE_POLICIES,
   ...COST_STACK_POLICIES,
   ...STACK_POLICIES,
+  ...AVAILABILITY_POLICIES,
 ];

@@ -1,0 +1,77 @@
+/**
+ * Prod's serving, scaling and alerting path has no single replica, read off the real API server after
+ * the deploy: the objects the charts rendered, the KServe Deployment patched server-side, the
+ * StatefulSets the real prometheus-operator created. Each workload in PROD_PATH_WORKLOADS (whose
+ * namespace the stack deploys) runs at least two replicas, counting an HPA's minimum, and a
+ * PodDisruptionBudget selecting its pods lets one go at a time without letting all go.
+ */
+import { waitFor, type Kube, type KubeObject } from "./kube";
+import { PROD_PATH_WORKLOADS, type PathWorkload } from "../models/addons/highAvailability";
+
+type Selector = { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
+type Budget = { selector?: Selector; maxUnavailable?: number | string; minAvailable?: number | string };
+
+const matches = (selector: Selector | undefined, labels: Record<string, string>): boolean =>
+  !!selector &&
+  (selector.matchExpressions ?? []).length === 0 &&
+  Object.keys(selector.matchLabels ?? {}).length > 0 &&
+  Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+
+/** Pods a budget lets go at once out of `replicas` (percentages as the disruption controller rounds them). */
+export function allowedDisruptions(budget: Budget, replicas: number): number {
+  const count = (v: number | string, roundUp: boolean) =>
+    typeof v === "number" ? v : (roundUp ? Math.ceil : Math.floor)((parseFloat(v) / 100) * replicas);
+  if (budget.maxUnavailable !== undefined) return count(budget.maxUnavailable, true);
+  if (budget.minAvailable !== undefined) return replicas - count(budget.minAvailable, true);
+  return 0;
+}
+
+async function replicasOf(kube: Kube, w: PathWorkload, obj: KubeObject): Promise<number> {
+  const declared = (obj.spec as { replicas?: number } | undefined)?.replicas ?? 1;
+  const hpas = await kube.list("autoscaling/v2", "HorizontalPodAutoscaler", { namespace: w.namespace });
+  const hpa = hpas.find((h) => {
+    const ref = (h.spec as { scaleTargetRef?: { kind: string; name: string } }).scaleTargetRef;
+    return ref?.kind === w.kind && ref.name === w.name;
+  });
+  const min = (hpa?.spec as { minReplicas?: number } | undefined)?.minReplicas;
+  return Math.max(declared, min ?? 0);
+}
+
+export async function assertHighlyAvailable(
+  kube: Kube,
+  deployedNamespaces: ReadonlySet<string>,
+): Promise<{ errors: string[]; checked: number }> {
+  const errors: string[] = [];
+  let checked = 0;
+  for (const w of PROD_PATH_WORKLOADS.filter((x) => deployedNamespaces.has(x.namespace))) {
+    const what = `${w.kind} ${w.namespace}/${w.name}`;
+    checked++;
+    let obj: KubeObject;
+    try {
+      // Operators create some of them (the StatefulSets) a moment after their custom resource.
+      obj = await waitFor(what, () => kube.get("apps/v1", w.kind, w.name, w.namespace), {
+        timeoutMs: 60_000,
+        intervalMs: 1000,
+      });
+    } catch {
+      errors.push(`${what}: does not exist (${w.why})`);
+      continue;
+    }
+    const replicas = await replicasOf(kube, w, obj);
+    if (replicas < 2) errors.push(`${what}: ${replicas} replica — a single point of failure: ${w.why}`);
+    const labels =
+      (obj.spec as { template?: { metadata?: { labels?: Record<string, string> } } }).template?.metadata
+        ?.labels ?? {};
+    const budgets = (await kube.list("policy/v1", "PodDisruptionBudget", { namespace: w.namespace }))
+      .map((b) => b.spec as Budget)
+      .filter((b) => matches(b.selector, labels));
+    if (budgets.length === 0) errors.push(`${what}: no PodDisruptionBudget selects its pods`);
+    for (const b of budgets) {
+      const allowed = allowedDisruptions(b, replicas);
+      if (allowed < 1)
+        errors.push(`${what}: its PodDisruptionBudget lets no pod go (a node drain would block)`);
+      else if (allowed >= replicas) errors.push(`${what}: its PodDisruptionBudget lets every pod go at once`);
+    }
+  }
+  return { errors, checked };
+}

@@ -1,0 +1,136 @@
+/**
+ * No single replica on prod's serving, scaling or alerting path. What "highly available" means for a
+ * platform workload, which workloads are on that path (the e2e checks each on the real API server),
+ * and the partial objects that set replicas where a chart has no value for them.
+ *
+ * Every workload listed leader-elects or is stateless, so a second replica is safe (chart sources at
+ * the pinned versions): KServe's manager runs `--leader-elect` and serves its webhooks from every
+ * replica (kserve-resources v0.20.0 files/kserve/deployment-patch.yaml 69); KEDA's operator
+ * `--leader-elect` (keda 2.20.2 templates/manager/deployment.yaml 81), its metrics server and webhooks are
+ * stateless (a second metrics server only shortens failover: values.yaml 162-165); cert-manager's
+ * controller and cainjector leader-elect (values.yaml 118-119, 1037-1038); Alertmanager replicas gossip
+ * and deduplicate notifications; Prometheus replicas scrape independently (external label
+ * `__replica__` lets AMP deduplicate the remote write).
+ */
+import type { K8sObject } from "../k8s";
+import { PART_OF } from "../k8s";
+import type { AddonContext } from "./types";
+
+/** Replicas of each platform workload on the path, in prod. */
+export const HA_REPLICAS = 2;
+/** Disruption budget: one pod at a time (maxUnavailable, so a budget never blocks a drain outright). */
+export const ONE_AT_A_TIME = { maxUnavailable: 1 } as const;
+
+export const highlyAvailable = (ctx: Pick<AddonContext, "environment">): boolean =>
+  ctx.environment === "prod";
+
+export interface PathWorkload {
+  readonly namespace: string;
+  readonly kind: "Deployment" | "StatefulSet";
+  readonly name: string;
+  /** What stops while it is down. */
+  readonly why: string;
+}
+
+/**
+ * The workloads on prod's serving, scaling and alerting path, by the names the pinned charts and
+ * operators give them. Those of add-ons a stack does not install are skipped.
+ */
+export const PROD_PATH_WORKLOADS: readonly PathWorkload[] = [
+  {
+    namespace: "kserve",
+    kind: "Deployment",
+    name: "kserve-controller-manager",
+    why: "its pod-mutator webhook fails closed: no predictor pod can be created (kserve-resources v0.20.0 files/kserve/resources.yaml 583-610)",
+  },
+  {
+    namespace: "istio-system",
+    kind: "Deployment",
+    name: "istiod",
+    why: "its sidecar injector fails closed on every model pod",
+  },
+  {
+    namespace: "istio-system",
+    kind: "Deployment",
+    name: "istio-ingressgateway",
+    why: "all model traffic enters through it",
+  },
+  {
+    namespace: "keda",
+    kind: "Deployment",
+    name: "keda-operator",
+    why: "the metrics server reads every scaler value from the leader",
+  },
+  {
+    namespace: "keda",
+    kind: "Deployment",
+    name: "keda-operator-metrics-apiserver",
+    why: "the HPAs of every ScaledObject read external metrics from it",
+  },
+  {
+    namespace: "cert-manager",
+    kind: "Deployment",
+    name: "cert-manager-webhook",
+    why: "KServe's webhook certificate cannot be renewed",
+  },
+  {
+    namespace: "monitoring",
+    kind: "StatefulSet",
+    name: "prometheus-kps-prometheus",
+    why: "KEDA's Prometheus triggers and every alert read it",
+  },
+  {
+    namespace: "monitoring",
+    kind: "StatefulSet",
+    name: "alertmanager-kps-alertmanager",
+    why: "alerts are not delivered",
+  },
+];
+
+/** KServe's controller Deployment: its chart has no replicas value (kserve-resources v0.20.0 values.yaml). */
+export const KSERVE_CONTROLLER = {
+  name: "kserve-controller-manager",
+  selector: { "control-plane": "kserve-controller-manager" },
+} as const;
+
+/**
+ * Replicas and a disruption budget for KServe's controller in prod: a partial Deployment applied
+ * server-side onto the chart's (the chart's manifest has no `replicas`, so a Helm upgrade leaves the
+ * field alone) and a PodDisruptionBudget the chart does not ship.
+ */
+export function kserveControllerAvailability(
+  ctx: Pick<AddonContext, "environment">,
+  namespace: string,
+): { patches: K8sObject[]; objects: K8sObject[] } {
+  if (!highlyAvailable(ctx)) return { patches: [], objects: [] };
+  return {
+    patches: [
+      {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: KSERVE_CONTROLLER.name, namespace },
+        spec: { replicas: HA_REPLICAS },
+      },
+    ],
+    objects: [
+      {
+        apiVersion: "policy/v1",
+        kind: "PodDisruptionBudget",
+        metadata: { name: KSERVE_CONTROLLER.name, namespace, labels: { ...PART_OF } },
+        spec: { ...ONE_AT_A_TIME, selector: { matchLabels: { ...KSERVE_CONTROLLER.selector } } },
+      },
+    ],
+  };
+}
+
+/**
+ * The chart values that set the replicas of the path's workloads, per release (what CrossGuard checks
+ * on a plan; the e2e checks the rendered objects). KServe's has no value: its patch is checked instead.
+ */
+export const HA_VALUE_PATHS: Readonly<Record<string, readonly string[]>> = {
+  istiod: ["autoscaleMin"],
+  "istio-ingressgateway": ["autoscaling.minReplicas"],
+  keda: ["operator.replicaCount", "metricsServer.replicaCount"],
+  "cert-manager": ["replicaCount", "webhook.replicaCount", "cainjector.replicaCount"],
+  "kube-prometheus-stack": ["prometheus.prometheusSpec.replicas", "alertmanager.alertmanagerSpec.replicas"],
+};

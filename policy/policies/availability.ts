@@ -1,0 +1,48 @@
+/**
+ * Availability of prod's serving, scaling and alerting path: no add-on workload on it runs a single
+ * replica. Checked on the values that set the replicas (HA_VALUE_PATHS) and on KServe's controller patch;
+ * the e2e checks the same workloads as the charts render them, with their disruption budgets.
+ */
+import type { StackValidationPolicy } from "@pulumi/policy";
+import { stackEnvironment } from "./environment";
+import { K8S } from "./k8s";
+import { HA_REPLICAS, HA_VALUE_PATHS, KSERVE_CONTROLLER } from "../../models/addons/highAvailability";
+
+type Props = Record<string, unknown>;
+
+const valueAt = (values: Props, dotted: string): unknown =>
+  dotted.split(".").reduce<unknown>((node, key) => (node as Props | undefined)?.[key], values);
+
+export const prodNoSinglePointOfFailure: StackValidationPolicy = {
+  name: "prod-no-single-point-of-failure",
+  description: `In prod, every add-on workload on the serving, scaling and alerting path runs at least ${HA_REPLICAS} replicas.`,
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    if (stackEnvironment(args.resources) !== "prod") return;
+    const releases = args.resources.filter((r) => r.type === K8S.helmRelease);
+    for (const r of releases) {
+      const release = String(r.props.name);
+      for (const dotted of HA_VALUE_PATHS[release] ?? []) {
+        const v = valueAt((r.props.values ?? {}) as Props, dotted);
+        if (typeof v !== "number" || v < HA_REPLICAS)
+          report(
+            `release ${release}: ${dotted} is ${v === undefined ? "unset (the chart's 1)" : JSON.stringify(v)}; prod needs at least ${HA_REPLICAS}`,
+          );
+      }
+    }
+    if (releases.some((r) => r.props.name === "kserve-resources")) {
+      const patched = args.resources.some(
+        (r) =>
+          r.type === "kubernetes:apps/v1:DeploymentPatch" &&
+          (r.props.metadata as Props | undefined)?.name === KSERVE_CONTROLLER.name &&
+          Number((r.props.spec as Props | undefined)?.replicas ?? 0) >= HA_REPLICAS,
+      );
+      if (!patched)
+        report(
+          `KServe's ${KSERVE_CONTROLLER.name} runs one replica (its chart has no value for it): its pod-mutator webhook fails closed, so while it is down no model pod starts`,
+        );
+    }
+  },
+};
+
+export const AVAILABILITY_POLICIES: StackValidationPolicy[] = [prodNoSinglePointOfFailure];
