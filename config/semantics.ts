@@ -300,6 +300,11 @@ export function checkSemantics(cfg: PlatformInput): Problem[] {
         `${at}.autoscaling.minReplicas`,
         "prod never scales an LLM to zero: a cold start (node boot + image pull + weight load) takes minutes; use minReplicas >= 1",
       );
+    if (scaling.minReplicas === 1 && env === "prod" && !scaling.outageOnNodeLoss)
+      add(
+        `${at}.autoscaling.minReplicas`,
+        "prod runs at least 2 replicas, spread across nodes, so one node loss does not stop the model; or accept the outage with autoscaling.outageOnNodeLoss: '<why>'",
+      );
     if (mode === "Knative" && addons.knative.enabled === false)
       add(`${at}.deploymentMode`, "Knative mode needs addons.knative.enabled (true or auto)");
     scaling.triggers.forEach((t, j) => {

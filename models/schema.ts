@@ -194,6 +194,11 @@ export const autoscalingSchema = z
       .default("0s"),
     panicWindowPercentage: z.number().min(1).max(100).default(10),
     initialScale: z.number().int().min(0).optional(),
+    /**
+     * Why one replica is acceptable (prod): a node loss stops the model until a replacement node boots
+     * and loads it. Prod requires it with minReplicas 1.
+     */
+    outageOnNodeLoss: z.string().min(10).optional(),
   })
   .transform((a) => ({ ...a, maxReplicas: a.maxReplicas ?? defaultMaxReplicas(a.minReplicas) }));
 export type AutoscalingSettings = z.infer<typeof autoscalingSchema>;

@@ -279,6 +279,17 @@ describe("stack config schema", () => {
     ]);
   });
 
+  it("refuses a single-replica prod model unless its outage on node loss is accepted", () => {
+    const raw: Raw = stackRaw("prod");
+    const qwen = raw.models.find((m: { name: string }) => m.name === "qwen25-7b");
+    qwen.autoscaling.minReplicas = 1;
+    const err = configError(raw, "prod");
+    assert.deepEqual(problemPaths(err), [`models[${raw.models.indexOf(qwen)}].autoscaling.minReplicas`]);
+    assert.match(err.message, /at least 2 replicas, spread across nodes.*outageOnNodeLoss/);
+    qwen.autoscaling.outageOnNodeLoss = "a batch summarizer; an hour of outage is fine";
+    validate(raw, "prod");
+  });
+
   it("refuses a network the subnet layout cannot carve, naming the key and what is allowed", () => {
     const raw: Raw = stackRaw("prod");
     raw.network = {

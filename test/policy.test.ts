@@ -179,6 +179,17 @@ const cases: Case[] = [
     /namespace keda: enforces privileged without Istio sidecars and is not a node agent's/,
   ],
   [
+    "prod-models-survive-node-loss",
+    "prod",
+    (rs) =>
+      edit(
+        rs,
+        isvc("llama-31-70b"),
+        (p) => delete p.metadata.annotations["inference-platform/outage-on-node-loss"],
+      ),
+    /llama-31-70b: one replica, so a node loss stops it/,
+  ],
+  [
     "prod-no-single-point-of-failure",
     "prod",
     (rs) =>

@@ -100,6 +100,8 @@ export function predictorPodLabels(isvc: string): Record<string, string> {
 }
 
 export const ARCHITECTURE_ANNOTATION = "inference-platform/architecture";
+/** An accepted single-replica outage (autoscaling.outageOnNodeLoss), for the prod availability policy. */
+export const OUTAGE_ON_NODE_LOSS_ANNOTATION = "inference-platform/outage-on-node-loss";
 
 export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sObject {
   const spec = runtimeSpec(model.runtime, model.format);
@@ -147,7 +149,9 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
     {
       maxSkew: 1,
       topologyKey: "kubernetes.io/hostname",
-      whenUnsatisfiable: "ScheduleAnyway",
+      // Prod: two replicas never share a node (one node loss must not stop the model); a replica that
+      // finds no free node waits for the node autoscaler instead of doubling up.
+      whenUnsatisfiable: model.environment === "prod" ? "DoNotSchedule" : "ScheduleAnyway",
       labelSelector: { matchLabels: selectorLabels },
     },
   ];
@@ -162,6 +166,8 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
   if (architecture)
     annotations[ARCHITECTURE_ANNOTATION] =
       architecture === "custom" ? JSON.stringify(model.architecture) : architecture;
+  if (model.autoscaling.outageOnNodeLoss)
+    annotations[OUTAGE_ON_NODE_LOSS_ANNOTATION] = model.autoscaling.outageOnNodeLoss;
   if (model.deploymentMode === "Knative") {
     Object.assign(annotations, kpaAnnotations(model));
     // Always on in Knative mode: KServe copies ISVC annotations into the revision template, so toggling

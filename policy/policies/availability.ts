@@ -5,8 +5,9 @@
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { stackEnvironment } from "./environment";
-import { K8S } from "./k8s";
 import { HA_REPLICAS, HA_VALUE_PATHS, KSERVE_CONTROLLER } from "../../models/addons/highAvailability";
+import { OUTAGE_ON_NODE_LOSS_ANNOTATION } from "../../models/serving/inferenceService";
+import { annotations, K8S, nameOf, predictorOf } from "./k8s";
 
 type Props = Record<string, unknown>;
 
@@ -45,4 +46,24 @@ export const prodNoSinglePointOfFailure: StackValidationPolicy = {
   },
 };
 
-export const AVAILABILITY_POLICIES: StackValidationPolicy[] = [prodNoSinglePointOfFailure];
+export const prodModelsSurviveNodeLoss: StackValidationPolicy = {
+  name: "prod-models-survive-node-loss",
+  description:
+    "In prod, every model keeps at least 2 replicas, or its single-replica outage is accepted in config (autoscaling.outageOnNodeLoss).",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    if (stackEnvironment(args.resources) !== "prod") return;
+    for (const r of args.resources.filter((x) => x.type === K8S.isvc)) {
+      const min = (predictorOf(r.props) as Props | undefined)?.minReplicas;
+      if (min === 1 && !annotations(r.props)[OUTAGE_ON_NODE_LOSS_ANNOTATION])
+        report(
+          `${nameOf(r.props)}: one replica, so a node loss stops it; run 2 or accept it (autoscaling.outageOnNodeLoss)`,
+        );
+    }
+  },
+};
+
+export const AVAILABILITY_POLICIES: StackValidationPolicy[] = [
+  prodNoSinglePointOfFailure,
+  prodModelsSurviveNodeLoss,
+];
