@@ -136,6 +136,9 @@ export = async () => {
         ? pulumi.interpolate`${ampWorkspace.prometheusEndpoint}api/v1/remote_write`
         : undefined,
       vpcId,
+      alertReceiverCredential: cfg.addons.monitoring.alerts
+        ? secrets[cfg.addons.monitoring.alerts.secret]
+        : undefined,
     }),
     provider,
     protect,

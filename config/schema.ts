@@ -123,6 +123,14 @@ export const addonsSchema = z.strictObject({
         .string()
         .regex(/^[0-9]+[dh]$/)
         .default("15d"),
+      /** Where Alertmanager delivers alerts (required in prod); the credential is a stack secret. */
+      alerts: z
+        .strictObject({
+          receiver: z.enum(["slack", "pagerduty", "webhook"]),
+          secret: z.string().min(1),
+          channel: z.string().optional(),
+        })
+        .optional(),
       /** GiB of EBS volume per Prometheus and Alertmanager replica on EKS (gp3, encrypted). */
       storageGi: z.number().int().min(10).max(16384).default(50),
       /** Amazon Managed Prometheus: remote-write from the in-cluster Prometheus, KEDA queries AMP. */

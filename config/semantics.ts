@@ -47,7 +47,7 @@ export function checkWarnings(cfg: PlatformInput): Problem[] {
 }
 
 export function checkSemantics(cfg: PlatformInput): Problem[] {
-  const problems: Problem[] = [...imagePinProblems(cfg, "error")];
+  const problems: Problem[] = [...imagePinProblems(cfg, "error"), ...alertProblems(cfg)];
   const add = (path: string, message: string) => problems.push({ path, message });
   const env = cfg.environment;
 
@@ -399,6 +399,35 @@ export function checkSemantics(cfg: PlatformInput): Problem[] {
         add(`${at}.rollout.maxStep`, `maxStep guards prod rollouts; ${env} does not enforce it`);
     }
   });
+  return problems;
+}
+
+/** Alert delivery: prod alerts must reach someone, through a secret the stack has. */
+function alertProblems(cfg: PlatformInput): Problem[] {
+  const m = cfg.addons.monitoring;
+  const at = "addons.monitoring.alerts";
+  if (!m.enabled) return [];
+  if (!m.alerts)
+    return cfg.environment === "prod"
+      ? [
+          {
+            path: at,
+            message:
+              "prod alerts must reach someone: set receiver (slack, pagerduty or webhook) and secret (the stack secret holding its URL or routing key); without it they go to kube-prometheus-stack's null receiver",
+          },
+        ]
+      : [];
+  const problems: Problem[] = [];
+  if (!cfg.secretNames.includes(m.alerts.secret))
+    problems.push({
+      path: `${at}.secret`,
+      message: `no secret "${m.alerts.secret}" under inference-platform:secrets (have: ${cfg.secretNames.join(", ") || "none"}); set it with pulumi config set --secret --path 'secrets.${m.alerts.secret}'`,
+    });
+  if (m.alerts.channel !== undefined && m.alerts.receiver !== "slack")
+    problems.push({
+      path: `${at}.channel`,
+      message: `channel is a Slack setting; receiver is ${m.alerts.receiver}`,
+    });
   return problems;
 }
 

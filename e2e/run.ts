@@ -14,6 +14,7 @@ import { HELD_PODS, LocalControllers } from "./controllers";
 import { assertReconciled } from "./assertions";
 import { assertAccess } from "./access";
 import { assertHighlyAvailable } from "./availability";
+import { assertAlertDelivery } from "./alerting";
 import { engineE2e } from "./engine";
 import { deployPlan, IN_CLUSTER_BACKENDS, type DeployReport } from "./deploy";
 import { clusterPki } from "./pki";
@@ -117,6 +118,12 @@ export async function e2eStack(
       report.notes.push(`${available.checked} prod serving-path workloads checked for replicas and budgets`);
     }
     if (controllers) {
+      const alerting = await assertAlertDelivery(new Kube(kubeconfig), plan);
+      report.errors.push(...alerting.errors);
+      if (alerting.checked > 0)
+        report.notes.push(
+          "Alertmanager config loaded by the real prometheus-operator routes to the platform's receiver",
+        );
       report.notes.push(`real controllers: ${controllers.running().join(", ") || "none"}`);
       const reconciled = await assertReconciled(new Kube(kubeconfig), plan, { knativeRuns: true });
       report.errors.push(...reconciled.errors);

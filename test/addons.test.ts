@@ -117,6 +117,14 @@ describe("add-ons per stack", function () {
     // every Secret (the e2e asks the real authorizer what the rendered chart grants).
     assert.equal(kps.grafana.rbac.namespaced, true);
     assert.equal(kps.grafana.sidecar.dashboards.searchNamespace, "monitoring");
+    // Alerts go to the configured receiver, its credential read from the mounted Secret (not Helm values).
+    assert.equal(kps.alertmanager.config.route.receiver, "platform");
+    const platform = kps.alertmanager.config.receivers.find((r: Values) => r.name === "platform");
+    assert.deepEqual(platform.pagerduty_configs, [
+      { routing_key_file: "/etc/alertmanager/secrets/alert-receiver/credential", send_resolved: true },
+    ]);
+    assert.deepEqual(kps.alertmanager.alertmanagerSpec.secrets, ["alert-receiver"]);
+    assert.ok(!JSON.stringify(kps).includes("routing-key-ciphertext"), "no credential in the values");
     const ca = release(prod, "cluster-autoscaler")!.values as Values;
     assert.equal(ca.image.tag, "v1.34.3", "the cluster runs Kubernetes 1.34");
     assert.match(ca.extraArgs.expander, /^priority/);

@@ -290,6 +290,24 @@ describe("stack config schema", () => {
     validate(raw, "prod");
   });
 
+  it("prod alerts must reach a receiver whose credential the stack holds", () => {
+    const raw: Raw = stackRaw("prod");
+    delete raw.addons.monitoring.alerts;
+    let err = configError(raw, "prod");
+    assert.deepEqual(problemPaths(err), ["addons.monitoring.alerts"]);
+    assert.match(err.message, /slack, pagerduty or webhook.*null receiver/);
+    raw.addons.monitoring.alerts = { receiver: "pagerduty", secret: "oncallKey", channel: "#ops" };
+    err = configError(raw, "prod");
+    assert.deepEqual(problemPaths(err).sort(), [
+      "addons.monitoring.alerts.channel",
+      "addons.monitoring.alerts.secret",
+    ]);
+    assert.match(
+      err.message,
+      /no secret "oncallKey" under inference-platform:secrets \(have: alertRoutingKey\)/,
+    );
+  });
+
   it("refuses a network the subnet layout cannot carve, naming the key and what is allowed", () => {
     const raw: Raw = stackRaw("prod");
     raw.network = {

@@ -28,7 +28,11 @@ export function addonContext(
   models: ReadonlyArray<
     Pick<ResolvedModel, "deploymentMode" | "namespace" | "triggers" | "transformer" | "explainer">
   >,
-  cloud: { ampRemoteWriteUrl?: Input<string>; vpcId?: Input<string> } = {},
+  cloud: {
+    ampRemoteWriteUrl?: Input<string>;
+    vpcId?: Input<string>;
+    alertReceiverCredential?: Input<string>;
+  } = {},
 ): AddonContext {
   return {
     environment: cfg.environment,
@@ -48,6 +52,7 @@ export function addonContext(
     modelNamespaces: [...new Set(models.map((m) => m.namespace))],
     domain: cfg.addons.kserve.domain,
     ampRemoteWriteUrl: cloud.ampRemoteWriteUrl,
+    alertReceiverCredential: cloud.alertReceiverCredential,
   };
 }
 

@@ -9,6 +9,7 @@ import { prometheusRule } from "../observability/alerts";
 import { dashboardConfigMaps } from "../observability/dashboards";
 import { HA_REPLICAS, highlyAvailable } from "./highAvailability";
 import { operatorStorageSpec } from "./storageClass";
+import { alertmanagerValues, alertReceiverSecret } from "../observability/alertReceiver";
 
 export const PROMETHEUS_RELEASE = "kube-prometheus-stack";
 export const MONITORING_NAMESPACE = "monitoring";
@@ -28,6 +29,8 @@ export function monitoring(ctx: AddonContext): AddonSpec {
   if (m.amp && ctx.ampRemoteWriteUrl)
     prometheusSpec.remoteWrite = [{ url: ctx.ampRemoteWriteUrl, sigv4: { region: ctx.region } }];
   const alertmanagerSpec: Record<string, unknown> = {};
+  const receiver = m.alerts ? alertmanagerValues(m.alerts) : undefined;
+  if (receiver) alertmanagerSpec.secrets = receiver.secrets;
   // On EKS the data survives a restart (EBS); elsewhere the chart's emptyDir.
   if (ctx.clusterMode === "eks") {
     prometheusSpec.storageSpec = operatorStorageSpec(m.storageGi);
@@ -63,13 +66,21 @@ export function monitoring(ctx: AddonContext): AddonSpec {
         rbac: { namespaced: true },
         sidecar: { dashboards: { enabled: true, searchNamespace: MONITORING_NAMESPACE } },
       },
-      alertmanager: { enabled: true, alertmanagerSpec, ...budget },
+      alertmanager: {
+        enabled: true,
+        alertmanagerSpec,
+        ...(receiver ? { config: receiver.config } : {}),
+        ...budget,
+      },
       prometheus: { prometheusSpec, ...budget },
     },
     dependsOn: [],
     timeoutSeconds: 900,
     // Alert rules and dashboards, applied once the release has installed the operator's CRDs.
     objects: [
+      ...(m.alerts && ctx.alertReceiverCredential !== undefined
+        ? [alertReceiverSecret(MONITORING_NAMESPACE, ctx.alertReceiverCredential)]
+        : []),
       prometheusRule(MONITORING_NAMESPACE, ctx.modelNamespaces, PROMETHEUS_RELEASE),
       ...(m.grafana ? dashboardConfigMaps(MONITORING_NAMESPACE) : []),
     ],

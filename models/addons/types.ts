@@ -40,6 +40,8 @@ export interface AddonContext {
   /** Namespaces that hold models (alert rules select their pods). */
   readonly modelNamespaces: readonly string[];
   readonly domain: string;
+  /** The alert receiver's credential (the stack secret addons.monitoring.alerts.secret names). */
+  readonly alertReceiverCredential?: Input<string>;
   /** AMP remote-write URL (prod with addons.monitoring.amp), known after deploy. */
   readonly ampRemoteWriteUrl?: Input<string>;
 }
