@@ -221,7 +221,7 @@ describe("stack config schema", () => {
       "vLLM queue metrics on Triton",
       (r) => (r.models[1].autoscaling.triggers = [{ type: "queueDepth", target: 3 }]),
       "models[1].autoscaling.triggers[0].type",
-      /reads vLLM metrics; triton does not export them/,
+      /queueDepth reads vllm's own metrics; triton does not export them/,
     ],
     ["an LLM without a GPU", (r) => delete r.models[0].gpu, "models[0].gpu", /serves LLMs on NVIDIA GPUs/],
     [

@@ -61,6 +61,12 @@ const VLLM_SUM_TRIGGERS = {
   },
 } as const;
 
+/** KEDA triggers that read one runtime's own metrics: the runtime that exports them. */
+export const TRIGGER_RUNTIME: Readonly<Partial<Record<AutoscalingTrigger["type"], string>>> = {
+  ...Object.fromEntries(Object.keys(VLLM_SUM_TRIGGERS).map((k) => [k, "vllm"])),
+  tritonQueueTime: "triton",
+};
+
 /** The Prometheus query and target of one KEDA trigger. */
 export function triggerQuery(
   trigger: AutoscalingTrigger,

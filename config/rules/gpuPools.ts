@@ -1,0 +1,59 @@
+/**
+ * GPU pool rules: sizes, one GPU model per pool, EFA where offered, on-demand capacity in prod.
+ */
+import type { PlatformInput } from "../schema";
+import type { Problem } from "../problems";
+import { amiTypeFor, poolGpu } from "../../models/cluster/nodePools";
+
+/** Every GPU pool, checked on its own. */
+export function gpuPoolProblems(cfg: PlatformInput): Problem[] {
+  const problems: Problem[] = [];
+  const add = (path: string, message: string) => problems.push({ path, message });
+  const env = cfg.environment;
+  if (env === "local" && cfg.gpuPools.length > 0)
+    add("gpuPools", "the local stack is CPU-only; remove gpuPools");
+  const poolNames = new Set<string>();
+  cfg.gpuPools.forEach((pool, i) => {
+    const at = `gpuPools[${i}]`;
+    if (poolNames.has(pool.name)) add(`${at}.name`, `duplicate pool name "${pool.name}"`);
+    poolNames.add(pool.name);
+    if (pool.minSize > pool.maxSize)
+      add(`${at}.minSize`, `minSize (${pool.minSize}) exceeds maxSize (${pool.maxSize})`);
+    if (
+      pool.desiredSize !== undefined &&
+      (pool.desiredSize < pool.minSize || pool.desiredSize > pool.maxSize)
+    )
+      add(
+        `${at}.desiredSize`,
+        `desiredSize (${pool.desiredSize}) must lie within [minSize, maxSize] = [${pool.minSize}, ${pool.maxSize}]`,
+      );
+    const gpuModels = new Set<string>();
+    pool.instanceTypes.forEach((t, j) => {
+      const ami = amiTypeFor(pool.os, t, true);
+      if (ami.error) add(`${at}.instanceTypes[${j}]`, ami.error);
+      const spec = poolGpu({ instanceTypes: [t] });
+      if (spec) gpuModels.add(`${spec.model.name}x${spec.instance.gpus}`);
+    });
+    if (gpuModels.size > 1)
+      add(
+        `${at}.instanceTypes`,
+        `all instance types of a pool must have the same GPU model and count (found ${[...gpuModels].join(", ")}); split them into several pools`,
+      );
+    if (
+      (pool.efa || pool.placementGroup) &&
+      !pool.instanceTypes.every((t) => poolGpu({ instanceTypes: [t] })?.instance.efa)
+    ) {
+      add(
+        `${at}.efa`,
+        "EFA and cluster placement groups are only offered for the largest sizes (g5/g6/g6e.48xlarge, p4d, p4de, p5, p5e, p5en)",
+      );
+    }
+    if (pool.capacityType === "SPOT" && env === "prod")
+      add(
+        `${at}.capacityType`,
+        "prod serves from on-demand capacity; spot GPU nodes are reclaimed with two minutes' notice mid-request",
+      );
+  });
+
+  return problems;
+}
