@@ -419,6 +419,87 @@ export function autoPlacements({ model, at, pools }: Omit<PlanInput, "placement"
   return { choices: found.map((o) => ({ pool: o.hw.name, count: o.count })), problems };
 }
 
+/**
+ * The pool and GPU count of an LLM replica: the auto placement's choice; on a named pool the configured
+ * count (if tensor parallelism allows it) or the smallest count that fits. Problems are added at `at`.
+ */
+function llmPlacement(args: {
+  model: ModelInput;
+  resolved: { name: string; architecture: Architecture };
+  choice: GpuChoice | undefined;
+  hardware: PoolHardware[];
+  add: (path: string, message: string) => void;
+}): { hw: PoolHardware; count: number } | undefined {
+  const { model, resolved, choice, hardware, add } = args;
+  const a = resolved.architecture;
+  const engine = model.engine;
+  const minConcurrency = model.minConcurrency;
+  if (choice) {
+    const hw = hardware.find((h) => h.name === choice.pool);
+    return hw ? { hw, count: choice.count } : undefined;
+  }
+  const gpu = model.gpu;
+  if (!gpu || gpu === "auto") return undefined;
+  const pool = hardware.find((h) => h.name === gpu.pool);
+  if (!pool) return undefined; // unknown pool: reported by the semantic checks
+  if (gpu.count !== undefined) {
+    if (validTensorParallel(a, gpu.count)) return { hw: pool, count: gpu.count };
+    const valid = replicaGpuCounts(pool).filter((n) => validTensorParallel(a, n));
+    add(
+      "gpu.count",
+      `tensor parallelism over ${gpu.count} GPUs must divide ${resolved.name}'s ${a.attentionHeads} attention heads and ${a.kvHeads} KV heads; valid on pool "${pool.name}": ${valid.join(", ")}`,
+    );
+    return undefined;
+  }
+  const counts = replicaGpuCounts(pool).filter(
+    (n) => engine.tensorParallelSize === undefined || n === engine.tensorParallelSize,
+  );
+  const count =
+    counts.find((n) => evaluate(a, engine, pool, n, minConcurrency, false).fits) ??
+    counts.find((n) => evaluate(a, engine, pool, n, minConcurrency, true).fits);
+  if (count !== undefined) return { hw: pool, count };
+  add(
+    "gpu.count",
+    `${resolved.name} does not fit pool "${pool.name}" (${pool.instance.gpus}× ${pool.gpu.name} per node) at any GPU count${engine.tensorParallelSize !== undefined ? ` of ${engine.tensorParallelSize} (engine.tensorParallelSize)` : ""}; ${cheapestFixes(a, engine, hardware, minConcurrency, undefined)}`,
+  );
+  return undefined;
+}
+
+/**
+ * vLLM's batch limits against the KV cache: maxNumSeqs derived where config left it out (at most one
+ * sequence per KV block), both limits checked where config set them. Returns maxNumSeqs.
+ */
+function batchLimits(
+  engine: ModelInput["engine"],
+  hw: PoolHardware,
+  kvTokens: number,
+  maxModelLen: number,
+  add: (path: string, message: string) => void,
+): number {
+  const blocks = Math.floor(kvTokens / BLOCK_TOKENS);
+  const maxNumSeqs = engine.maxNumSeqs ?? Math.max(1, Math.min(defaultMaxNumSeqs(hw.gpu), blocks));
+  if (engine.maxNumSeqs !== undefined && engine.maxNumSeqs > blocks)
+    add(
+      "engine.maxNumSeqs",
+      `${engine.maxNumSeqs} sequences need at least one ${BLOCK_TOKENS}-token KV block each, but the cache has ${blocks} blocks`,
+    );
+  if (engine.maxNumBatchedTokens !== undefined && engine.maxNumBatchedTokens < maxNumSeqs)
+    add(
+      "engine.maxNumBatchedTokens",
+      `${engine.maxNumBatchedTokens} must be at least maxNumSeqs (${maxNumSeqs}): vLLM refuses to start otherwise`,
+    );
+  if (
+    !engine.chunkedPrefill &&
+    engine.maxNumBatchedTokens !== undefined &&
+    engine.maxNumBatchedTokens < maxModelLen
+  )
+    add(
+      "engine.maxNumBatchedTokens",
+      `without chunked prefill a whole prompt is one batch: ${engine.maxNumBatchedTokens} must be at least maxModelLen (${maxModelLen})`,
+    );
+  return maxNumSeqs;
+}
+
 /** Places one model and sizes its engine. Models without GPUs get no plan and no problems. */
 export function planModel({ model, at, pools, placement: chosen }: PlanInput): CapacityResult {
   const problems: Problem[] = [];
@@ -455,44 +536,10 @@ export function planModel({ model, at, pools, placement: chosen }: PlanInput): C
       `${engine.maxModelLen} exceeds the ${resolved.name} context of ${a.maxContext} tokens`,
     );
 
-  // Placement: chosen for auto; a named pool with the smallest GPU count that fits; or as configured.
-  let hw: PoolHardware | undefined;
-  let count: number | undefined;
-  if (choice) {
-    hw = hardware.find((h) => h.name === choice.pool);
-    count = choice.count;
-    if (!hw) return { problems };
-  } else if (gpu !== "auto") {
-    hw = hardware.find((h) => h.name === gpu.pool);
-    if (!hw) return { problems }; // unknown pool: reported by the semantic checks
-    const pool = hw;
-    if (gpu.count !== undefined) {
-      count = gpu.count;
-      if (!validTensorParallel(a, count)) {
-        const valid = replicaGpuCounts(pool).filter((n) => validTensorParallel(a, n));
-        add(
-          "gpu.count",
-          `tensor parallelism over ${count} GPUs must divide ${resolved.name}'s ${a.attentionHeads} attention heads and ${a.kvHeads} KV heads; valid on pool "${pool.name}": ${valid.join(", ")}`,
-        );
-        return { problems };
-      }
-    } else {
-      const counts = replicaGpuCounts(pool).filter(
-        (n) => engine.tensorParallelSize === undefined || n === engine.tensorParallelSize,
-      );
-      count =
-        counts.find((n) => evaluate(a, engine, pool, n, minConcurrency, false).fits) ??
-        counts.find((n) => evaluate(a, engine, pool, n, minConcurrency, true).fits);
-      if (count === undefined) {
-        add(
-          "gpu.count",
-          `${resolved.name} does not fit pool "${pool.name}" (${pool.instance.gpus}× ${pool.gpu.name} per node) at any GPU count${engine.tensorParallelSize !== undefined ? ` of ${engine.tensorParallelSize} (engine.tensorParallelSize)` : ""}; ${cheapestFixes(a, engine, hardware, minConcurrency, undefined)}`,
-        );
-        return { problems };
-      }
-    }
-  }
-  if (!hw || count === undefined) return { problems };
+  const placed = llmPlacement({ model, resolved, choice, hardware, add });
+  if (!placed) return { problems };
+  const { hw, count } = placed;
+
   if (engine.tensorParallelSize !== undefined && engine.tensorParallelSize !== count)
     add(
       "engine.tensorParallelSize",
@@ -511,27 +558,7 @@ export function planModel({ model, at, pools, placement: chosen }: PlanInput): C
   // Consistent engine settings: derived where config left them out, checked where it set them.
   const memory = evaluation.memory;
   const maxModelLen = evaluation.maxModelLen;
-  const blocks = Math.floor(memory.kvTokens / BLOCK_TOKENS);
-  const maxNumSeqs = engine.maxNumSeqs ?? Math.max(1, Math.min(defaultMaxNumSeqs(hw.gpu), blocks));
-  if (engine.maxNumSeqs !== undefined && engine.maxNumSeqs > blocks)
-    add(
-      "engine.maxNumSeqs",
-      `${engine.maxNumSeqs} sequences need at least one ${BLOCK_TOKENS}-token KV block each, but the cache has ${blocks} blocks`,
-    );
-  if (engine.maxNumBatchedTokens !== undefined && engine.maxNumBatchedTokens < maxNumSeqs)
-    add(
-      "engine.maxNumBatchedTokens",
-      `${engine.maxNumBatchedTokens} must be at least maxNumSeqs (${maxNumSeqs}): vLLM refuses to start otherwise`,
-    );
-  if (
-    !engine.chunkedPrefill &&
-    engine.maxNumBatchedTokens !== undefined &&
-    engine.maxNumBatchedTokens < maxModelLen
-  )
-    add(
-      "engine.maxNumBatchedTokens",
-      `without chunked prefill a whole prompt is one batch: ${engine.maxNumBatchedTokens} must be at least maxModelLen (${maxModelLen})`,
-    );
+  const maxNumSeqs = batchLimits(engine, hw, memory.kvTokens, maxModelLen, add);
   const derived: EngineDecision["derived"] = [];
   if (engine.maxModelLen === undefined) derived.push("maxModelLen");
   if (engine.maxNumSeqs === undefined) derived.push("maxNumSeqs");

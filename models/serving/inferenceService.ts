@@ -103,7 +103,8 @@ export const ARCHITECTURE_ANNOTATION = "inference-platform/architecture";
 /** An accepted single-replica outage (autoscaling.outageOnNodeLoss), for the prod availability policy. */
 export const OUTAGE_ON_NODE_LOSS_ANNOTATION = "inference-platform/outage-on-node-loss";
 
-export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sObject {
+/** The model server container: runtime, weights, arguments, token, resources, /dev/shm and probes. */
+function modelContainer(model: ResolvedModel, opts: IsvcOptions): Record<string, unknown> {
   const spec = runtimeSpec(model.runtime, model.format);
   const engine = { ...model.engine, ...(opts.version.engine ?? {}) };
   const tp = model.resolvedGpu?.count ?? 1;
@@ -119,43 +120,55 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
     opts.version.image ??
     model.image ??
     (model.runtime === "vllm" || model.runtime === "triton" ? spec.image : undefined);
+  const env = opts.hfTokenSecretName ? [hfTokenEnv(opts.hfTokenSecretName)] : [];
+  // Same name as the runtime's volume: KServe merges pod specs by volume name, so this sets the size.
+  const volumeMounts = model.shmSize ? [{ name: "devshm", mountPath: "/dev/shm" }] : [];
+  return {
+    modelFormat: { name: spec.modelFormat },
+    runtime: spec.runtime,
+    protocolVersion: model.protocol ?? spec.protocol,
+    ...(opts.version.storageUri ? { storageUri: opts.version.storageUri } : {}),
+    ...(image ? { image } : {}),
+    ...(args.length > 0 ? { args } : {}),
+    ...(env.length > 0 ? { env } : {}),
+    resources: resources(model),
+    ...(volumeMounts.length > 0 ? { volumeMounts } : {}),
+    ...probes(model, spec.health, spec.port),
+  };
+}
 
-  const env: Array<Record<string, unknown>> = [];
-  if (opts.hfTokenSecretName) env.push(hfTokenEnv(opts.hfTokenSecretName));
-
-  const volumes: Array<Record<string, unknown>> = [];
-  const volumeMounts: Array<Record<string, unknown>> = [];
-  if (model.shmSize) {
-    // Same name as the runtime's volume: KServe merges pod specs by volume name, so this sets the size.
-    volumes.push({ name: "devshm", emptyDir: { medium: "Memory", sizeLimit: model.shmSize } });
-    volumeMounts.push({ name: "devshm", mountPath: "/dev/shm" });
-  }
-
+/** Where predictor pods run: the model's GPU pool (tolerating its taint), spread over zones and nodes. */
+function predictorPlacement(model: ResolvedModel, isvc: string): Record<string, unknown> {
   const gpu = model.resolvedGpu;
-  const selectorLabels = predictorPodLabels(opts.name);
-  const scheduling = gpu
-    ? {
-        nodeSelector: { [LABELS.pool]: gpu.pool.name },
-        tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }],
-      }
-    : {};
-  const spread = [
-    {
-      maxSkew: 1,
-      topologyKey: "topology.kubernetes.io/zone",
-      whenUnsatisfiable: "ScheduleAnyway",
-      labelSelector: { matchLabels: selectorLabels },
-    },
-    {
-      maxSkew: 1,
-      topologyKey: "kubernetes.io/hostname",
-      // Prod: two replicas never share a node (one node loss must not stop the model); a replica that
-      // finds no free node waits for the node autoscaler instead of doubling up.
-      whenUnsatisfiable: model.environment === "prod" ? "DoNotSchedule" : "ScheduleAnyway",
-      labelSelector: { matchLabels: selectorLabels },
-    },
-  ];
+  const matchLabels = predictorPodLabels(isvc);
+  return {
+    ...(gpu
+      ? {
+          nodeSelector: { [LABELS.pool]: gpu.pool.name },
+          tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }],
+        }
+      : {}),
+    topologySpreadConstraints: [
+      {
+        maxSkew: 1,
+        topologyKey: "topology.kubernetes.io/zone",
+        whenUnsatisfiable: "ScheduleAnyway",
+        labelSelector: { matchLabels },
+      },
+      {
+        maxSkew: 1,
+        topologyKey: "kubernetes.io/hostname",
+        // Prod: two replicas never share a node (one node loss must not stop the model); a replica that
+        // finds no free node waits for the node autoscaler instead of doubling up.
+        whenUnsatisfiable: model.environment === "prod" ? "DoNotSchedule" : "ScheduleAnyway",
+        labelSelector: { matchLabels },
+      },
+    ],
+  };
+}
 
+/** InferenceService annotations: mode, autoscaler class, what the model is, accepted outages, Knative's KPA. */
+function isvcAnnotations(model: ResolvedModel): Record<string, Input<string>> {
   const annotations: Record<string, Input<string>> = {
     "serving.kserve.io/deploymentMode": model.deploymentMode,
   };
@@ -174,21 +187,12 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
     // it around a rollout would create an extra revision (another cold start).
     annotations["serving.kserve.io/enable-tag-routing"] = "true";
   }
+  return annotations;
+}
 
-  const container: Record<string, unknown> = {
-    modelFormat: { name: spec.modelFormat },
-    runtime: spec.runtime,
-    protocolVersion: model.protocol ?? spec.protocol,
-    ...(opts.version.storageUri ? { storageUri: opts.version.storageUri } : {}),
-    ...(image ? { image } : {}),
-    ...(args.length > 0 ? { args } : {}),
-    ...(env.length > 0 ? { env } : {}),
-    resources: resources(model),
-    ...(volumeMounts.length > 0 ? { volumeMounts } : {}),
-    ...probes(model, spec.health, spec.port),
-  };
-
-  const component = (c: AuxiliaryComponentConfig, name: string) => ({
+/** A transformer or explainer: its own container, scaled on CPU by its own HPA. */
+function auxiliaryComponent(model: ResolvedModel, c: AuxiliaryComponentConfig, name: string) {
+  return {
     minReplicas: c.minReplicas,
     maxReplicas: c.maxReplicas,
     // Its own autoscaler: the InferenceService's `external` class (KEDA for the predictor) would otherwise
@@ -216,15 +220,17 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
         },
       },
     ],
-  });
+  };
+}
 
+export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sObject {
+  const spec = runtimeSpec(model.runtime, model.format);
   const predictor: Record<string, unknown> = {
     serviceAccountName: opts.serviceAccountName,
     minReplicas: opts.replicas.min,
     maxReplicas: opts.replicas.max,
     ...componentScaling(model),
-    ...scheduling,
-    topologySpreadConstraints: spread,
+    ...predictorPlacement(model, opts.name),
     annotations: metricsAnnotations(spec.metricsPort),
     // Let in-flight requests (long generations) finish when a pod is stopped. Knative masks the pod field
     // out (knative.dev/serving v0.50.0 pkg/apis/serving/fieldmask.go PodSpecMask); with the operator's
@@ -234,14 +240,15 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
     ...(model.deploymentMode === "Knative"
       ? { timeout: model.llm ? 600 : 60 }
       : { terminationGracePeriodSeconds: model.llm ? 120 : 30 }),
-    ...(volumes.length > 0 ? { volumes } : {}),
+    ...(model.shmSize
+      ? { volumes: [{ name: "devshm", emptyDir: { medium: "Memory", sizeLimit: model.shmSize } }] }
+      : {}),
     ...(model.batcher
       ? { batcher: { maxBatchSize: model.batcher.maxBatchSize, maxLatency: model.batcher.maxLatencyMs } }
       : {}),
     ...(opts.canaryTrafficPercent !== undefined ? { canaryTrafficPercent: opts.canaryTrafficPercent } : {}),
-    model: container,
+    model: modelContainer(model, opts),
   };
-
   return {
     apiVersion: "serving.kserve.io/v1beta1",
     kind: "InferenceService",
@@ -255,12 +262,14 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
         "inference-platform/runtime": model.runtime,
         [ENVIRONMENT_LABEL]: model.environment,
       },
-      annotations,
+      annotations: isvcAnnotations(model),
     },
     spec: {
       predictor,
-      ...(model.transformer ? { transformer: component(model.transformer, "transformer") } : {}),
-      ...(model.explainer ? { explainer: component(model.explainer, "explainer") } : {}),
+      ...(model.transformer
+        ? { transformer: auxiliaryComponent(model, model.transformer, "transformer") }
+        : {}),
+      ...(model.explainer ? { explainer: auxiliaryComponent(model, model.explainer, "explainer") } : {}),
     },
   };
 }
