@@ -120,6 +120,71 @@ function better(x: number[], y: number[]): boolean {
   return false;
 }
 
+/** Fixed placements first (their GPU counts are decided per model), then the auto models together. */
+function placeModels(
+  cfg: StackInput,
+  hardware: PoolHardware[],
+  problems: Problem[],
+): Map<number, CapacityPlan> {
+  const plans = new Map<number, CapacityPlan>();
+  const autos: Array<{ index: number; model: ModelInput; choices: GpuChoice[] }> = [];
+  cfg.models.forEach((model, i) => {
+    if (!model.gpu) return;
+    const at = `models[${i}]`;
+    if (model.gpu === "auto") {
+      const found = autoPlacements({ model, at, pools: cfg.gpuPools });
+      problems.push(...found.problems);
+      if (found.choices.length > 0) autos.push({ index: i, model, choices: found.choices });
+      return;
+    }
+    const result = planModel({ model, at, pools: cfg.gpuPools });
+    problems.push(...result.problems);
+    if (result.plan) plans.set(i, result.plan);
+  });
+  const fixed: Placed[] = [...plans].map(([index, plan]) => ({
+    index,
+    model: cfg.models[index]!,
+    choice: { pool: plan.pool, count: plan.gpusPerReplica },
+  }));
+  for (const p of chooseAutoPlacements(cfg, hardware, fixed, autos)) {
+    const result = planModel({
+      model: p.model,
+      at: `models[${p.index}]`,
+      pools: cfg.gpuPools,
+      placement: p.choice,
+    });
+    problems.push(...result.problems);
+    if (result.plan) plans.set(p.index, result.plan);
+  }
+  return plans;
+}
+
+/** A pool too small for every replica of every model and candidate placed on it, at their maximum. */
+function poolOverflowProblems(cfg: StackInput, loads: PoolCapacity[]): Problem[] {
+  const problems: Problem[] = [];
+  for (const l of loads) {
+    if (l.atMax.packedNodes <= l.maxNodes) continue;
+    const i = cfg.gpuPools.findIndex((p) => p.name === l.pool);
+    const pool = cfg.gpuPools[i]!;
+    const { autoscaled } = poolSize(cfg, pool);
+    const who = l.replicas
+      .filter((r) => r.max > 0)
+      .map(
+        (r) => `${r.model}${r.track === "candidate" ? " (candidate)" : ""} ${r.max}×${r.gpusPerReplica} GPU`,
+      )
+      .join(", ");
+    problems.push({
+      path: `gpuPools[${i}].${autoscaled ? "maxSize" : pool.desiredSize !== undefined ? "desiredSize" : "minSize"}`,
+      message: `pool "${l.pool}" must hold ${who} at their maxReplicas: ${l.atMax.gpus} GPUs on ${l.atMax.packedNodes} ${l.instanceType} node(s) of ${l.gpusPerNode} GPUs, but ${
+        autoscaled
+          ? `it grows to ${l.maxNodes}; raise its maxSize`
+          : `without a node autoscaler (cluster.nodeAutoscaler: ${cfg.cluster.nodeAutoscaler}) it stays at ${l.maxNodes}; enable cluster-autoscaler or raise its ${pool.desiredSize !== undefined ? "desiredSize" : "minSize"}`
+      }, or lower those models' maxReplicas`,
+    });
+  }
+  return problems;
+}
+
 /**
  * Chooses a placement for each auto model among its feasible ones: every joint layout when there are
  * at most MAX_JOINT_LAYOUTS (ties keep the earlier, i.e. cheaper-share, choice), else one model at a
@@ -163,37 +228,7 @@ export function planStackCapacity(cfg: StackInput): StackPlan {
   const problems: Problem[] = [];
   const hardware = cfg.gpuPools.map(poolHardware).filter((h): h is PoolHardware => h !== undefined);
 
-  // Fixed placements first (their GPU counts are decided per model), then the auto models together.
-  const plans = new Map<number, CapacityPlan>();
-  const autos: Array<{ index: number; model: ModelInput; choices: GpuChoice[] }> = [];
-  cfg.models.forEach((model, i) => {
-    if (!model.gpu) return;
-    const at = `models[${i}]`;
-    if (model.gpu === "auto") {
-      const found = autoPlacements({ model, at, pools: cfg.gpuPools });
-      problems.push(...found.problems);
-      if (found.choices.length > 0) autos.push({ index: i, model, choices: found.choices });
-      return;
-    }
-    const result = planModel({ model, at, pools: cfg.gpuPools });
-    problems.push(...result.problems);
-    if (result.plan) plans.set(i, result.plan);
-  });
-  const fixed: Placed[] = [...plans].map(([index, plan]) => ({
-    index,
-    model: cfg.models[index]!,
-    choice: { pool: plan.pool, count: plan.gpusPerReplica },
-  }));
-  for (const p of chooseAutoPlacements(cfg, hardware, fixed, autos)) {
-    const result = planModel({
-      model: p.model,
-      at: `models[${p.index}]`,
-      pools: cfg.gpuPools,
-      placement: p.choice,
-    });
-    problems.push(...result.problems);
-    if (result.plan) plans.set(p.index, result.plan);
-  }
+  const plans = placeModels(cfg, hardware, problems);
 
   const models = cfg.models.map((model, i): ModelConfig => {
     const at = `models[${i}]`;
@@ -225,26 +260,7 @@ export function planStackCapacity(cfg: StackInput): StackPlan {
     choice: { pool: plan.pool, count: plan.gpusPerReplica },
   }));
   const loads = pools(cfg, hardware, placed);
-  for (const l of loads) {
-    if (l.atMax.packedNodes <= l.maxNodes) continue;
-    const i = cfg.gpuPools.findIndex((p) => p.name === l.pool);
-    const pool = cfg.gpuPools[i]!;
-    const { autoscaled } = poolSize(cfg, pool);
-    const who = l.replicas
-      .filter((r) => r.max > 0)
-      .map(
-        (r) => `${r.model}${r.track === "candidate" ? " (candidate)" : ""} ${r.max}×${r.gpusPerReplica} GPU`,
-      )
-      .join(", ");
-    problems.push({
-      path: `gpuPools[${i}].${autoscaled ? "maxSize" : pool.desiredSize !== undefined ? "desiredSize" : "minSize"}`,
-      message: `pool "${l.pool}" must hold ${who} at their maxReplicas: ${l.atMax.gpus} GPUs on ${l.atMax.packedNodes} ${l.instanceType} node(s) of ${l.gpusPerNode} GPUs, but ${
-        autoscaled
-          ? `it grows to ${l.maxNodes}; raise its maxSize`
-          : `without a node autoscaler (cluster.nodeAutoscaler: ${cfg.cluster.nodeAutoscaler}) it stays at ${l.maxNodes}; enable cluster-autoscaler or raise its ${pool.desiredSize !== undefined ? "desiredSize" : "minSize"}`
-      }, or lower those models' maxReplicas`,
-    });
-  }
+  problems.push(...poolOverflowProblems(cfg, loads));
 
   const sum = (f: (l: PoolCapacity) => number) => loads.reduce((s, l) => s + f(l), 0);
   return {

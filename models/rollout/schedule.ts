@@ -28,6 +28,115 @@ export type RolloutCommand =
 
 export type Transition = { readonly edits: Edit[]; readonly summary: string } | { readonly error: string };
 
+type Rollout = NonNullable<ModelInput["rollout"]>;
+type Command<K extends RolloutCommand["kind"]> = Extract<RolloutCommand, { kind: K }>;
+
+function startRollout(model: ModelInput, command: Command<"start">): Transition {
+  const r = model.rollout;
+  if (r)
+    return {
+      error: `${model.name} already has a rollout (${r.mode}, candidate ${r.candidate.storageUri}); promote or abort it first`,
+    };
+  if (command.candidate.storageUri === model.storageUri && !command.candidate.image)
+    return {
+      error: `${model.name}: the candidate is the stable version (${model.storageUri}); give a new --storage-uri or --image`,
+    };
+  const candidate = {
+    storageUri: command.candidate.storageUri,
+    ...(command.candidate.image ? { image: command.candidate.image } : {}),
+  };
+  return {
+    edits: [
+      { op: "set", path: ["rollout"], value: { candidate, mode: command.mode ?? "canary", percent: 0 } },
+    ],
+    summary: `${model.name}: candidate ${candidate.storageUri}${candidate.image ? ` (${candidate.image})` : ""} added at 0%; smoke-test it, then step or set`,
+  };
+}
+
+function stepRollout(model: ModelInput, r: Rollout, environment: Environment): Transition {
+  if (r.mode !== "canary" && r.mode !== "shadow")
+    return {
+      error: `${model.name}: step follows the schedule of canary and shadow rollouts; this one is ${r.mode}`,
+    };
+  const next = r.steps.find((s) => s > r.percent);
+  if (next === undefined)
+    return {
+      error: `${model.name}: at ${r.percent}%, the last step of ${r.steps.join(", ")}; promote or abort`,
+    };
+  return setPercent(model, next, environment);
+}
+
+function promoteRollout(
+  model: ModelInput,
+  r: Rollout,
+  command: Command<"promote">,
+  environment: Environment,
+): Transition {
+  if (r.mode === "ab" && !command.force)
+    return {
+      error: `${model.name}: an A/B test is routing ${r.match?.header ? `header ${r.match.header}` : `cookie ${r.match?.cookie ?? "?"}`}=${r.match?.value ?? "?"} to the candidate; promoting ends it for everyone — rerun with --force if that is intended`,
+    };
+  const split = trafficSplit(model);
+  // Promotion gives the candidate all traffic: in prod, a jump beyond maxStep needs --force too.
+  const share =
+    r.mode === "blueGreen" ? split.candidate : r.mode === "ab" ? 0 : r.mode === "shadow" ? 0 : r.percent;
+  const jump = command.force ? undefined : checkJump(model, share, 100, environment);
+  if (jump) return { error: `${jump}; step up first, or rerun promote with --force` };
+  const c = r.candidate;
+  const edits: Edit[] = [{ op: "set", path: ["storageUri"], value: c.storageUri }];
+  if (c.image) edits.push({ op: "set", path: ["image"], value: c.image });
+  if (c.args.length > 0) edits.push({ op: "set", path: ["args"], value: c.args });
+  for (const [key, value] of Object.entries(c.engine ?? {}))
+    if (value !== undefined) edits.push({ op: "set", path: ["engine", key], value });
+  edits.push({ op: "delete", path: ["rollout"] });
+  return {
+    edits,
+    summary: `${model.name}: candidate promoted to stable (it had ${split.candidate}% of traffic); rollout removed`,
+  };
+}
+
+function abortRollout(model: ModelInput, r: Rollout): Transition {
+  if (r.mode === "blueGreen")
+    return r.active === "stable"
+      ? { error: `${model.name}: blue/green already serves stable` }
+      : {
+          edits: [{ op: "set", path: ["rollout", "active"], value: "stable" }],
+          summary: `${model.name}: all traffic back to stable (candidate kept warm)`,
+        };
+  if (r.mode === "ab")
+    return {
+      edits: [
+        { op: "set", path: ["rollout", "mode"], value: "canary" },
+        { op: "delete", path: ["rollout", "match"] },
+        { op: "set", path: ["rollout", "percent"], value: 0 },
+      ],
+      summary: `${model.name}: A/B routing removed; candidate gets 0%`,
+    };
+  if (r.percent === 0) return { error: `${model.name}: the candidate already gets 0%` };
+  return {
+    edits: [{ op: "set", path: ["rollout", "percent"], value: 0 }],
+    summary: `${model.name}: ${r.percent}% -> 0% ${r.mode === "shadow" ? "mirrored to" : "to"} the candidate`,
+  };
+}
+
+function abTest(model: ModelInput, r: Rollout, command: Command<"ab">): Transition {
+  if (!command.header === !command.cookie)
+    return {
+      error: `${model.name}: ab needs exactly one of --header <name> or --cookie <name>, and --value`,
+    };
+  const match = command.header
+    ? { header: command.header, value: command.value }
+    : { cookie: command.cookie!, value: command.value };
+  const edits: Edit[] = [];
+  if (r.mode !== "ab") edits.push({ op: "set", path: ["rollout", "mode"], value: "ab" });
+  edits.push({ op: "set", path: ["rollout", "match"], value: match });
+  if (r.percent !== 0) edits.push({ op: "set", path: ["rollout", "percent"], value: 0 });
+  return {
+    edits,
+    summary: `${model.name}: requests with ${command.header ? `header ${command.header}` : `cookie ${command.cookie!}`}=${command.value} go to the candidate; everyone else to stable`,
+  };
+}
+
 /** The max step that applies: the model's own, else prod's default; none outside prod. */
 export function effectiveMaxStep(
   rollout: Pick<RolloutSettings, "maxStep">,
@@ -71,27 +180,8 @@ export function applyRolloutCommand(
   command: RolloutCommand,
   environment: Environment,
 ): Transition {
+  if (command.kind === "start") return startRollout(model, command);
   const r = model.rollout;
-  if (command.kind === "start") {
-    if (r)
-      return {
-        error: `${model.name} already has a rollout (${r.mode}, candidate ${r.candidate.storageUri}); promote or abort it first`,
-      };
-    if (command.candidate.storageUri === model.storageUri && !command.candidate.image)
-      return {
-        error: `${model.name}: the candidate is the stable version (${model.storageUri}); give a new --storage-uri or --image`,
-      };
-    const candidate = {
-      storageUri: command.candidate.storageUri,
-      ...(command.candidate.image ? { image: command.candidate.image } : {}),
-    };
-    return {
-      edits: [
-        { op: "set", path: ["rollout"], value: { candidate, mode: command.mode ?? "canary", percent: 0 } },
-      ],
-      summary: `${model.name}: candidate ${candidate.storageUri}${candidate.image ? ` (${candidate.image})` : ""} added at 0%; smoke-test it, then step or set`,
-    };
-  }
   if (!r)
     return {
       error: `${model.name} has no rollout in progress: add rollout.candidate (storageUri, and image, args or engine that differ) first`,
@@ -99,80 +189,14 @@ export function applyRolloutCommand(
   switch (command.kind) {
     case "set":
       return setPercent(model, command.percent, environment);
-    case "step": {
-      if (r.mode !== "canary" && r.mode !== "shadow")
-        return {
-          error: `${model.name}: step follows the schedule of canary and shadow rollouts; this one is ${r.mode}`,
-        };
-      const next = r.steps.find((s) => s > r.percent);
-      if (next === undefined)
-        return {
-          error: `${model.name}: at ${r.percent}%, the last step of ${r.steps.join(", ")}; promote or abort`,
-        };
-      return setPercent(model, next, environment);
-    }
-    case "promote": {
-      if (r.mode === "ab" && !command.force)
-        return {
-          error: `${model.name}: an A/B test is routing ${r.match?.header ? `header ${r.match.header}` : `cookie ${r.match?.cookie ?? "?"}`}=${r.match?.value ?? "?"} to the candidate; promoting ends it for everyone — rerun with --force if that is intended`,
-        };
-      const split = trafficSplit(model);
-      // Promotion gives the candidate all traffic: in prod, a jump beyond maxStep needs --force too.
-      const share =
-        r.mode === "blueGreen" ? split.candidate : r.mode === "ab" ? 0 : r.mode === "shadow" ? 0 : r.percent;
-      const jump = command.force ? undefined : checkJump(model, share, 100, environment);
-      if (jump) return { error: `${jump}; step up first, or rerun promote with --force` };
-      const c = r.candidate;
-      const edits: Edit[] = [{ op: "set", path: ["storageUri"], value: c.storageUri }];
-      if (c.image) edits.push({ op: "set", path: ["image"], value: c.image });
-      if (c.args.length > 0) edits.push({ op: "set", path: ["args"], value: c.args });
-      for (const [key, value] of Object.entries(c.engine ?? {}))
-        if (value !== undefined) edits.push({ op: "set", path: ["engine", key], value });
-      edits.push({ op: "delete", path: ["rollout"] });
-      return {
-        edits,
-        summary: `${model.name}: candidate promoted to stable (it had ${split.candidate}% of traffic); rollout removed`,
-      };
-    }
+    case "step":
+      return stepRollout(model, r, environment);
+    case "promote":
+      return promoteRollout(model, r, command, environment);
     case "abort":
-      if (r.mode === "blueGreen")
-        return r.active === "stable"
-          ? { error: `${model.name}: blue/green already serves stable` }
-          : {
-              edits: [{ op: "set", path: ["rollout", "active"], value: "stable" }],
-              summary: `${model.name}: all traffic back to stable (candidate kept warm)`,
-            };
-      if (r.mode === "ab")
-        return {
-          edits: [
-            { op: "set", path: ["rollout", "mode"], value: "canary" },
-            { op: "delete", path: ["rollout", "match"] },
-            { op: "set", path: ["rollout", "percent"], value: 0 },
-          ],
-          summary: `${model.name}: A/B routing removed; candidate gets 0%`,
-        };
-      if (r.percent === 0) return { error: `${model.name}: the candidate already gets 0%` };
-      return {
-        edits: [{ op: "set", path: ["rollout", "percent"], value: 0 }],
-        summary: `${model.name}: ${r.percent}% -> 0% ${r.mode === "shadow" ? "mirrored to" : "to"} the candidate`,
-      };
-    case "ab": {
-      if (!command.header === !command.cookie)
-        return {
-          error: `${model.name}: ab needs exactly one of --header <name> or --cookie <name>, and --value`,
-        };
-      const match = command.header
-        ? { header: command.header, value: command.value }
-        : { cookie: command.cookie!, value: command.value };
-      const edits: Edit[] = [];
-      if (r.mode !== "ab") edits.push({ op: "set", path: ["rollout", "mode"], value: "ab" });
-      edits.push({ op: "set", path: ["rollout", "match"], value: match });
-      if (r.percent !== 0) edits.push({ op: "set", path: ["rollout", "percent"], value: 0 });
-      return {
-        edits,
-        summary: `${model.name}: requests with ${command.header ? `header ${command.header}` : `cookie ${command.cookie!}`}=${command.value} go to the candidate; everyone else to stable`,
-      };
-    }
+      return abortRollout(model, r);
+    case "ab":
+      return abTest(model, r, command);
   }
 }
 
