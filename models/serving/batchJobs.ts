@@ -33,6 +33,52 @@ export function batchJob(
     "inference-platform/model": model.name,
     "inference-platform/batch-job": job.name,
   };
+  const pod = batchPod(model, job, labels, serviceAccountName, hfTokenSecretName);
+  const jobSpec = {
+    parallelism: job.parallelism,
+    ...(job.completions !== undefined ? { completions: job.completions } : {}),
+    backoffLimit: job.backoffLimit,
+    activeDeadlineSeconds: job.activeDeadlineSeconds,
+    template: pod,
+  };
+  const metadata = { name, namespace: model.namespace, labels };
+  if (!job.schedule)
+    // A one-off Job is kept (no TTL): deleting it would make the next refresh + up run it again.
+    // `pulumi up` does not wait for it to finish; editing the job's config replaces it, which reruns it.
+    return {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { ...metadata, annotations: { "pulumi.com/skipAwait": "true" } },
+      spec: jobSpec,
+    };
+  return {
+    apiVersion: "batch/v1",
+    kind: "CronJob",
+    metadata,
+    spec: {
+      schedule: job.schedule,
+      timeZone: "Etc/UTC",
+      // A run still going when the next is due would double the GPU bill: skip the new one.
+      concurrencyPolicy: "Forbid",
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 3,
+      // Scheduled runs are the CronJob's own: their Jobs may expire a day after finishing.
+      jobTemplate: { metadata: { labels }, spec: { ...jobSpec, ttlSecondsAfterFinished: 86400 } },
+    },
+  };
+}
+/**
+ * The pod of a batch run: KServe's storage initializer downloads the model and the input (same URI
+ * schemes and credentials as the predictor), then the runtime's image runs the job's command on the
+ * model's GPUs, outside the mesh.
+ */
+function batchPod(
+  model: ResolvedModel,
+  job: BatchJobConfig,
+  labels: Record<string, string>,
+  serviceAccountName: string,
+  hfTokenSecretName: string | undefined,
+) {
   const gpus = model.resolvedGpu?.count ?? 0;
   const resources = {
     cpu: model.cpu,
@@ -52,7 +98,7 @@ export function batchJob(
     volumes.push({ name: "devshm", emptyDir: { medium: "Memory", sizeLimit: model.shmSize } });
     mounts.push({ name: "devshm", mountPath: "/dev/shm" });
   }
-  const pod = {
+  return {
     metadata: { labels, annotations: { "sidecar.istio.io/inject": "false" } },
     spec: {
       serviceAccountName,
@@ -94,38 +140,6 @@ export function batchJob(
         },
       ],
       volumes,
-    },
-  };
-  const jobSpec = {
-    parallelism: job.parallelism,
-    ...(job.completions !== undefined ? { completions: job.completions } : {}),
-    backoffLimit: job.backoffLimit,
-    activeDeadlineSeconds: job.activeDeadlineSeconds,
-    template: pod,
-  };
-  const metadata = { name, namespace: model.namespace, labels };
-  if (!job.schedule)
-    // A one-off Job is kept (no TTL): deleting it would make the next refresh + up run it again.
-    // `pulumi up` does not wait for it to finish; editing the job's config replaces it, which reruns it.
-    return {
-      apiVersion: "batch/v1",
-      kind: "Job",
-      metadata: { ...metadata, annotations: { "pulumi.com/skipAwait": "true" } },
-      spec: jobSpec,
-    };
-  return {
-    apiVersion: "batch/v1",
-    kind: "CronJob",
-    metadata,
-    spec: {
-      schedule: job.schedule,
-      timeZone: "Etc/UTC",
-      // A run still going when the next is due would double the GPU bill: skip the new one.
-      concurrencyPolicy: "Forbid",
-      successfulJobsHistoryLimit: 3,
-      failedJobsHistoryLimit: 3,
-      // Scheduled runs are the CronJob's own: their Jobs may expire a day after finishing.
-      jobTemplate: { metadata: { labels }, spec: { ...jobSpec, ttlSecondsAfterFinished: 86400 } },
     },
   };
 }
