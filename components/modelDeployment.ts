@@ -70,6 +70,26 @@ export class ModelDeployment extends pulumi.ComponentResource {
           { parent: this },
         ),
       );
+    // Batch runs: their own ServiceAccount and role (the only one that may write, and only the outputs).
+    const batch = o.batch;
+    if (batch) {
+      access.push(register(batch.serviceAccount, args.dependsOn));
+      if (args.aws && batch.s3Policy)
+        access.push(
+          new PodIdentityRole(
+            `${name}-batch-s3`,
+            {
+              clusterName: args.aws.clusterName,
+              namespace: args.namespace,
+              serviceAccount: String(batch.serviceAccount.metadata.name),
+              policy: batch.s3Policy,
+              tags: args.aws.tags,
+              agent: args.aws.agent,
+            },
+            { parent: this },
+          ),
+        );
+    }
     // KServe rejects a change of deployment mode on an existing InferenceService: replace it instead
     // (old one first, the name is fixed). The safe route without downtime is a new model name.
     this.inferenceServices = o.inferenceServices.map((isvc) =>

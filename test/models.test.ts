@@ -250,7 +250,10 @@ describe("multi-model servers and batch jobs", () => {
     const spec = cron.spec as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     assert.equal(spec.concurrencyPolicy, "Forbid");
     const pod = spec.jobTemplate.spec.template.spec;
-    assert.equal(pod.serviceAccountName, "llama-31-8b-model");
+    // Its own identity: the only one that may write, and only the outputs; no API token.
+    assert.equal(pod.serviceAccountName, "llama-31-8b-batch");
+    assert.equal(o.batch!.serviceAccount.metadata.name, "llama-31-8b-batch");
+    assert.equal(o.batch!.serviceAccount.automountServiceAccountToken, false);
     assert.deepEqual(pod.nodeSelector, { "inference-platform/pool": "l4" });
     assert.equal(pod.tolerations[0].key, "nvidia.com/gpu");
     assert.deepEqual(
@@ -262,7 +265,11 @@ describe("multi-model servers and batch jobs", () => {
     assert.equal(main.resources.requests["nvidia.com/gpu"], "1");
     assert.deepEqual(main.resources.requests, main.resources.limits);
     assert.ok(main.volumeMounts.some((m: { mountPath: string }) => m.mountPath === "/dev/shm"));
-    const policy = JSON.parse(o.s3.find((s) => s.bucket === "example-batch-dev")!.policy) as {
+    assert.ok(
+      o.s3.every((s) => s.writePrefixes.length === 0) && !/PutObject/.test(o.s3Policy ?? ""),
+      "the serving role writes nothing",
+    );
+    const policy = JSON.parse(o.batch!.s3.find((s) => s.bucket === "example-batch-dev")!.policy) as {
       Statement: Array<{ Sid: string; Resource: string[] }>;
     };
     assert.deepEqual(policy.Statement.find((s) => s.Sid === "WriteBatchOutput")!.Resource, [
@@ -271,15 +278,16 @@ describe("multi-model servers and batch jobs", () => {
     assert.deepEqual(policy.Statement.find((s) => s.Sid === "ReadModel")!.Resource, [
       "arn:aws:s3:::example-batch-dev/eval/requests/*",
     ]);
-    // A second bucket (the candidate's weights elsewhere): still one policy, for one role and one
-    // Pod Identity association per ServiceAccount (EKS allows no second).
+    // A second bucket (the weights elsewhere, which batch runs read too): still one policy, for one role
+    // and one Pod Identity association per ServiceAccount (EKS allows no second).
     const twoBuckets = dev();
-    (twoBuckets.models[0]!.rollout as { candidate: { storageUri: string } }).candidate.storageUri =
-      "s3://example-models-dev/llama-3.1-8b-v2";
+    twoBuckets.models[0]!.storageUri = "s3://example-models-dev/llama-3.1-8b";
     const c3 = validate(twoBuckets, "dev");
     const o3 = modelObjects(resolveModel(c3.models[0]!, c3), ctx);
-    assert.equal(o3.s3.length, 2);
-    const merged = JSON.parse(o3.s3Policy!) as { Statement: Array<{ Sid: string; Resource: string[] }> };
+    assert.equal(o3.batch!.s3.length, 2);
+    const merged = JSON.parse(o3.batch!.s3Policy!) as {
+      Statement: Array<{ Sid: string; Resource: string[] }>;
+    };
     const sids = merged.Statement.map((st) => st.Sid);
     assert.equal(new Set(sids).size, sids.length, "statement ids are unique");
     for (const bucket of ["example-batch-dev", "example-models-dev"])

@@ -26,9 +26,18 @@ export interface ModelContext {
 export interface S3Access {
   readonly bucket: string;
   readonly prefixes: string[];
-  /** Batch job outputs: the only prefixes the model's role may write. */
+  /** Batch job outputs: the only prefixes the batch role may write (the serving role writes none). */
   readonly writePrefixes: string[];
   readonly policy: string;
+}
+
+/** An identity of the model: a ServiceAccount and the S3 access of its own IAM role. */
+export interface ModelIdentity {
+  readonly serviceAccount: K8sObject;
+  /** s3:// buckets and prefixes it reads (and, for batch runs, writes). */
+  readonly s3: S3Access[];
+  /** The one IAM policy of its role covering all of them; none without s3://. */
+  readonly s3Policy?: string;
 }
 
 export interface ModelObjects {
@@ -43,20 +52,42 @@ export interface ModelObjects {
   readonly s3: S3Access[];
   /** The one IAM policy of the model's ServiceAccount role covering all of them; none without s3://. */
   readonly s3Policy?: string;
+  /**
+   * Batch runs' own identity: they read the model and their inputs and write their outputs, which the
+   * serving pods must not (a predictor that can write to S3 is a leak waiting to happen).
+   */
+  readonly batch?: ModelIdentity;
 }
 
 export function serviceAccountName(model: Pick<ResolvedModel, "name">): string {
   return `${model.name}-model`;
 }
 
-function s3Access(model: ResolvedModel): S3Access[] {
-  const reads = [
-    model.storageUri,
-    ...(model.rollout ? [model.rollout.candidate.storageUri] : []),
-    ...(model.trainedModels ?? []).map((t) => t.storageUri),
-    ...model.batchJobs.map((j) => j.input),
-  ];
-  const writes = model.batchJobs.map((j) => j.output);
+export function batchServiceAccountName(model: Pick<ResolvedModel, "name">): string {
+  return `${model.name}-batch`;
+}
+
+/** What the serving pods read: the model, the candidate, TrainedModels. */
+function servingS3Access(model: ResolvedModel): S3Access[] {
+  return s3Access(
+    [
+      model.storageUri,
+      ...(model.rollout ? [model.rollout.candidate.storageUri] : []),
+      ...(model.trainedModels ?? []).map((t) => t.storageUri),
+    ],
+    [],
+  );
+}
+
+/** What batch runs read (the model, their inputs) and write (their outputs). */
+function batchS3Access(model: ResolvedModel): S3Access[] {
+  return s3Access(
+    [model.storageUri, ...model.batchJobs.map((j) => j.input)],
+    model.batchJobs.map((j) => j.output),
+  );
+}
+
+function s3Access(reads: ReadonlyArray<string | undefined>, writes: readonly string[]): S3Access[] {
   const byBucket = new Map<string, { read: string[]; write: string[] }>();
   const add = (uri: string | undefined, kind: "read" | "write") => {
     if (!uri) return;
@@ -88,8 +119,30 @@ function pdb(model: ResolvedModel, isvc: string): K8sObject {
   };
 }
 
+/** The batch runs' ServiceAccount: no API token (nothing in the pod calls the API; EKS Pod Identity
+ * projects its own token, not the ServiceAccount's default one). */
+function batchIdentity(model: ResolvedModel): ModelIdentity | undefined {
+  if (model.batchJobs.length === 0) return undefined;
+  const s3 = batchS3Access(model);
+  const s3Policy = s3AccessPolicyForBuckets(s3);
+  return {
+    serviceAccount: {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: {
+        name: batchServiceAccountName(model),
+        namespace: model.namespace,
+        labels: { ...PART_OF, "inference-platform/model": model.name },
+      },
+      automountServiceAccountToken: false,
+    },
+    s3,
+    ...(s3Policy ? { s3Policy } : {}),
+  };
+}
+
 export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObjects {
-  const s3 = s3Access(model);
+  const s3 = servingS3Access(model);
   const sa = serviceAccountName(model);
   const hfTokenSecretName = model.hfTokenSecret ? ctx.secretObjectNames[model.hfTokenSecret] : undefined;
   const serviceAccount: K8sObject = {
@@ -166,9 +219,10 @@ export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObje
   }
   const extras = [
     ...(model.trainedModels ?? []).map((t) => trainedModel(model, t)),
-    ...model.batchJobs.map((j) => batchJob(model, j, sa, hfTokenSecretName)),
+    ...model.batchJobs.map((j) => batchJob(model, j, batchServiceAccountName(model), hfTokenSecretName)),
   ];
   const s3Policy = s3AccessPolicyForBuckets(s3);
+  const batch = batchIdentity(model);
   return {
     serviceAccount,
     inferenceServices,
@@ -178,5 +232,6 @@ export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObje
     extras,
     s3,
     ...(s3Policy ? { s3Policy } : {}),
+    ...(batch ? { batch } : {}),
   };
 }
