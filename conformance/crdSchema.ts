@@ -166,9 +166,11 @@ function compileFromCrd(file: string, text: string, key: CrdKey): ValidateFuncti
 
 function loadValidator(key: CrdKey): ValidateFunction | null {
   const id = `${key.group}/${key.kind}/${key.version}`;
-  if (cache.has(id)) return cache.get(id)!;
   const file = CRD_FILES[`${key.group}/${key.kind}` as keyof typeof CRD_FILES] as string | undefined;
   const found = file === undefined ? undefined : findCrdFile(file);
+  // Memoised per CRD file actually found: a different shared dir or cache is a different validator.
+  const memo = `${id}\0${found ?? ""}`;
+  if (cache.has(memo)) return cache.get(memo)!;
   let validator: ValidateFunction | null = null;
   if (file !== undefined && found !== undefined) {
     const text = fs.readFileSync(found, "utf8");
@@ -180,7 +182,7 @@ function loadValidator(key: CrdKey): ValidateFunction | null {
       return compiled;
     });
   }
-  cache.set(id, validator);
+  cache.set(memo, validator);
   return validator;
 }
 

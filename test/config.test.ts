@@ -136,7 +136,7 @@ describe("stack config schema", () => {
       "a KEDA trigger on a Knative model",
       (r) => (r.models[2].autoscaling.triggers = [{ type: "queueDepth", target: 3 }]),
       "models[2].autoscaling.triggers[0].type",
-      /only in Standard mode/,
+      /KServe supports only in Standard mode/,
     ],
     [
       "a KPA trigger on a Standard model",
@@ -204,12 +204,6 @@ describe("stack config schema", () => {
       (r) => (r.models[0].resources = { cpu: "16" }),
       "models[0].resources.cpu",
       /offers pods 3\.9\d: the pod would never schedule/,
-    ],
-    [
-      "a KEDA trigger on a Knative model",
-      (r) => (r.models[2].autoscaling.triggers = [{ type: "queueDepth", target: 3 }]),
-      "models[2].autoscaling.triggers[0].type",
-      /KServe supports only in Standard mode/,
     ],
     [
       "an HPA trigger on a GPU model",

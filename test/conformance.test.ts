@@ -344,9 +344,10 @@ ${crd("example.com", "Widget", "widgets")}`;
       const problems = validateCustomResource({
         apiVersion: "security.istio.io/v1",
         kind: "RequestAuthentication",
-        spec: { jwtRules: [{ issuer: "https://issuer", jwksUrl: "x" }] },
+        spec: { jwtRules: [{ issuer: "https://issuer", jwksUri: "https://issuer/jwks" }] },
       });
-      assert.deepEqual(problems, ["/spec/jwtRules/0/jwksUrl: unknown field (the API server would prune it)"]);
+      // Upstream's CRD accepts jwksUri; only the downloaded fixture (issuer alone) rejects it.
+      assert.deepEqual(problems, ["/spec/jwtRules/0/jwksUri: unknown field (the API server would prune it)"]);
     } finally {
       if (previousShared === undefined) delete process.env.INFERENCE_PLATFORM_SHARED;
       else process.env.INFERENCE_PLATFORM_SHARED = previousShared;

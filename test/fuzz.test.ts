@@ -198,7 +198,7 @@ async function checkEmitted(raw: Raw): Promise<void> {
   });
   for (const o of objects) {
     const problems = isCoreKind(o.apiVersion) ? await validateCoreObject(o) : validateCustomResource(o);
-    assert.deepEqual(problems ?? [], [], `${o.kind} ${o.metadata.name}`);
+    assert.deepEqual(problems, [], `${o.kind} ${o.metadata.name}`); // undefined = no schema = not checked
   }
   const violations = await runPolicies(objects.map(policyInput), stackPolicyConfig("dev"));
   // Pod identity associations are registered outside the model's objects: the full plans cover isvc-identity.
@@ -226,6 +226,7 @@ describe("fuzz: stack config properties", function () {
         };
         const plan = await planStack("dev", { config, secretKeys: base.secretKeys });
         assert.deepEqual(plan.conformance.errors, []);
+        assert.deepEqual(plan.conformance.unverified, []);
         assert.deepEqual(
           plan.violations.filter((v) => v.enforcementLevel === "mandatory"),
           [],
@@ -295,14 +296,18 @@ describe("fuzz: stack config properties", function () {
         const mutated = mutate(raw, m);
         // The whole mutated tree, key by key, as the CLI would pass it (a deleted key is absent).
         const config: Record<string, string> = { ...base.config };
-        for (const key of ["environment", "cluster", "network", "gpuPools", "addons", "models"]) {
-          delete config[`inference-platform:${key}`];
+        // Every top-level key, region (aws:region) and a top-level bogusKey included: none is dropped.
+        for (const key of new Set([...Object.keys(raw), ...Object.keys(mutated)])) {
+          const name = key === "region" ? "aws:region" : `inference-platform:${key}`;
+          delete config[name];
           if (mutated[key] !== undefined)
-            config[`inference-platform:${key}`] =
+            config[name] =
               typeof mutated[key] === "string" ? (mutated[key] as string) : JSON.stringify(mutated[key]);
         }
+        let planned = false;
         try {
           await planStack("dev", { config, secretKeys: base.secretKeys });
+          planned = true;
         } catch (err) {
           assert.match((err as Error).message, /^Invalid stack config for stack "dev"/);
           assert.deepEqual(
@@ -310,6 +315,8 @@ describe("fuzz: stack config properties", function () {
             ["pulumi:pulumi:Stack"],
           );
         }
+        // Only deleting a key can leave a valid config (an optional key); every other edit must stop it.
+        assert.ok(!planned || m.kind === "deleteKey", `a ${m.kind} mutation planned`);
       }),
       { numRuns: Math.max(5, Math.round(RUNS / 200)) },
     );
@@ -322,6 +329,7 @@ describe("fuzz: stack config properties", function () {
         const mutated = mutate(raw, m);
         try {
           validatePlatformConfig("dev", mutated);
+          assert.equal(m.kind, "deleteKey", `a ${m.kind} mutation was accepted`);
         } catch (err) {
           if (!(err instanceof ConfigError)) throw err;
           assert.ok(err.problems.length > 0);

@@ -23,6 +23,7 @@ describe("offline plan of the real program", () => {
     it(`plans ${stack} with every object conforming to the upstream APIs`, async () => {
       const p = await plan(stack);
       assert.deepEqual(p.conformance.errors, []);
+      assert.deepEqual(p.conformance.unverified, [], "no object or release went unchecked");
       assert.ok(p.conformance.checked.customResources >= 5);
       assert.ok(p.objects.some((o) => o.object.kind === "InferenceService"));
     });

@@ -65,9 +65,13 @@ describe("dangerous edits to prod", function () {
       "local",
       (r) => (r.models.find((m: Raw) => m.name === "churn-xgb").deploymentMode = "Knative"),
     );
-    const isvc = p.resources.find(
-      (r) => r.type.endsWith(":InferenceService") && r.name.includes("churn-xgb"),
-    )!;
+    const churn = (plan: Plan) =>
+      plan.resources.find((r) => r.type.endsWith(":InferenceService") && r.name.includes("churn-xgb"))!;
+    const mode = (plan: Plan) =>
+      (churn(plan).inputs as Raw).metadata.annotations["serving.kserve.io/deploymentMode"];
+    assert.equal(mode(await stockPlan("local")), "Standard");
+    assert.equal(mode(p), "Knative", "the edit reached the InferenceService");
+    const isvc = churn(p);
     assert.deepEqual(isvc.replaceOnChanges, [DEPLOYMENT_MODE_PATH]);
     assert.equal(isvc.deleteBeforeReplace, true);
   });

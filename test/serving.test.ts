@@ -159,6 +159,7 @@ describe("serving correctness (what KServe, Knative, KEDA, Istio do with the obj
     const xgb = raw.models.find((m) => m.name === "churn-xgb")!;
     xgb.transformer = { image: "example.com/feature-transformer:1.0" };
     xgb.explainer = { image: "example.com/explainer:1.0", maxReplicas: 2 };
+    (xgb.autoscaling as Record<string, unknown>).minReplicas = 2; // a PodDisruptionBudget needs 2 replicas
     const objects = objectsOf("local", raw).byModel.get("churn-xgb")!;
     const vs = objects.routing.find((o) => o.kind === "VirtualService")!;
     const http = (
@@ -185,6 +186,7 @@ describe("serving correctness (what KServe, Knative, KEDA, Istio do with the obj
       ),
     );
     // Selectors meant for the model server name the predictor component.
+    assert.equal(objects.disruptionBudgets.length, 1);
     assert.ok(
       objects.disruptionBudgets.every((p) => JSON.stringify(p.spec).includes('"component":"predictor"')),
     );
