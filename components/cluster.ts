@@ -157,14 +157,20 @@ export class EksCluster extends pulumi.ComponentResource {
         {
           clusterName: cfg.name,
           addonName,
-          addonVersion: aws.eks.getAddonVersionOutput({ addonName, kubernetesVersion: cfg.kubernetesVersion })
-            .version,
+          addonVersion:
+            cfg.addonVersions[addonName] ??
+            aws.eks.getAddonVersionOutput({ addonName, kubernetesVersion: cfg.kubernetesVersion }).version,
           resolveConflictsOnCreate: "OVERWRITE",
           resolveConflictsOnUpdate: "PRESERVE",
           tags: args.tags,
           ...extra,
         },
-        { ...parent, dependsOn: [cluster, ...dependsOn] },
+        {
+          ...parent,
+          dependsOn: [cluster, ...dependsOn],
+          // The default resolved at creation stays until config names a version (AWS moves defaults).
+          ...(cfg.addonVersions[addonName] ? {} : { ignoreChanges: ["addonVersion"] }),
+        },
       );
 
     this.podIdentityAgent = addon("eks-pod-identity-agent");

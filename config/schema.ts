@@ -68,6 +68,22 @@ export const clusterSchema = z.strictObject({
   nodeAutoscaler: z.enum(["cluster-autoscaler", "none"]).default("cluster-autoscaler"),
   /** Protect data-bearing and cluster-wide resources from deletion (defaults on in prod). */
   protect: z.boolean().optional(),
+  /**
+   * EKS managed add-on versions (vpc-cni, kube-proxy, coredns, eks-pod-identity-agent, aws-ebs-csi-driver), e.g.
+   * `v1.20.1-eksbuild.3`. Left out: EKS's default for the Kubernetes version at creation, then kept —
+   * an add-on never upgrades because AWS moved its default; set it here to upgrade.
+   */
+  addonVersions: z
+    .record(
+      z.string(),
+      z
+        .string()
+        .regex(
+          /^v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+$/,
+          "an EKS add-on version, like v1.20.1-eksbuild.3",
+        ),
+    )
+    .default({}),
   logTypes: z
     .array(z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"]))
     .default(["api", "audit", "authenticator"]),

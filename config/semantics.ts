@@ -17,7 +17,7 @@ import { MULTI_MODEL_RUNTIMES } from "../models/serving/trainedModels";
 import { GIB } from "../models/capacity/memory";
 import { nodeShape } from "../models/cluster/nodeShape";
 import { cpuMillis, quantityBytes } from "../models/serving/quantity";
-import { clusterProblems } from "./rules/cluster";
+import { addonVersionProblems, clusterProblems } from "./rules/cluster";
 import { gpuPoolProblems } from "./rules/gpuPools";
 import { addonProblems, alertProblems } from "./rules/addons";
 import {
@@ -50,6 +50,7 @@ export function checkSemantics(cfg: PlatformInput): Problem[] {
   const problems: Problem[] = [
     ...imagePinProblems(cfg, "error"),
     ...clusterProblems(cfg),
+    ...addonVersionProblems(cfg),
     ...gpuPoolProblems(cfg),
     ...addonProblems(cfg),
     ...alertProblems(cfg),

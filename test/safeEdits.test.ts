@@ -49,6 +49,32 @@ describe("dangerous edits to prod", function () {
       );
   });
 
+  it("EKS add-ons keep the version they were created with until config names one", async () => {
+    const addons = (p: Plan) => p.resources.filter((r) => r.type === "aws:eks/addon:Addon");
+    assert.equal(addons(baseline).length, 5);
+    for (const a of addons(baseline)) assert.deepEqual(a.ignoreChanges, ["addonVersion"], a.name);
+    const pinned = await planWith(
+      "prod",
+      (r) => (r.cluster.addonVersions = { "vpc-cni": "v1.20.1-eksbuild.3" }),
+    );
+    const cni = addons(pinned).find((a) => a.name.endsWith("-vpc-cni"))!;
+    assert.equal(cni.inputs.addonVersion, "v1.20.1-eksbuild.3");
+    assert.deepEqual(cni.ignoreChanges, [], "a named version is applied, an upgrade included");
+    const withVersions = (addonVersions: Record<string, string>) => {
+      const raw: Raw = stackRaw("prod");
+      raw.cluster.addonVersions = addonVersions;
+      return configError(raw, "prod").message;
+    };
+    assert.match(
+      withVersions({ "vpc-cnii": "v1.20.1-eksbuild.3" }),
+      /cluster\.addonVersions\.vpc-cnii: not an EKS add-on the platform installs .*did you mean vpc-cni\?/,
+    );
+    assert.match(
+      withVersions({ coredns: "latest" }),
+      /cluster\.addonVersions\.coredns: an EKS add-on version, like v1\.20\.1-eksbuild\.3/,
+    );
+  });
+
   it("renaming a model replaces only that model's objects; nothing protected changes", async () => {
     const renamed = await planWith("prod", (r) => (r.models[1].name = "qwen25-7b-instruct"));
     const isvcs = (p: Plan) =>

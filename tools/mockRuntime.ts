@@ -20,6 +20,8 @@ export interface RecordedResource {
   /** Property paths whose change replaces the resource, and whether the old one goes first. */
   replaceOnChanges: string[];
   deleteBeforeReplace: boolean;
+  /** Property paths a change of which the engine ignores after creation. */
+  ignoreChanges: string[];
   custom: boolean;
   inputs: Record<string, unknown>;
 }
@@ -183,6 +185,7 @@ export async function runUnderMocks(
           retainOnDelete: req.getRetainondelete() === true,
           replaceOnChanges: [...req.getReplaceonchangesList()],
           deleteBeforeReplace: req.getDeletebeforereplace() === true,
+          ignoreChanges: [...req.getIgnorechangesList()],
           custom: req.getCustom(),
           inputs: maskSecrets(req.getObject()?.toJavaScript() ?? {}, opts.revealSecrets) as Record<
             string,

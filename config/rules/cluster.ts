@@ -5,6 +5,8 @@ import type { PlatformInput } from "../schema";
 import type { Problem } from "../problems";
 import { amiTypeFor } from "../../models/cluster/nodePools";
 import { networkProblems, stackZones } from "../../models/cluster/network";
+import { EKS_MANAGED_ADDONS } from "../../models/cluster/addonConfig";
+import { suggestion } from "../suggest";
 
 const WORLD = "0.0.0.0/0";
 
@@ -77,4 +79,15 @@ export function clusterProblems(cfg: PlatformInput): Problem[] {
       add(p.path, p.message);
 
   return problems;
+}
+
+/** Add-on versions only for the EKS add-ons the platform installs. */
+export function addonVersionProblems(cfg: PlatformInput): Problem[] {
+  const known: readonly string[] = EKS_MANAGED_ADDONS;
+  return Object.keys(cfg.cluster.addonVersions)
+    .filter((name) => !known.includes(name))
+    .map((name) => ({
+      path: `cluster.addonVersions.${name}`,
+      message: `not an EKS add-on the platform installs (${known.join(", ")})${suggestion(name, known)}`,
+    }));
 }

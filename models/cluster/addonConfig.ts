@@ -10,3 +10,12 @@
 export function vpcCniConfiguration() {
   return { enableNetworkPolicy: "true" };
 }
+
+/** The EKS managed add-ons the platform installs (components/cluster.ts), by their EKS names. */
+export const EKS_MANAGED_ADDONS = [
+  "eks-pod-identity-agent",
+  "vpc-cni",
+  "kube-proxy",
+  "coredns",
+  "aws-ebs-csi-driver",
+] as const;
