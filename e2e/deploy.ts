@@ -297,6 +297,9 @@ function releaseOf(r: RecordedResource): ReleaseToRender {
 /** Helm hook phases an install runs; other hooks (upgrade, delete, rollback, test) are not applied. */
 const INSTALL_HOOKS = ["pre-install", "post-install"];
 
+/** The field manager of partial objects (Pulumi `*Patch` resources), distinct from the charts'. */
+const PATCH_FIELD_MANAGER = "inference-platform-patch";
+
 export async function deployPlan(kube: Kube, plan: Plan, opts: DeployOptions): Promise<DeployReport> {
   const log = opts.log ?? (() => undefined);
   const backends = opts.backends ?? NO_BACKENDS;
@@ -306,9 +309,13 @@ export async function deployPlan(kube: Kube, plan: Plan, opts: DeployOptions): P
   const applied = { chartObjects: 0, plannedObjects: 0, releases: 0 };
   const installedCharts = new Set<string>();
 
-  const applyOne = async (obj: KubeObject, what: string): Promise<KubeObject | undefined> => {
+  const applyOne = async (
+    obj: KubeObject,
+    what: string,
+    fieldManager?: string,
+  ): Promise<KubeObject | undefined> => {
     try {
-      return await kube.apply(obj);
+      return await kube.apply(obj, { fieldManager });
     } catch (err) {
       errors.push(`${what}: ${describeObject(obj)}: ${errorText(err)}`);
       return undefined;
@@ -411,7 +418,10 @@ export async function deployPlan(kube: Kube, plan: Plan, opts: DeployOptions): P
       errors.push(`${r.name}: planned resource ${r.type} has no apiVersion/kind`);
       continue;
     }
-    const got = await applyOne(obj, r.name);
+    // A Pulumi *Patch resource applies a partial object under its own field manager, onto an object
+    // another manager (Helm) created; under the manager that applied the whole object it would drop
+    // every field the patch leaves out.
+    const got = await applyOne(obj, r.name, r.type.endsWith("Patch") ? PATCH_FIELD_MANAGER : undefined);
     if (!got) continue;
     applied.plannedObjects++;
     stored.set(r.name, got);

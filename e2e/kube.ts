@@ -147,10 +147,13 @@ export class Kube {
    * Server-side apply with strict field validation: an unknown or duplicated field is an error, never
    * silently pruned. Returns the object as the server stored it (after defaulting and admission).
    */
-  async apply(obj: KubeObject, opts: { dryRun?: boolean; subresource?: string } = {}): Promise<KubeObject> {
+  async apply(
+    obj: KubeObject,
+    opts: { dryRun?: boolean; subresource?: string; fieldManager?: string } = {},
+  ): Promise<KubeObject> {
     const p = await this.path(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
     const query = new URLSearchParams({
-      fieldManager: FIELD_MANAGER,
+      fieldManager: opts.fieldManager ?? FIELD_MANAGER,
       fieldValidation: "Strict",
       force: "true",
     });

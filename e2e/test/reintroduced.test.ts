@@ -6,6 +6,7 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { assertReconciled } from "../assertions";
+import { assertAccess } from "../access";
 import { buildTool } from "../build";
 import { clusterDown, clusterUp, SERVICE_IP } from "../cluster";
 import { HELD_PODS, LocalControllers } from "../controllers";
@@ -54,6 +55,12 @@ describe("e2e: defects reintroduced into the dev plan are caught by the real con
     delete find((r) => (r.inputs as { kind?: string }).kind === "KnativeServing").spec.config.features[
       "kubernetes.podspec-topologyspreadconstraints"
     ];
+    // 5. Grafana's sidecar RBAC back to kube-prometheus-stack's defaults: a ClusterRole on every Secret.
+    const grafana = find(
+      (r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.name === "kube-prometheus-stack",
+    ).values.grafana;
+    grafana.rbac.namespaced = false;
+    grafana.sidecar.dashboards.searchNamespace = "ALL";
     const broken: Plan = { ...plan, resources };
 
     const state = await clusterUp(CLUSTER, fakeNodes(stackConfig("dev")), undefined, HELD_PODS);
@@ -69,7 +76,11 @@ describe("e2e: defects reintroduced into the dev plan are caught by the real con
       backends: controllers,
       maxWaitSeconds: 180,
     });
-    errors = [...report.errors, ...(await assertReconciled(kube, broken, { knativeRuns: true })).errors];
+    errors = [
+      ...report.errors,
+      ...(await assertReconciled(kube, broken, { knativeRuns: true })).errors,
+      ...(await assertAccess(kube, broken)).errors,
+    ];
   });
   after(async () => {
     await controllers?.stop();
@@ -105,6 +116,21 @@ describe("e2e: defects reintroduced into the dev plan are caught by the real con
             e,
           ),
       ),
+      errors.join("\n"),
+    );
+  });
+
+  it("Grafana's sidecar able to read every Secret in the cluster", () => {
+    assert.ok(
+      errors.some((e) =>
+        /service account monitoring\/kube-prometheus-stack-grafana may get secrets in istio-system \(the mesh's root key\)/.test(
+          e,
+        ),
+      ),
+      errors.join("\n"),
+    );
+    assert.ok(
+      errors.some((e) => /kube-prometheus-stack-grafana may list secrets cluster-wide/.test(e)),
       errors.join("\n"),
     );
   });

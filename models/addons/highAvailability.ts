@@ -108,7 +108,13 @@ export function kserveControllerAvailability(
       {
         apiVersion: "apps/v1",
         kind: "Deployment",
-        metadata: { name: KSERVE_CONTROLLER.name, namespace },
+        metadata: {
+          name: KSERVE_CONTROLLER.name,
+          namespace,
+          // Take replicas over even if another manager claims it (Pulumi's Patch resources refuse a
+          // conflicting field otherwise: @pulumi/kubernetes "Server-Side Apply", patchForce).
+          annotations: { "pulumi.com/patchForce": "true" },
+        },
         spec: { replicas: HA_REPLICAS },
       },
     ],
