@@ -3,6 +3,7 @@
  * a private endpoint (public limited to configured CIDRs), the EKS managed add-ons, and the system
  * node group. The cluster, its KMS key and the VPC are protected when config says so (prod default).
  */
+import { nodeRolePolicies } from "../models/cluster/iam";
 import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as pulumi from "@pulumi/pulumi";
@@ -23,13 +24,6 @@ export interface EksClusterArgs {
   readonly protect: boolean;
   readonly tags: Record<string, string>;
 }
-
-const NODE_POLICIES = [
-  "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-  "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
-  // SSM instead of SSH for node access.
-  "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-];
 
 export class EksCluster extends pulumi.ComponentResource {
   static readonly TYPE = "inference-platform:cluster:EksCluster";
@@ -71,7 +65,8 @@ export class EksCluster extends pulumi.ComponentResource {
       },
       parent,
     );
-    NODE_POLICIES.forEach(
+    // Indexed names: the first two kept their names when the policies were narrowed.
+    nodeRolePolicies(cfg.nodeSsmSessions).forEach(
       (arn, i) =>
         new aws.iam.RolePolicyAttachment(
           `${name}-node-${i}`,

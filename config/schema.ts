@@ -66,6 +66,8 @@ export const clusterSchema = z.strictObject({
     })
     .prefault({}),
   nodeAutoscaler: z.enum(["cluster-autoscaler", "none"]).default("cluster-autoscaler"),
+  /** SSM Session Manager on the nodes (no SSH either way); off: the node role cannot reach SSM at all. */
+  nodeSsmSessions: z.boolean().default(false),
   /** Protect data-bearing and cluster-wide resources from deletion (defaults on in prod). */
   protect: z.boolean().optional(),
   /**
@@ -103,6 +105,11 @@ const toggle = (enabledByDefault: boolean) =>
   z.strictObject({ enabled: z.boolean().default(enabledByDefault) }).prefault({});
 
 export const addonsSchema = z.strictObject({
+  /**
+   * Extra Helm values per release (`addons.values.keda: {...}`), merged last over the platform's; the
+   * offline plan checks them against the chart's values.yaml.
+   */
+  values: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
   certManager: toggle(true),
   istio: z
     .strictObject({

@@ -179,6 +179,17 @@ const cases: Case[] = [
     /namespace keda: enforces privileged without Istio sidecars and is not a node agent's/,
   ],
   [
+    "no-broad-managed-policies",
+    "prod",
+    (rs) =>
+      edit(
+        rs,
+        (r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        (p) => (p.policyArn = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"),
+      ),
+    /attaches AmazonSSMManagedInstanceCore/,
+  ],
+  [
     "prod-models-survive-node-loss",
     "prod",
     (rs) =>

@@ -41,6 +41,35 @@ export function podIdentityTrustPolicy(
   });
 }
 
+/**
+ * The node role's AWS managed policies, as few as a node needs: join the cluster (AmazonEKSWorkerNodePolicy)
+ * and pull images (AmazonEC2ContainerRegistryPullOnly: ecr:BatchGetImage, GetDownloadUrlForLayer,
+ * GetAuthorizationToken — not ReadOnly's describe and list calls on every repository). SSM Session Manager only
+ * when asked, with AmazonSSMManagedEC2InstanceDefaultPolicy: AmazonSSMManagedInstanceCore would also
+ * grant ssm:GetParameter(s) on every parameter (AWS managed policy references).
+ */
+export const NODE_ROLE_POLICIES = {
+  join: "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+  pull: "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
+  ssmSessions: "arn:aws:iam::aws:policy/AmazonSSMManagedEC2InstanceDefaultPolicy",
+} as const;
+
+/** Managed policies a node role must not carry: broader than any node needs. */
+export const BROAD_NODE_POLICIES = [
+  "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+  "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+  "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryFullAccess",
+  "arn:aws:iam::aws:policy/AdministratorAccess",
+];
+
+export function nodeRolePolicies(ssmSessions: boolean): string[] {
+  return [
+    NODE_ROLE_POLICIES.join,
+    NODE_ROLE_POLICIES.pull,
+    ...(ssmSessions ? [NODE_ROLE_POLICIES.ssmSessions] : []),
+  ];
+}
+
 /** Cluster Autoscaler: read everything it must, write only to ASGs tagged for this cluster. */
 export function clusterAutoscalerPolicy(clusterName: string): string {
   return JSON.stringify({

@@ -2,6 +2,7 @@
  * Cluster policies: the EKS control plane and the node groups, in both the forms the engine shows
  * them (the @pulumi/eks component's inputs, and the aws:eks resources it creates).
  */
+import { BROAD_NODE_POLICIES } from "../../models/cluster/iam";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { GPU_INSTANCES } from "../../models/capacity/gpuInstances";
 import { POD_IDENTITY_SESSION_TAGS } from "../../models/cluster/iam";
@@ -152,8 +153,24 @@ export const podIdentityTrustScoped: ResourceValidationPolicy = {
   },
 };
 
+export const noBroadManagedPolicies: ResourceValidationPolicy = {
+  name: "no-broad-managed-policies",
+  description:
+    "No role gets AWS managed policies broader than a node needs (SSM parameter read on *, ECR read on every repository, admin).",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== "aws:iam/rolePolicyAttachment:RolePolicyAttachment") return;
+    const arn = String((args.props as Record<string, unknown>).policyArn ?? "");
+    if (BROAD_NODE_POLICIES.includes(arn))
+      report(
+        `${args.name}: attaches ${arn.split("/").pop()}; nodes need AmazonEKSWorkerNodePolicy and AmazonEC2ContainerRegistryPullOnly (SSM sessions: cluster.nodeSsmSessions)`,
+      );
+  },
+};
+
 export const CLUSTER_POLICIES: ResourceValidationPolicy[] = [
   podIdentityTrustScoped,
+  noBroadManagedPolicies,
   eksSecretsEncryption,
   eksEndpointNotWorldOpen,
   eksControlPlaneLogging,
