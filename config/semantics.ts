@@ -19,7 +19,7 @@ import { nodeShape } from "../models/cluster/nodeShape";
 import { cpuMillis, quantityBytes } from "../models/serving/quantity";
 import { addonVersionProblems, clusterProblems } from "./rules/cluster";
 import { gpuPoolProblems } from "./rules/gpuPools";
-import { addonProblems, alertProblems } from "./rules/addons";
+import { addonProblems, addonValuesProblems, alertProblems } from "./rules/addons";
 import {
   autoscalingProblems,
   engineProblems,
@@ -54,6 +54,7 @@ export function checkSemantics(cfg: PlatformInput): Problem[] {
     ...gpuPoolProblems(cfg),
     ...addonProblems(cfg),
     ...alertProblems(cfg),
+    ...addonValuesProblems(cfg),
   ];
   const names = new Map<string, number>();
   cfg.models.forEach((model, i) => {

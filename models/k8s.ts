@@ -3,6 +3,7 @@
  * untouched (e.g. an AMP workspace URL known only after deploy); builders never inspect them.
  */
 import type { Input } from "@pulumi/pulumi";
+import type { types } from "@pulumi/kubernetes";
 
 export interface ObjectMeta {
   name: string;
@@ -16,6 +17,32 @@ export interface K8sObject {
   kind: string;
   metadata: ObjectMeta;
   [field: string]: unknown;
+}
+
+/** The core kinds builders emit, typed by @pulumi/kubernetes's input types (the Kubernetes API's fields). */
+export interface CoreKinds {
+  "v1/Namespace": types.input.core.v1.Namespace;
+  "v1/ServiceAccount": types.input.core.v1.ServiceAccount;
+  "v1/Secret": types.input.core.v1.Secret;
+  "v1/ConfigMap": types.input.core.v1.ConfigMap;
+  "policy/v1/PodDisruptionBudget": types.input.policy.v1.PodDisruptionBudget;
+  "networking.k8s.io/v1/NetworkPolicy": types.input.networking.v1.NetworkPolicy;
+  "batch/v1/Job": types.input.batch.v1.Job;
+  "batch/v1/CronJob": types.input.batch.v1.CronJob;
+  "storage.k8s.io/v1/StorageClass": types.input.storage.v1.StorageClass;
+  "apps/v1/Deployment": types.input.apps.v1.Deployment;
+}
+
+/**
+ * A core object checked by the compiler against the Kubernetes API's fields (a misspelt or misplaced
+ * field does not compile), returned in the builders' plain shape.
+ */
+export function coreObject<K extends keyof CoreKinds>(
+  type: K,
+  body: Omit<CoreKinds[K], "apiVersion" | "kind" | "metadata"> & { metadata: ObjectMeta },
+): K8sObject {
+  const slash = type.lastIndexOf("/");
+  return { apiVersion: type.slice(0, slash), kind: type.slice(slash + 1), ...body } as K8sObject;
 }
 
 export const PART_OF = {

@@ -134,6 +134,33 @@ describe("add-ons per stack", function () {
     assert.equal(knative.spec.config.deployment["progress-deadline"], "1800s");
   });
 
+  it("merges a stack's own Helm values last, checked against the chart like the platform's", async () => {
+    const raw = stackRaw("dev") as Record<string, Values>;
+    raw.addons ??= {};
+    raw.addons.values = {
+      keda: { operator: { resources: { requests: { cpu: "200m" } } }, metricsServer: { replicaCount: 3 } },
+    };
+    const ctx = addonContext(validate(raw, "dev"), [
+      { deploymentMode: "Knative", namespace: "models", triggers: [] },
+    ]);
+    const keda = addonCatalog(ctx).find((s) => s.name === "keda")!.values as Values;
+    assert.equal(keda.metricsServer.replicaCount, 3, "the stack's value wins");
+    assert.deepEqual(keda.operator.resources, { requests: { cpu: "200m" } });
+    assert.equal(keda.operator.replicaCount, 1, "the platform's other values stay");
+    assert.deepEqual(keda.crds, { install: true });
+    // A misspelt key is a conformance error of the plan, as for the platform's own values.
+    const { checkHelmValues } = await import("../conformance/helmValues");
+    assert.match(
+      checkHelmValues("keda", CHARTS.keda.defaultsDir, { operator: { replicaCont: 2 } }).join(),
+      /operator\.replicaCont is not a key/,
+    );
+    raw.addons.values = { kedaa: { operator: {} } };
+    assert.throws(
+      () => validate(raw, "dev"),
+      /addons\.values\.kedaa: not an add-on release of the platform .*did you mean keda\?/,
+    );
+  });
+
   it("installs KServe only after Knative Serving is Ready, when a model uses Knative", async () => {
     // KServe decides at startup whether to watch Knative Services (controller.go:629) and fails a
     // Knative-mode InferenceService terminally while the ksvc CRD is missing (controller.go:239-256).

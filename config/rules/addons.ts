@@ -1,6 +1,8 @@
 /**
  * Add-on rules: what cannot be turned off while something depends on it, and where alerts go.
  */
+import { ADDON_NAMES } from "../../models/addons/types";
+import { suggestion } from "../suggest";
 import type { PlatformInput } from "../schema";
 import type { Problem } from "../problems";
 
@@ -26,6 +28,17 @@ export function addonProblems(cfg: PlatformInput): Problem[] {
     );
 
   return problems;
+}
+
+/** User values only for releases the platform installs. */
+export function addonValuesProblems(cfg: PlatformInput): Problem[] {
+  const known: readonly string[] = ADDON_NAMES;
+  return Object.keys(cfg.addons.values)
+    .filter((name) => !known.includes(name))
+    .map((name) => ({
+      path: `addons.values.${name}`,
+      message: `not an add-on release of the platform (${known.join(", ")})${suggestion(name, known)}`,
+    }));
 }
 
 /** Alert delivery: prod alerts must reach someone, through a secret the stack has. */

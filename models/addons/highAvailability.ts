@@ -13,7 +13,7 @@
  * `__replica__` lets AMP deduplicate the remote write).
  */
 import type { K8sObject } from "../k8s";
-import { PART_OF } from "../k8s";
+import { coreObject, PART_OF } from "../k8s";
 import type { AddonContext } from "./types";
 
 /** Replicas of each platform workload on the path, in prod. */
@@ -119,12 +119,10 @@ export function kserveControllerAvailability(
       },
     ],
     objects: [
-      {
-        apiVersion: "policy/v1",
-        kind: "PodDisruptionBudget",
+      coreObject("policy/v1/PodDisruptionBudget", {
         metadata: { name: KSERVE_CONTROLLER.name, namespace, labels: { ...PART_OF } },
         spec: { ...ONE_AT_A_TIME, selector: { matchLabels: { ...KSERVE_CONTROLLER.selector } } },
-      },
+      }),
     ],
   };
 }

@@ -18,6 +18,7 @@ import type { ResolvedModel } from "../serving/resolve";
 import type { AddonContext, AddonName, AddonSpec } from "./types";
 
 export type { AddonContext, AddonName, AddonSpec } from "./types";
+export { ADDON_NAMES } from "./types";
 
 /**
  * What the add-ons need to know about a stack: the cluster, the GPU pools they serve (none on an
@@ -72,7 +73,24 @@ export function addonCatalog(ctx: AddonContext): AddonSpec[] {
     specs.push(nvidiaDevicePlugin());
   if (hasGpu && a.dcgmExporter.enabled) specs.push(dcgmExporter(ctx));
   if (ctx.clusterMode === "eks") specs.push(clusterAutoscaler(ctx));
-  return specs;
+  return specs.map((s) => withUserValues(s, a.values[s.name]));
+}
+
+/**
+ * A release's values with the stack's own (`addons.values.<release>`) merged last, the way Helm merges
+ * a second values file: maps key by key, lists and scalars replaced whole. The offline plan checks the
+ * result against the chart's values.yaml like the platform's own values; the policies see it too.
+ */
+export function withUserValues(spec: AddonSpec, user: Record<string, unknown> | undefined): AddonSpec {
+  return user ? { ...spec, values: mergeValues(spec.values, user) } : spec;
+}
+
+function mergeValues(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const isMap = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === "object" && !Array.isArray(v);
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isMap(v) && isMap(out[k]) ? mergeValues(out[k], v) : v;
+  return out;
 }
 
 /** Topological order (stable: ties keep catalog order). Throws on a missing dependency or a cycle. */

@@ -2,7 +2,7 @@
  * Knative Serving through the Knative Operator, with net-istio. Pod-spec features are enabled so GPU
  * models can carry nodeSelector, tolerations and affinity; the progress deadline covers large models.
  */
-import { PART_OF } from "../k8s";
+import { coreObject, PART_OF } from "../k8s";
 import { CHARTS, KNATIVE_VERSION } from "../versions";
 import type { AddonSpec } from "./types";
 import { addonNamespaceLevel, podSecurityLabels } from "./podSecurity";
@@ -17,9 +17,7 @@ export function knative(domain: string, kubernetesVersion: string): AddonSpec {
     timeoutSeconds: 600,
     ownsCrds: true,
     objects: [
-      {
-        apiVersion: "v1",
-        kind: "Namespace",
+      coreObject("v1/Namespace", {
         metadata: {
           name: "knative-serving",
           labels: {
@@ -28,7 +26,7 @@ export function knative(domain: string, kubernetesVersion: string): AddonSpec {
             ...podSecurityLabels(addonNamespaceLevel("knative-serving", true), kubernetesVersion),
           },
         },
-      },
+      }),
       {
         apiVersion: "operator.knative.dev/v1beta1",
         kind: "KnativeServing",

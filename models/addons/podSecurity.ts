@@ -7,7 +7,7 @@
  * whose PodSecurity admission lists every existing pod the level would refuse (2026-12-01).
  */
 import type { K8sObject } from "../k8s";
-import { PART_OF } from "../k8s";
+import { coreObject, PART_OF } from "../k8s";
 import type { AddonSpec } from "./types";
 
 export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
@@ -83,12 +83,12 @@ export function addonNamespaces(specs: readonly AddonSpec[], kubernetesVersion: 
   const names = [...new Set(specs.map((s) => s.namespace))].filter(
     (ns) => ns !== "kube-system" && !declared.has(ns),
   );
-  return names.map((name) => ({
-    apiVersion: "v1",
-    kind: "Namespace",
-    metadata: {
-      name,
-      labels: { ...PART_OF, ...podSecurityLabels(addonNamespaceLevel(name, false), kubernetesVersion) },
-    },
-  }));
+  return names.map((name) =>
+    coreObject("v1/Namespace", {
+      metadata: {
+        name,
+        labels: { ...PART_OF, ...podSecurityLabels(addonNamespaceLevel(name, false), kubernetesVersion) },
+      },
+    }),
+  );
 }

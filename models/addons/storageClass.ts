@@ -5,7 +5,7 @@
  * relying on one; not the default, so it changes nothing for other workloads.
  */
 import type { K8sObject } from "../k8s";
-import { PART_OF } from "../k8s";
+import { coreObject, PART_OF } from "../k8s";
 import type { AddonContext } from "./types";
 
 export const PLATFORM_STORAGE_CLASS = "platform-gp3";
@@ -13,9 +13,7 @@ export const PLATFORM_STORAGE_CLASS = "platform-gp3";
 export function storageClassObjects(ctx: Pick<AddonContext, "clusterMode">): K8sObject[] {
   if (ctx.clusterMode !== "eks") return [];
   return [
-    {
-      apiVersion: "storage.k8s.io/v1",
-      kind: "StorageClass",
+    coreObject("storage.k8s.io/v1/StorageClass", {
       metadata: { name: PLATFORM_STORAGE_CLASS, labels: { ...PART_OF } },
       // The aws-ebs-csi-driver EKS add-on (components/cluster.ts) provisions it.
       provisioner: "ebs.csi.aws.com",
@@ -23,7 +21,7 @@ export function storageClassObjects(ctx: Pick<AddonContext, "clusterMode">): K8s
       // An EBS volume lives in one zone: create it where the scheduler puts the pod, not before.
       volumeBindingMode: "WaitForFirstConsumer",
       allowVolumeExpansion: true,
-    },
+    }),
   ];
 }
 

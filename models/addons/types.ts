@@ -7,22 +7,25 @@ import type { AddonsConfig, Environment, GpuPoolConfig } from "../../config/sche
 import type { K8sObject } from "../k8s";
 import type { ChartPin } from "../versions";
 
-export type AddonName =
-  | "cert-manager"
-  | "istio-base"
-  | "istiod"
-  | "istio-ingressgateway"
-  | "knative-operator"
-  | "keda"
-  | "kube-prometheus-stack"
-  | "kserve-crd"
-  | "kserve-resources"
-  | "kserve-runtime-configs"
-  | "nvidia-device-plugin"
-  | "dcgm-exporter"
-  | "cluster-autoscaler"
-  | "aws-load-balancer-controller"
-  | "metrics-server";
+/** Every add-on release the platform can install, by release name. */
+export const ADDON_NAMES = [
+  "cert-manager",
+  "istio-base",
+  "istiod",
+  "istio-ingressgateway",
+  "knative-operator",
+  "keda",
+  "kube-prometheus-stack",
+  "kserve-crd",
+  "kserve-resources",
+  "kserve-runtime-configs",
+  "nvidia-device-plugin",
+  "dcgm-exporter",
+  "cluster-autoscaler",
+  "aws-load-balancer-controller",
+  "metrics-server",
+] as const;
+export type AddonName = (typeof ADDON_NAMES)[number];
 
 export interface AddonContext {
   readonly environment: Environment;

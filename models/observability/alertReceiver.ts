@@ -6,7 +6,7 @@
  */
 import type { Input } from "@pulumi/pulumi";
 import type { K8sObject } from "../k8s";
-import { PART_OF } from "../k8s";
+import { coreObject, PART_OF } from "../k8s";
 
 export type AlertReceiverKind = "slack" | "pagerduty" | "webhook";
 
@@ -73,11 +73,9 @@ export function alertmanagerValues(alerts: AlertsConfig): {
 }
 
 export function alertReceiverSecret(namespace: string, credential: Input<string>): K8sObject {
-  return {
-    apiVersion: "v1",
-    kind: "Secret",
+  return coreObject("v1/Secret", {
     metadata: { name: ALERT_RECEIVER_SECRET, namespace, labels: { ...PART_OF } },
     type: "Opaque",
     stringData: { [ALERT_RECEIVER_KEY]: credential },
-  };
+  });
 }

@@ -4,7 +4,7 @@
  * track. Every query is checked on a real Prometheus by the tests.
  */
 import type { K8sObject } from "../k8s";
-import { PART_OF } from "../k8s";
+import { coreObject, PART_OF } from "../k8s";
 
 export interface Panel {
   readonly title: string;
@@ -204,14 +204,14 @@ export function dashboardJson(d: Dashboard): Record<string, unknown> {
 }
 
 export function dashboardConfigMaps(namespace: string): K8sObject[] {
-  return DASHBOARDS.map((d) => ({
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: {
-      name: `dashboard-${d.uid}`,
-      namespace,
-      labels: { ...PART_OF, grafana_dashboard: "1" },
-    },
-    data: { [`${d.uid}.json`]: JSON.stringify(dashboardJson(d)) },
-  }));
+  return DASHBOARDS.map((d) =>
+    coreObject("v1/ConfigMap", {
+      metadata: {
+        name: `dashboard-${d.uid}`,
+        namespace,
+        labels: { ...PART_OF, grafana_dashboard: "1" },
+      },
+      data: { [`${d.uid}.json`]: JSON.stringify(dashboardJson(d)) },
+    }),
+  );
 }

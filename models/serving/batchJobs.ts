@@ -4,8 +4,9 @@
  * storage initializer for the weights, the GPU pool's node selector, toleration and GPU count, an
  * in-memory /dev/shm, and requests equal to limits.
  */
+import type { types } from "@pulumi/kubernetes";
 import type { K8sObject } from "../k8s";
-import { PART_OF } from "../k8s";
+import { coreObject, PART_OF } from "../k8s";
 import { GPU_TAINT, LABELS } from "../cluster/nodePools";
 import type { BatchJobConfig } from "../schema";
 import { IMAGES } from "../versions";
@@ -45,15 +46,11 @@ export function batchJob(
   if (!job.schedule)
     // A one-off Job is kept (no TTL): deleting it would make the next refresh + up run it again.
     // `pulumi up` does not wait for it to finish; editing the job's config replaces it, which reruns it.
-    return {
-      apiVersion: "batch/v1",
-      kind: "Job",
+    return coreObject("batch/v1/Job", {
       metadata: { ...metadata, annotations: { "pulumi.com/skipAwait": "true" } },
       spec: jobSpec,
-    };
-  return {
-    apiVersion: "batch/v1",
-    kind: "CronJob",
+    });
+  return coreObject("batch/v1/CronJob", {
     metadata,
     spec: {
       schedule: job.schedule,
@@ -65,7 +62,7 @@ export function batchJob(
       // Scheduled runs are the CronJob's own: their Jobs may expire a day after finishing.
       jobTemplate: { metadata: { labels }, spec: { ...jobSpec, ttlSecondsAfterFinished: 86400 } },
     },
-  };
+  });
 }
 /**
  * The pod of a batch run: KServe's storage initializer downloads the model and the input (same URI
@@ -78,7 +75,7 @@ function batchPod(
   labels: Record<string, string>,
   serviceAccountName: string,
   hfTokenSecretName: string | undefined,
-) {
+): types.input.core.v1.PodTemplateSpec {
   const gpus = model.resolvedGpu?.count ?? 0;
   const resources = {
     cpu: model.cpu,
@@ -86,7 +83,7 @@ function batchPod(
     ...(gpus > 0 ? { "nvidia.com/gpu": String(gpus) } : {}),
   };
   const security = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
-  const volumes: Array<Record<string, unknown>> = [
+  const volumes: types.input.core.v1.Volume[] = [
     { name: "model", emptyDir: {} },
     { name: "input", emptyDir: {} },
   ];

@@ -5,7 +5,7 @@
  * registers these; nothing here touches Pulumi.
  */
 import type { K8sObject } from "../k8s";
-import { PART_OF } from "../k8s";
+import { coreObject, PART_OF } from "../k8s";
 import { candidateName } from "../names";
 import { scaledObject, type PrometheusTarget } from "./autoscaling";
 import { inferenceService, predictorPodLabels, type Track } from "./inferenceService";
@@ -107,16 +107,14 @@ function s3Access(reads: ReadonlyArray<string | undefined>, writes: readonly str
 }
 
 function pdb(model: ResolvedModel, isvc: string): K8sObject {
-  return {
-    apiVersion: "policy/v1",
-    kind: "PodDisruptionBudget",
+  return coreObject("policy/v1/PodDisruptionBudget", {
     metadata: {
       name: isvc,
       namespace: model.namespace,
       labels: { ...PART_OF, "inference-platform/model": model.name },
     },
     spec: { maxUnavailable: 1, selector: { matchLabels: predictorPodLabels(isvc) } },
-  };
+  });
 }
 
 /** The batch runs' ServiceAccount: no API token (nothing in the pod calls the API; EKS Pod Identity
@@ -126,16 +124,14 @@ function batchIdentity(model: ResolvedModel): ModelIdentity | undefined {
   const s3 = batchS3Access(model);
   const s3Policy = s3AccessPolicyForBuckets(s3);
   return {
-    serviceAccount: {
-      apiVersion: "v1",
-      kind: "ServiceAccount",
+    serviceAccount: coreObject("v1/ServiceAccount", {
       metadata: {
         name: batchServiceAccountName(model),
         namespace: model.namespace,
         labels: { ...PART_OF, "inference-platform/model": model.name },
       },
       automountServiceAccountToken: false,
-    },
+    }),
     s3,
     ...(s3Policy ? { s3Policy } : {}),
   };
@@ -145,9 +141,7 @@ export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObje
   const s3 = servingS3Access(model);
   const sa = serviceAccountName(model);
   const hfTokenSecretName = model.hfTokenSecret ? ctx.secretObjectNames[model.hfTokenSecret] : undefined;
-  const serviceAccount: K8sObject = {
-    apiVersion: "v1",
-    kind: "ServiceAccount",
+  const serviceAccount: K8sObject = coreObject("v1/ServiceAccount", {
     metadata: {
       name: sa,
       namespace: model.namespace,
@@ -159,7 +153,7 @@ export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObje
     // the token only from a Secret this ServiceAccount lists, under the data key HF_TOKEN (hf_secret.go 24).
     ...(hfTokenSecretName ? { secrets: [{ name: hfTokenSecretName }] } : {}),
     automountServiceAccountToken: true,
-  };
+  });
   const base = { serviceAccountName: sa, hfTokenSecretName };
   const stableVersion = { storageUri: model.storageUri, image: model.image, args: model.args };
   const replicas = { min: model.autoscaling.minReplicas, max: model.autoscaling.maxReplicas };

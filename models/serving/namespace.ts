@@ -4,7 +4,7 @@
  */
 import type { Input } from "@pulumi/pulumi";
 import type { K8sObject } from "../k8s";
-import { ENVIRONMENT_LABEL, PART_OF } from "../k8s";
+import { ENVIRONMENT_LABEL, coreObject, PART_OF } from "../k8s";
 import { PROMETHEUS_RELEASE } from "../addons/monitoring";
 import { podSecurityLabels, SIDECAR_LIMIT } from "../addons/podSecurity";
 import { modelNetworkPolicies } from "./networkPolicies";
@@ -43,9 +43,7 @@ export function namespaceObjects(
 ): K8sObject[] {
   const labels = { ...PART_OF, "inference-platform/models": "true", [ENVIRONMENT_LABEL]: environment };
   return [
-    {
-      apiVersion: "v1",
-      kind: "Namespace",
+    coreObject("v1/Namespace", {
       metadata: {
         name: namespace,
         labels: {
@@ -55,7 +53,7 @@ export function namespaceObjects(
           ...podSecurityLabels(SIDECAR_LIMIT.level, kubernetesVersion),
         },
       },
-    },
+    }),
     {
       apiVersion: "security.istio.io/v1",
       kind: "PeerAuthentication",
@@ -127,11 +125,9 @@ export function hfTokenEnv(secretObjectName: string) {
 }
 
 export function secretObject(namespace: string, secretName: string, value: Input<string>): K8sObject {
-  return {
-    apiVersion: "v1",
-    kind: "Secret",
+  return coreObject("v1/Secret", {
     metadata: { name: secretObjectName(secretName), namespace, labels: { ...PART_OF } },
     type: "Opaque",
     stringData: { [HF_TOKEN_KEY]: value },
-  };
+  });
 }

@@ -4,7 +4,8 @@
  * the agent admits kubelet probes from the node on its own (EKS "Limit pod traffic with Kubernetes
  * network policies", considerations).
  */
-import type { K8sObject } from "../k8s";
+import type { types } from "@pulumi/kubernetes";
+import { coreObject, type K8sObject } from "../k8s";
 
 /** The EC2 instance metadata service: denied to model pods (node credentials live there). */
 export const IMDS_CIDR = "169.254.169.254/32";
@@ -31,12 +32,8 @@ const inNamespace = (ns: string) => ({
 
 export function modelNetworkPolicies(args: ModelNetworkArgs): K8sObject[] {
   const { namespace, labels } = args;
-  const policy = (name: string, spec: Record<string, unknown>): K8sObject => ({
-    apiVersion: "networking.k8s.io/v1",
-    kind: "NetworkPolicy",
-    metadata: { name, namespace, labels },
-    spec,
-  });
+  const policy = (name: string, spec: types.input.networking.v1.NetworkPolicySpec): K8sObject =>
+    coreObject("networking.k8s.io/v1/NetworkPolicy", { metadata: { name, namespace, labels }, spec });
   return [
     // Selects every pod for both directions with no rule: what the allows below do not open stays shut.
     policy("default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
