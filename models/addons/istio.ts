@@ -49,6 +49,36 @@ export function istioIngressGateway(ctx: AddonContext): AddonSpec {
           "service.beta.kubernetes.io/aws-load-balancer-scheme": isPublic ? "internet-facing" : "internal",
         }
       : {};
+  const objects = gatewayObjects(ctx);
+  return {
+    name: "istio-ingressgateway",
+    namespace: "istio-system",
+    chart: CHARTS.istioGateway,
+    // The chart labels the pods istio=<release name without "istio-">, i.e. istio=ingressgateway.
+    values: {
+      service: { type: ctx.clusterMode === "eks" ? "LoadBalancer" : "ClusterIP", annotations: awsLb },
+      autoscaling: { minReplicas: highlyAvailable(ctx) ? 3 : 1 },
+      // Rendered only with more than one replica and a non-empty value (gateway 1.30.3
+      // templates/poddisruptionbudget.yaml 1-3).
+      ...(highlyAvailable(ctx) ? { podDisruptionBudget: ONE_AT_A_TIME } : {}),
+    },
+    // On EKS the gateway's NLB comes from the AWS Load Balancer Controller, which must run first.
+    dependsOn: [
+      "istiod",
+      ...(ctx.clusterMode === "eks" ? (["aws-load-balancer-controller"] as const) : []),
+      ...(ctx.addons.monitoring.enabled ? (["kube-prometheus-stack"] as const) : []),
+    ],
+    timeoutSeconds: 600,
+    objects,
+    ownsCrds: false,
+  };
+}
+/**
+ * The objects around the ingress gateway: its Istio Gateway for the model hosts, a PodMonitor on its
+ * Envoy stats when monitoring is on, and JWT request authentication that token-less requests cannot
+ * bypass when config sets it.
+ */
+function gatewayObjects(ctx: AddonContext): K8sObject[] {
   const objects: K8sObject[] = [
     {
       apiVersion: "networking.istio.io/v1",
@@ -113,26 +143,5 @@ export function istioIngressGateway(ctx: AddonContext): AddonSpec {
       },
     );
   }
-  return {
-    name: "istio-ingressgateway",
-    namespace: "istio-system",
-    chart: CHARTS.istioGateway,
-    // The chart labels the pods istio=<release name without "istio-">, i.e. istio=ingressgateway.
-    values: {
-      service: { type: ctx.clusterMode === "eks" ? "LoadBalancer" : "ClusterIP", annotations: awsLb },
-      autoscaling: { minReplicas: highlyAvailable(ctx) ? 3 : 1 },
-      // Rendered only with more than one replica and a non-empty value (gateway 1.30.3
-      // templates/poddisruptionbudget.yaml 1-3).
-      ...(highlyAvailable(ctx) ? { podDisruptionBudget: ONE_AT_A_TIME } : {}),
-    },
-    // On EKS the gateway's NLB comes from the AWS Load Balancer Controller, which must run first.
-    dependsOn: [
-      "istiod",
-      ...(ctx.clusterMode === "eks" ? (["aws-load-balancer-controller"] as const) : []),
-      ...(ctx.addons.monitoring.enabled ? (["kube-prometheus-stack"] as const) : []),
-    ],
-    timeoutSeconds: 600,
-    objects,
-    ownsCrds: false,
-  };
+  return objects;
 }

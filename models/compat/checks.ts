@@ -132,84 +132,99 @@ function modelImages(m: ModelConfig): Array<[string, string]> {
   return out;
 }
 
-export function checkCompat(cfg: PlacedModels): CompatReport {
-  const errors: Problem[] = [];
-  const warnings: Problem[] = [];
-  const infos: Problem[] = [];
-  const models: ModelCompat[] = [];
-  cfg.models.forEach((m, i) => {
-    const at = `models[${i}]`;
-    const pool = m.gpu ? cfg.gpuPools.find((p) => p.name === m.gpu!.pool) : undefined;
-    const gpu = pool ? poolGpu(pool) : undefined;
-    const driver =
-      pool && cfg.cluster.mode === "eks"
-        ? nodeDriver(pool.os, cfg.cluster.kubernetesVersion, pool.releaseVersion)
-        : undefined;
-    for (const [key, image] of modelImages(m)) {
-      const notes: string[] = [];
-      let verdict: Verdict = "ok";
-      const raise = (v: Verdict, note: string) => {
-        notes.push(note);
-        if (v === "error") {
-          verdict = "error";
-          errors.push({ path: `${at}.${key}`, message: note });
-        } else if (v === "warning") {
-          if (verdict === "ok" || verdict === "info") verdict = "warning";
-          warnings.push({ path: `${at}.${key}`, message: note });
-        } else if (v === "info") {
-          if (verdict === "ok") verdict = "info";
-          infos.push({ path: `${at}.${key}`, message: note });
-        }
-      };
-      // (e) pinned images: floating tags are errors in prod (config semantics report them), warnings elsewhere.
-      const pin = imagePinProblem(image, cfg.environment);
-      if (pin) notes.push(pin.message);
-      let cuda = imageCuda(image);
-      if (m.cudaVersion) cuda = m.cudaVersion;
-      if (m.gpu) {
-        if (cuda === null)
-          raise("error", `${image} is a CPU build on a GPU model; use the image's GPU (-gpu) tag`);
-        else if (cuda === undefined)
-          raise(
-            "error",
-            `the CUDA version of ${image} is not in the compatibility data (models/compat/data.ts); set cudaVersion on the model`,
-          );
-        else if (driver) {
-          const v = cudaVerdict(cuda, driver.branch);
-          raise(v.verdict, `${v.note} (${driver.basis})`);
-        }
-      }
-      models.push({
-        model: m.name,
-        image,
-        cuda: cuda ?? null,
-        pool: pool?.name,
-        driverBranch: driver?.branch,
-        nativeCuda: driver ? DRIVER_BRANCHES[driver.branch]?.nativeCuda : undefined,
-        driverBasis: driver?.basis,
-        verdict,
-        notes,
+type Collected = { errors: Problem[]; warnings: Problem[]; infos: Problem[] };
+
+/** One model image against its node image's driver: CUDA known, a GPU build, and runnable on the branch. */
+function imageCompat(
+  m: PlacedModels["models"][number],
+  at: string,
+  key: string,
+  image: string,
+  cfg: PlacedModels,
+  out: Collected,
+): ModelCompat {
+  const pool = m.gpu ? cfg.gpuPools.find((p) => p.name === m.gpu!.pool) : undefined;
+  const driver =
+    pool && cfg.cluster.mode === "eks"
+      ? nodeDriver(pool.os, cfg.cluster.kubernetesVersion, pool.releaseVersion)
+      : undefined;
+  const notes: string[] = [];
+  let verdict: Verdict = "ok";
+  const raise = (v: Verdict, note: string) => {
+    notes.push(note);
+    if (v === "error") {
+      verdict = "error";
+      out.errors.push({ path: `${at}.${key}`, message: note });
+    } else if (v === "warning") {
+      if (verdict === "ok" || verdict === "info") verdict = "warning";
+      out.warnings.push({ path: `${at}.${key}`, message: note });
+    } else if (v === "info") {
+      if (verdict === "ok") verdict = "info";
+      out.infos.push({ path: `${at}.${key}`, message: note });
+    }
+  };
+  // (e) pinned images: floating tags are errors in prod (config semantics report them), warnings elsewhere.
+  const pin = imagePinProblem(image, cfg.environment);
+  if (pin) notes.push(pin.message);
+  const cuda = m.cudaVersion ?? imageCuda(image);
+  if (m.gpu) {
+    if (cuda === null)
+      raise("error", `${image} is a CPU build on a GPU model; use the image's GPU (-gpu) tag`);
+    else if (cuda === undefined)
+      raise(
+        "error",
+        `the CUDA version of ${image} is not in the compatibility data (models/compat/data.ts); set cudaVersion on the model`,
+      );
+    else if (driver) {
+      const v = cudaVerdict(cuda, driver.branch);
+      raise(v.verdict, `${v.note} (${driver.basis})`);
+    }
+  }
+  return {
+    model: m.name,
+    image,
+    cuda: cuda ?? null,
+    pool: pool?.name,
+    driverBranch: driver?.branch,
+    nativeCuda: driver ? DRIVER_BRANCHES[driver.branch]?.nativeCuda : undefined,
+    driverBasis: driver?.basis,
+    verdict,
+    notes,
+  };
+}
+
+/** (b) quantization and dtype against the GPU; (c) runtime against protocol. */
+function modelFeatureProblems(
+  m: PlacedModels["models"][number],
+  at: string,
+  cfg: PlacedModels,
+  out: Collected,
+): void {
+  const pool = m.gpu ? cfg.gpuPools.find((p) => p.name === m.gpu!.pool) : undefined;
+  const gpu = pool ? poolGpu(pool) : undefined;
+  if (gpu && isLlm(m)) {
+    const cc = gpu.model.computeCapability;
+    if (m.engine.quantization === "fp8" && !gpu.model.fp8)
+      out.warnings.push({
+        path: `${at}.engine.quantization`,
+        message: `${gpu.model.name} (compute capability ${cc}) has no FP8 tensor cores: vLLM runs FP8 weight-only (W8A16, FP8 Marlin), saving memory but not compute; L4, L40S, H100 and H200 run FP8 natively`,
       });
-    }
-    // (b) quantization vs the GPU.
-    if (gpu && isLlm(m)) {
-      const cc = gpu.model.computeCapability;
-      if (m.engine.quantization === "fp8" && !gpu.model.fp8)
-        warnings.push({
-          path: `${at}.engine.quantization`,
-          message: `${gpu.model.name} (compute capability ${cc}) has no FP8 tensor cores: vLLM runs FP8 weight-only (W8A16, FP8 Marlin), saving memory but not compute; L4, L40S, H100 and H200 run FP8 natively`,
-        });
-      if (m.engine.dtype === "bfloat16" && !gpu.model.bf16)
-        errors.push({
-          path: `${at}.engine.dtype`,
-          message: `${gpu.model.name} does not support bfloat16; use float16`,
-        });
-    }
-    // (c) runtime vs protocol.
-    if (m.runtime === "triton" && m.protocol === "v1")
-      errors.push({ path: `${at}.protocol`, message: "Triton speaks the v2 (Open Inference) protocol only" });
-  });
-  // (d) add-ons and node images vs the cluster's Kubernetes version.
+    if (m.engine.dtype === "bfloat16" && !gpu.model.bf16)
+      out.errors.push({
+        path: `${at}.engine.dtype`,
+        message: `${gpu.model.name} does not support bfloat16; use float16`,
+      });
+  }
+  if (m.runtime === "triton" && m.protocol === "v1")
+    out.errors.push({
+      path: `${at}.protocol`,
+      message: "Triton speaks the v2 (Open Inference) protocol only",
+    });
+}
+
+/** (d) add-ons and node images against the cluster's Kubernetes version. */
+function clusterVersionProblems(cfg: PlacedModels): Problem[] {
+  const errors: Problem[] = [];
   const k8s = cfg.cluster.kubernetesVersion;
   if (cfg.cluster.mode === "eks") {
     if (cfg.cluster.nodeAutoscaler === "cluster-autoscaler" && !CLUSTER_AUTOSCALER_TAGS[k8s])
@@ -231,5 +246,17 @@ export function checkCompat(cfg: PlacedModels): CompatReport {
         message: `${chart.chart} ${chart.version} needs Kubernetes ${min} or newer`,
       });
   }
-  return { models, errors, warnings, infos };
+  return errors;
+}
+
+export function checkCompat(cfg: PlacedModels): CompatReport {
+  const out: Collected = { errors: [], warnings: [], infos: [] };
+  const models: ModelCompat[] = [];
+  cfg.models.forEach((m, i) => {
+    const at = `models[${i}]`;
+    for (const [key, image] of modelImages(m)) models.push(imageCompat(m, at, key, image, cfg, out));
+    modelFeatureProblems(m, at, cfg, out);
+  });
+  out.errors.push(...clusterVersionProblems(cfg));
+  return { models, ...out };
 }

@@ -117,44 +117,16 @@ function pdb(model: ResolvedModel, isvc: string): K8sObject {
   });
 }
 
-/** The batch runs' ServiceAccount: no API token (nothing in the pod calls the API; EKS Pod Identity
- * projects its own token, not the ServiceAccount's default one). */
-function batchIdentity(model: ResolvedModel): ModelIdentity | undefined {
-  if (model.batchJobs.length === 0) return undefined;
-  const s3 = batchS3Access(model);
-  const s3Policy = s3AccessPolicyForBuckets(s3);
-  return {
-    serviceAccount: coreObject("v1/ServiceAccount", {
-      metadata: {
-        name: batchServiceAccountName(model),
-        namespace: model.namespace,
-        labels: { ...PART_OF, "inference-platform/model": model.name },
-      },
-      automountServiceAccountToken: false,
-    }),
-    s3,
-    ...(s3Policy ? { s3Policy } : {}),
-  };
-}
-
-export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObjects {
-  const s3 = servingS3Access(model);
-  const sa = serviceAccountName(model);
-  const hfTokenSecretName = model.hfTokenSecret ? ctx.secretObjectNames[model.hfTokenSecret] : undefined;
-  const serviceAccount: K8sObject = coreObject("v1/ServiceAccount", {
-    metadata: {
-      name: sa,
-      namespace: model.namespace,
-      labels: { ...PART_OF, "inference-platform/model": model.name },
-    },
-    // s3://: credentials come from EKS Pod Identity through boto3's default chain (no annotation: KServe
-    // reads serving.kserve.io/s3-* ServiceAccount annotations only next to an IRSA role,
-    // pkg/credentials/service_account_credentials.go 240-245). hf://: KServe's storage initializer takes
-    // the token only from a Secret this ServiceAccount lists, under the data key HF_TOKEN (hf_secret.go 24).
-    ...(hfTokenSecretName ? { secrets: [{ name: hfTokenSecretName }] } : {}),
-    automountServiceAccountToken: true,
-  });
-  const base = { serviceAccountName: sa, hfTokenSecretName };
+/**
+ * The serving objects: Knative mode, one InferenceService whose spec is the candidate during a rollout
+ * (KServe splits traffic between revisions); Standard mode, a stable and a candidate InferenceService,
+ * each with its ScaledObject, DestinationRules and budget, behind the platform's VirtualService.
+ */
+function servingObjects(
+  model: ResolvedModel,
+  ctx: ModelContext,
+  base: { serviceAccountName: string; hfTokenSecretName?: string },
+): Pick<ModelObjects, "inferenceServices" | "autoscalers" | "routing" | "disruptionBudgets"> {
   const stableVersion = { storageUri: model.storageUri, image: model.image, args: model.args };
   const replicas = { min: model.autoscaling.minReplicas, max: model.autoscaling.maxReplicas };
 
@@ -211,6 +183,50 @@ export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObje
     }
     routing.unshift(virtualService(model, ctx.domain));
   }
+  return { inferenceServices, autoscalers, routing, disruptionBudgets };
+}
+
+/** The batch runs' ServiceAccount: no API token (nothing in the pod calls the API; EKS Pod Identity
+ * projects its own token, not the ServiceAccount's default one). */
+function batchIdentity(model: ResolvedModel): ModelIdentity | undefined {
+  if (model.batchJobs.length === 0) return undefined;
+  const s3 = batchS3Access(model);
+  const s3Policy = s3AccessPolicyForBuckets(s3);
+  return {
+    serviceAccount: coreObject("v1/ServiceAccount", {
+      metadata: {
+        name: batchServiceAccountName(model),
+        namespace: model.namespace,
+        labels: { ...PART_OF, "inference-platform/model": model.name },
+      },
+      automountServiceAccountToken: false,
+    }),
+    s3,
+    ...(s3Policy ? { s3Policy } : {}),
+  };
+}
+
+export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObjects {
+  const s3 = servingS3Access(model);
+  const sa = serviceAccountName(model);
+  const hfTokenSecretName = model.hfTokenSecret ? ctx.secretObjectNames[model.hfTokenSecret] : undefined;
+  const serviceAccount: K8sObject = coreObject("v1/ServiceAccount", {
+    metadata: {
+      name: sa,
+      namespace: model.namespace,
+      labels: { ...PART_OF, "inference-platform/model": model.name },
+    },
+    // s3://: credentials come from EKS Pod Identity through boto3's default chain (no annotation: KServe
+    // reads serving.kserve.io/s3-* ServiceAccount annotations only next to an IRSA role,
+    // pkg/credentials/service_account_credentials.go 240-245). hf://: KServe's storage initializer takes
+    // the token only from a Secret this ServiceAccount lists, under the data key HF_TOKEN (hf_secret.go 24).
+    ...(hfTokenSecretName ? { secrets: [{ name: hfTokenSecretName }] } : {}),
+    automountServiceAccountToken: true,
+  });
+  const { inferenceServices, autoscalers, routing, disruptionBudgets } = servingObjects(model, ctx, {
+    serviceAccountName: sa,
+    hfTokenSecretName,
+  });
   const extras = [
     ...(model.trainedModels ?? []).map((t) => trainedModel(model, t)),
     ...model.batchJobs.map((j) => batchJob(model, j, batchServiceAccountName(model), hfTokenSecretName)),
