@@ -114,8 +114,16 @@ export const addonsSchema = z.strictObject({
   istio: z
     .strictObject({
       enabled: z.boolean().default(true),
-      /** Internet-facing ingress; needs `jwt` so every request is authenticated. */
+      /** Internet-facing ingress; needs `jwt` so every request is authenticated, and TLS on EKS. */
       publicIngress: z.boolean().default(false),
+      /** ACM certificate the gateway's NLB terminates TLS with (port 443 only, no plaintext listener). */
+      tlsCertificateArn: z
+        .string()
+        .regex(
+          /^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate\/[0-9a-f-]+$/,
+          "an ACM certificate ARN, like arn:aws:acm:us-east-1:123456789012:certificate/<id>",
+        )
+        .optional(),
       jwt: z
         .strictObject({
           issuer: z.string().url(),

@@ -134,6 +134,35 @@ describe("add-ons per stack", function () {
     assert.equal(knative.spec.config.deployment["progress-deadline"], "1800s");
   });
 
+  it("a public gateway needs TLS on its NLB: port 443 with an ACM certificate, no plaintext listener", () => {
+    const raw = stackRaw("dev") as Record<string, Values>;
+    raw.addons ??= {};
+    raw.addons.istio = {
+      publicIngress: true,
+      jwt: { issuer: "https://id.example.com", jwksUri: "https://id.example.com/jwks" },
+    };
+    assert.throws(
+      () => validate(raw, "dev"),
+      /addons\.istio\.tlsCertificateArn: a public gateway carries bearer tokens/,
+    );
+    raw.addons.istio.tlsCertificateArn =
+      "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab";
+    const ctx = addonContext(validate(raw, "dev"), [
+      { deploymentMode: "Standard", namespace: "models", triggers: [] },
+    ]);
+    const service = (addonCatalog(ctx).find((s) => s.name === "istio-ingressgateway")!.values as Values)
+      .service;
+    assert.equal(
+      service.annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"],
+      raw.addons.istio.tlsCertificateArn,
+    );
+    assert.equal(service.annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"], "https");
+    assert.deepEqual(
+      service.ports.map((p: Values) => `${p.name}:${p.port}->${p.targetPort}`),
+      ["status-port:15021->15021", "https:443->80"],
+    );
+  });
+
   it("merges a stack's own Helm values last, checked against the chart like the platform's", async () => {
     const raw = stackRaw("dev") as Record<string, Values>;
     raw.addons ??= {};

@@ -305,6 +305,19 @@ const cases: Case[] = [
     /internet-facing without a RequestAuthentication/,
   ],
   [
+    "public-ingress-requires-tls",
+    "dev",
+    (rs) =>
+      edit(
+        rs,
+        (r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.props as Props).chart === "gateway",
+        (p) =>
+          (p.values.service.annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] =
+            "internet-facing"),
+      ),
+    /the internet-facing gateway has no TLS certificate/,
+  ],
+  [
     "gpu-instance-allowlist",
     "prod",
     (rs) => edit(rs, ofType(NODE_GROUP, "gpu-l4-ng"), (p) => (p.instanceTypes = ["p4d.24xlarge"])),

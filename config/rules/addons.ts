@@ -16,6 +16,11 @@ export function addonProblems(cfg: PlatformInput): Problem[] {
       "addons.istio.jwt",
       "a public ingress needs request authentication: set addons.istio.jwt (issuer, jwksUri)",
     );
+  if (addons.istio.publicIngress && cfg.cluster.mode === "eks" && !addons.istio.tlsCertificateArn)
+    add(
+      "addons.istio.tlsCertificateArn",
+      "a public gateway carries bearer tokens: terminate TLS at its NLB with an ACM certificate for the model hosts (*.<addons.kserve.domain>)",
+    );
   if (!addons.certManager.enabled)
     add(
       "addons.certManager.enabled",

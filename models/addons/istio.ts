@@ -39,14 +39,39 @@ export function istiod(): AddonSpec {
   };
 }
 
+/**
+ * TLS at the gateway's NLB (AWS Load Balancer Controller Service annotations aws-load-balancer-ssl-cert,
+ * -ssl-ports, -ssl-negotiation-policy): clients reach 443 only; the NLB forwards to the gateway's plain
+ * port 80, where the Istio Gateway's HTTP server listens. TLS 1.2 and 1.3 only.
+ */
+export const GATEWAY_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+function gatewayTls(certificateArn: string) {
+  return {
+    annotations: {
+      "service.beta.kubernetes.io/aws-load-balancer-ssl-cert": certificateArn,
+      "service.beta.kubernetes.io/aws-load-balancer-ssl-ports": "https",
+      "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy": GATEWAY_TLS_POLICY,
+    },
+    // The chart's defaults (gateway 1.30.3 values.yaml 49-61) without the plaintext listener.
+    ports: [
+      { name: "status-port", port: 15021, protocol: "TCP", targetPort: 15021 },
+      { name: "https", port: 443, protocol: "TCP", targetPort: 80 },
+    ],
+  };
+}
+
 export function istioIngressGateway(ctx: AddonContext): AddonSpec {
   const isPublic = ctx.addons.istio.publicIngress;
+  const cert = ctx.clusterMode === "eks" ? ctx.addons.istio.tlsCertificateArn : undefined;
+  const tls = cert ? gatewayTls(cert) : undefined;
   const awsLb =
     ctx.clusterMode === "eks"
       ? {
           "service.beta.kubernetes.io/aws-load-balancer-type": "external",
           "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
           "service.beta.kubernetes.io/aws-load-balancer-scheme": isPublic ? "internet-facing" : "internal",
+          ...tls?.annotations,
         }
       : {};
   const objects = gatewayObjects(ctx);
@@ -56,7 +81,11 @@ export function istioIngressGateway(ctx: AddonContext): AddonSpec {
     chart: CHARTS.istioGateway,
     // The chart labels the pods istio=<release name without "istio-">, i.e. istio=ingressgateway.
     values: {
-      service: { type: ctx.clusterMode === "eks" ? "LoadBalancer" : "ClusterIP", annotations: awsLb },
+      service: {
+        type: ctx.clusterMode === "eks" ? "LoadBalancer" : "ClusterIP",
+        annotations: awsLb,
+        ...(tls ? { ports: tls.ports } : {}),
+      },
       autoscaling: { minReplicas: highlyAvailable(ctx) ? 3 : 1 },
       // Rendered only with more than one replica and a non-empty value (gateway 1.30.3
       // templates/poddisruptionbudget.yaml 1-3).

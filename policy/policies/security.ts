@@ -127,6 +127,25 @@ export const publicIngressRequiresAuth: StackValidationPolicy = {
   },
 };
 
+export const publicIngressRequiresTls: StackValidationPolicy = {
+  name: "public-ingress-requires-tls",
+  description:
+    "An internet-facing ingress gateway terminates TLS (an ACM certificate on its NLB) and has no plaintext listener.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    for (const r of args.resources.filter((x) => x.type === K8S.helmRelease)) {
+      const service = ((r.props.values as Props | undefined)?.service ?? {}) as Props;
+      const ann = (service.annotations ?? {}) as Record<string, string>;
+      if (ann["service.beta.kubernetes.io/aws-load-balancer-scheme"] !== "internet-facing") continue;
+      if (!ann["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"])
+        report(`${r.name}: the internet-facing gateway has no TLS certificate (aws-load-balancer-ssl-cert)`);
+      const ports = (service.ports as Array<{ port: number }> | undefined) ?? [{ port: 80 }];
+      if (ports.some((p) => p.port === 80))
+        report(`${r.name}: the internet-facing gateway listens on plaintext port 80`);
+    }
+  },
+};
+
 const PSA_LEVELS = ["privileged", "baseline", "restricted"];
 const POD_SECURITY_DEFAULTS = {
   // Node agents that need the host (measured on the e2e's real PodSecurity admission).
@@ -248,4 +267,5 @@ export const SECURITY_STACK_POLICIES: StackValidationPolicy[] = [
   modelNamespacesStrict,
   modelNamespacesDefaultDeny,
   publicIngressRequiresAuth,
+  publicIngressRequiresTls,
 ];
