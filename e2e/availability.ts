@@ -3,10 +3,15 @@
  * the deploy: the objects the charts rendered, the KServe Deployment patched server-side, the
  * StatefulSets the real prometheus-operator created. Each workload in PROD_PATH_WORKLOADS (whose
  * namespace the stack deploys) runs at least two replicas, counting an HPA's minimum, and a
- * PodDisruptionBudget selecting its pods lets one go at a time without letting all go.
+ * PodDisruptionBudget selecting its pods lets one go at a time without letting all go, and its pods run
+ * at the platform priority class.
  */
 import { waitFor, type Kube, type KubeObject } from "./kube";
-import { PROD_PATH_WORKLOADS, type PathWorkload } from "../models/addons/highAvailability";
+import {
+  PLATFORM_PRIORITY_CLASS,
+  PROD_PATH_WORKLOADS,
+  type PathWorkload,
+} from "../models/addons/highAvailability";
 
 type Selector = { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
 type Budget = { selector?: Selector; maxUnavailable?: number | string; minAvailable?: number | string };
@@ -59,9 +64,16 @@ export async function assertHighlyAvailable(
     }
     const replicas = await replicasOf(kube, w, obj);
     if (replicas < 2) errors.push(`${what}: ${replicas} replica — a single point of failure: ${w.why}`);
-    const labels =
-      (obj.spec as { template?: { metadata?: { labels?: Record<string, string> } } }).template?.metadata
-        ?.labels ?? {};
+    const template = (
+      obj.spec as {
+        template?: { metadata?: { labels?: Record<string, string> }; spec?: { priorityClassName?: string } };
+      }
+    ).template;
+    const labels = template?.metadata?.labels ?? {};
+    if (template?.spec?.priorityClassName !== PLATFORM_PRIORITY_CLASS)
+      errors.push(
+        `${what}: its pods run at ${template?.spec?.priorityClassName ?? "the default priority"}, not ${PLATFORM_PRIORITY_CLASS}`,
+      );
     const budgets = (await kube.list("policy/v1", "PodDisruptionBudget", { namespace: w.namespace }))
       .map((b) => b.spec as Budget)
       .filter((b) => matches(b.selector, labels));

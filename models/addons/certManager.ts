@@ -1,6 +1,6 @@
 import { CHARTS } from "../versions";
 import type { AddonContext, AddonSpec } from "./types";
-import { HA_REPLICAS, highlyAvailable } from "./highAvailability";
+import { HA_REPLICAS, PLATFORM_PRIORITY_CLASS, highlyAvailable } from "./highAvailability";
 
 /** cert-manager: KServe's webhook certificates (Issuer + Certificate in the kserve chart). */
 export function certManager(ctx: Pick<AddonContext, "environment">): AddonSpec {
@@ -9,6 +9,7 @@ export function certManager(ctx: Pick<AddonContext, "environment">): AddonSpec {
   const ha = highlyAvailable(ctx)
     ? {
         replicaCount: HA_REPLICAS,
+        global: { priorityClassName: PLATFORM_PRIORITY_CLASS },
         podDisruptionBudget: { enabled: true },
         webhook: { replicaCount: HA_REPLICAS, podDisruptionBudget: { enabled: true } },
         cainjector: { replicaCount: HA_REPLICAS, podDisruptionBudget: { enabled: true } },

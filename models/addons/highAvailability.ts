@@ -21,6 +21,12 @@ export const HA_REPLICAS = 2;
 /** Disruption budget: one pod at a time (maxUnavailable, so a budget never blocks a drain outright). */
 export const ONE_AT_A_TIME = { maxUnavailable: 1 } as const;
 
+/**
+ * The priority of the path's pods in prod: when system nodes run short, the scheduler preempts anything
+ * else first. A built-in class (scheduling.k8s.io, usable outside kube-system since Kubernetes 1.17).
+ */
+export const PLATFORM_PRIORITY_CLASS = "system-cluster-critical";
+
 export const highlyAvailable = (ctx: Pick<AddonContext, "environment">): boolean =>
   ctx.environment === "prod";
 
@@ -115,7 +121,10 @@ export function kserveControllerAvailability(
           // conflicting field otherwise: @pulumi/kubernetes "Server-Side Apply", patchForce).
           annotations: { "pulumi.com/patchForce": "true" },
         },
-        spec: { replicas: HA_REPLICAS },
+        spec: {
+          replicas: HA_REPLICAS,
+          template: { spec: { priorityClassName: PLATFORM_PRIORITY_CLASS } },
+        },
       },
     ],
     objects: [

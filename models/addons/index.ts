@@ -61,7 +61,7 @@ export function addonContext(
 export function addonCatalog(ctx: AddonContext): AddonSpec[] {
   const a = ctx.addons;
   const hasGpu = ctx.gpuPools.length > 0;
-  const specs: AddonSpec[] = [certManager(ctx), istioBase(), istiod(), istioIngressGateway(ctx)];
+  const specs: AddonSpec[] = [certManager(ctx), istioBase(), istiod(ctx), istioIngressGateway(ctx)];
   if (ctx.clusterMode === "eks") specs.push(loadBalancerController(ctx));
   if (ctx.usesResourceMetrics) specs.push(metricsServer(ctx));
   const knativeOn = a.knative.enabled === true || (a.knative.enabled === "auto" && ctx.usesKnative);

@@ -2,7 +2,7 @@
  * Istio base → istiod → ingress gateway (one version for all three). The gateway is an internal NLB
  * unless config makes it public; a public gateway requires JWT request authentication.
  */
-import { ONE_AT_A_TIME, highlyAvailable } from "./highAvailability";
+import { ONE_AT_A_TIME, PLATFORM_PRIORITY_CLASS, highlyAvailable } from "./highAvailability";
 import type { K8sObject } from "../k8s";
 import { PART_OF } from "../k8s";
 import { CHARTS } from "../versions";
@@ -23,7 +23,7 @@ export function istioBase(): AddonSpec {
   };
 }
 
-export function istiod(): AddonSpec {
+export function istiod(ctx: Pick<AddonContext, "environment">): AddonSpec {
   return {
     name: "istiod",
     namespace: "istio-system",
@@ -32,6 +32,8 @@ export function istiod(): AddonSpec {
       meshConfig: { accessLogFile: "/dev/stdout", enablePrometheusMerge: true },
       autoscaleMin: 2,
       resources: { requests: { cpu: "500m", memory: "2Gi" } },
+      // Used by istiod's own Deployment only, not by injected sidecars (istiod 1.30.3 values.yaml 331).
+      ...(highlyAvailable(ctx) ? { global: { priorityClassName: PLATFORM_PRIORITY_CLASS } } : {}),
     },
     dependsOn: ["istio-base"],
     timeoutSeconds: 600,
@@ -89,7 +91,9 @@ export function istioIngressGateway(ctx: AddonContext): AddonSpec {
       autoscaling: { minReplicas: highlyAvailable(ctx) ? 3 : 1 },
       // Rendered only with more than one replica and a non-empty value (gateway 1.30.3
       // templates/poddisruptionbudget.yaml 1-3).
-      ...(highlyAvailable(ctx) ? { podDisruptionBudget: ONE_AT_A_TIME } : {}),
+      ...(highlyAvailable(ctx)
+        ? { podDisruptionBudget: ONE_AT_A_TIME, priorityClassName: PLATFORM_PRIORITY_CLASS }
+        : {}),
     },
     // On EKS the gateway's NLB comes from the AWS Load Balancer Controller, which must run first.
     dependsOn: [

@@ -1,6 +1,6 @@
 import { CHARTS } from "../versions";
 import type { AddonContext, AddonSpec } from "./types";
-import { HA_REPLICAS, ONE_AT_A_TIME, highlyAvailable } from "./highAvailability";
+import { HA_REPLICAS, ONE_AT_A_TIME, PLATFORM_PRIORITY_CLASS, highlyAvailable } from "./highAvailability";
 
 /** KEDA: ScaledObjects for Standard-mode models. Its operator signs AMP queries with Pod Identity. */
 export function keda(ctx: AddonContext): AddonSpec {
@@ -18,6 +18,7 @@ export function keda(ctx: AddonContext): AddonSpec {
       // The budget key of the metrics server is `metricServer` (keda 2.20.2 values.yaml 289).
       ...(highlyAvailable(ctx)
         ? {
+            priorityClassName: PLATFORM_PRIORITY_CLASS,
             podDisruptionBudget: {
               operator: ONE_AT_A_TIME,
               metricServer: ONE_AT_A_TIME,

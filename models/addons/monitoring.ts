@@ -7,7 +7,7 @@ import { CHARTS } from "../versions";
 import type { AddonContext, AddonSpec } from "./types";
 import { prometheusRule } from "../observability/alerts";
 import { dashboardConfigMaps } from "../observability/dashboards";
-import { HA_REPLICAS, highlyAvailable } from "./highAvailability";
+import { HA_REPLICAS, PLATFORM_PRIORITY_CLASS, highlyAvailable } from "./highAvailability";
 import { operatorStorageSpec } from "./storageClass";
 import { alertmanagerValues, alertReceiverSecret } from "../observability/alertReceiver";
 
@@ -42,10 +42,12 @@ export function monitoring(ctx: AddonContext): AddonSpec {
     // (AMP user guide, "Deduplicating high availability metrics", prometheus-operator Helm chart).
     Object.assign(prometheusSpec, {
       replicas: HA_REPLICAS,
+      priorityClassName: PLATFORM_PRIORITY_CLASS,
       replicaExternalLabelName: "__replica__",
       externalLabels: { cluster: ctx.clusterName },
     });
     alertmanagerSpec.replicas = HA_REPLICAS;
+    alertmanagerSpec.priorityClassName = PLATFORM_PRIORITY_CLASS;
   }
   // The charts' budgets default to minAvailable: 1 (kube-prometheus-stack 88.5.3 values.yaml 512-516,
   // 3884-3888): with two replicas, one may go at a time.
