@@ -8,7 +8,7 @@ import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig } from "../config/schema";
-import { amiTypeFor, scalingConfig } from "../models/cluster/nodePools";
+import { amiTypeFor, NODE_GROUP_UPDATE, scalingConfig } from "../models/cluster/nodePools";
 import { eksKubeconfig } from "../models/cluster/kubeconfig";
 import { vpcCniConfiguration } from "../models/cluster/addonConfig";
 import { PodIdentityRole } from "./podIdentityRole";
@@ -233,6 +233,7 @@ export class EksCluster extends pulumi.ComponentResource {
         amiType: sysAmi.amiType,
         capacityType: "ON_DEMAND",
         scalingConfig: scalingConfig(sys),
+        updateConfig: NODE_GROUP_UPDATE,
         launchTemplate: { id: sysLt.id, version: pulumi.interpolate`${sysLt.latestVersion}` },
         labels: { "inference-platform/pool": "system" },
         tags: args.tags,

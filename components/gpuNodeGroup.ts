@@ -12,6 +12,7 @@ import {
   clusterAutoscalerTags,
   gpuNodeLabels,
   GPU_TAINT_EKS,
+  NODE_GROUP_UPDATE,
   nodeLocalStorageUserData,
   scalingConfig,
 } from "../models/cluster/nodePools";
@@ -85,6 +86,7 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
         ...(pool.releaseVersion ? { releaseVersion: pool.releaseVersion } : {}),
         capacityType: pool.capacityType,
         scalingConfig: scalingConfig(pool),
+        updateConfig: NODE_GROUP_UPDATE,
         launchTemplate: { id: lt.id, version: pulumi.interpolate`${lt.latestVersion}` },
         labels,
         taints: [GPU_TAINT_EKS],

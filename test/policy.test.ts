@@ -318,6 +318,13 @@ const cases: Case[] = [
     /the internet-facing gateway has no TLS certificate/,
   ],
   [
+    "node-groups-roll-one-at-a-time",
+    "prod",
+    (rs) =>
+      edit(rs, ofType(NODE_GROUP, "gpu-l4-ng"), (p) => (p.updateConfig = { maxUnavailablePercentage: 50 })),
+    /gpu-l4-ng: updateConfig \{"maxUnavailablePercentage":50\}; replace one node at a time/,
+  ],
+  [
     "gpu-instance-allowlist",
     "prod",
     (rs) => edit(rs, ofType(NODE_GROUP, "gpu-l4-ng"), (p) => (p.instanceTypes = ["p4d.24xlarge"])),

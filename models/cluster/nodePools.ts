@@ -103,6 +103,13 @@ export function clusterAutoscalerTags(pool: GpuPoolConfig, clusterName: string):
 }
 
 /** Size of the managed node group; desired defaults to min so `pulumi up` never scales GPU nodes up. */
+/**
+ * Rolling replacement of a managed node group (new AMI, launch template or instance type): one node at a
+ * time, each drained respecting PodDisruptionBudgets, so a GPU pool never loses every model replica at
+ * once. EKS's own default is also 1 (EKS API NodegroupUpdateConfig); stated so a change is a decision.
+ */
+export const NODE_GROUP_UPDATE = { maxUnavailable: 1 } as const;
+
 export function scalingConfig(pool: { minSize: number; maxSize: number; desiredSize?: number }) {
   return { minSize: pool.minSize, maxSize: pool.maxSize, desiredSize: pool.desiredSize ?? pool.minSize };
 }

@@ -168,7 +168,25 @@ export const noBroadManagedPolicies: ResourceValidationPolicy = {
   },
 };
 
+export const nodeGroupsRollOneAtATime: ResourceValidationPolicy = {
+  name: "node-groups-roll-one-at-a-time",
+  description:
+    "Managed node groups replace one node at a time (updateConfig.maxUnavailable 1), so an AMI or instance change never drains every replica at once.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== NODE_GROUP) return;
+    const update = (
+      args.props as { updateConfig?: { maxUnavailable?: number; maxUnavailablePercentage?: number } }
+    ).updateConfig;
+    if (update?.maxUnavailable !== 1)
+      report(
+        `${args.name}: updateConfig ${update ? JSON.stringify(update) : "unset"}; replace one node at a time (maxUnavailable: 1)`,
+      );
+  },
+};
+
 export const CLUSTER_POLICIES: ResourceValidationPolicy[] = [
+  nodeGroupsRollOneAtATime,
   podIdentityTrustScoped,
   noBroadManagedPolicies,
   eksSecretsEncryption,
