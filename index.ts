@@ -36,6 +36,8 @@ export = async () => {
   const models = cfg.models.map((m) => resolveModel(m, cfg));
 
   let provider;
+  // For the add-on namespaces, which Helm created on stacks deployed before the platform owned them.
+  let adoptingProvider;
   let eksCluster: EksCluster | undefined;
   let ampWorkspace: aws.amp.Workspace | undefined;
   let vpcId: pulumi.Output<string> | undefined;
@@ -73,7 +75,11 @@ export = async () => {
         }),
       );
     }
-    provider = eksProvider("k8s", eksCluster.kubeconfig, deploy.kubernetesProviderVersion);
+    provider = eksProvider("k8s", eksCluster.kubeconfig, { pluginVersion: deploy.kubernetesProviderVersion });
+    adoptingProvider = eksProvider("k8s-adopt", eksCluster.kubeconfig, {
+      pluginVersion: deploy.kubernetesProviderVersion,
+      adopt: true,
+    });
     vpcId = network.vpcId;
     prerequisites["aws-load-balancer-controller"] = [
       new PodIdentityRole("aws-load-balancer-controller", {
@@ -123,11 +129,14 @@ export = async () => {
     pulumi.log.info(
       `existing-cluster mode: no AWS resources; GPU add-ons (device plugin, DCGM exporter) and the node autoscaler are skipped`,
     );
-    provider = existingClusterProvider(
-      "k8s",
-      { kubeconfig: secrets.kubeconfig, context: cfg.cluster.context },
-      deploy.kubernetesProviderVersion,
-    );
+    const clusterAccess = { kubeconfig: secrets.kubeconfig, context: cfg.cluster.context };
+    provider = existingClusterProvider("k8s", clusterAccess, {
+      pluginVersion: deploy.kubernetesProviderVersion,
+    });
+    adoptingProvider = existingClusterProvider("k8s-adopt", clusterAccess, {
+      pluginVersion: deploy.kubernetesProviderVersion,
+      adopt: true,
+    });
   }
 
   const addons = new PlatformAddons("addons", {
@@ -141,6 +150,7 @@ export = async () => {
         : undefined,
     }),
     provider,
+    namespaceProvider: adoptingProvider,
     protect,
     deploy,
     prerequisites,

@@ -160,12 +160,7 @@ export class EksCluster extends pulumi.ComponentResource {
           tags: args.tags,
           ...extra,
         },
-        {
-          ...parent,
-          dependsOn: [cluster, ...dependsOn],
-          // The default resolved at creation stays until config names a version (AWS moves defaults).
-          ...(cfg.addonVersions[addonName] ? {} : { ignoreChanges: ["addonVersion"] }),
-        },
+        { ...parent, dependsOn: [cluster, ...dependsOn] },
       );
 
     this.podIdentityAgent = addon("eks-pod-identity-agent");

@@ -27,6 +27,13 @@ export class HelmAddon extends pulumi.ComponentResource {
   constructor(name: string, args: HelmAddonArgs, opts?: pulumi.ComponentResourceOptions) {
     super(HelmAddon.TYPE, name, {}, opts);
     const { spec } = args;
+    const pre = (spec.preObjects ?? []).map((o) =>
+      registerObject(`${name}-${objectResourceName(o)}`, o, {
+        parent: this,
+        provider: args.provider,
+        dependsOn: args.dependsOn,
+      }),
+    );
     this.release = new k8s.helm.v3.Release(
       `${name}-release`,
       {
@@ -46,7 +53,7 @@ export class HelmAddon extends pulumi.ComponentResource {
       {
         parent: this,
         provider: args.provider,
-        dependsOn: args.dependsOn,
+        dependsOn: [...args.dependsOn, ...pre],
         protect: args.protect && spec.ownsCrds,
         retainOnDelete: spec.ownsCrds && args.protect,
       },

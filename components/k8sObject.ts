@@ -20,6 +20,7 @@ const CORE_KINDS: Record<string, Ctor> = {
   "batch/v1/Job": k8s.batch.v1.Job as unknown as Ctor,
   "batch/v1/CronJob": k8s.batch.v1.CronJob as unknown as Ctor,
   "storage.k8s.io/v1/StorageClass": k8s.storage.v1.StorageClass as unknown as Ctor,
+  "rbac.authorization.k8s.io/v1/Role": k8s.rbac.v1.Role as unknown as Ctor,
 };
 
 export function registerObject(

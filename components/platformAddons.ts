@@ -14,6 +14,8 @@ import type { DeployEnvironment } from "../config/deployEnvironment";
 export interface PlatformAddonsArgs {
   readonly context: AddonContext;
   readonly provider: k8s.Provider;
+  /** For the add-on namespaces: adopts one that Helm created before the platform owned it. */
+  readonly namespaceProvider: k8s.Provider;
   readonly protect: boolean;
   readonly deploy: DeployEnvironment;
   /** What every release waits for: nodes to run on (the system node group on EKS). */
@@ -36,9 +38,11 @@ export class PlatformAddons extends pulumi.ComponentResource {
         ns.metadata.name,
         registerObject(objectResourceName(ns), ns, {
           parent: this,
-          provider: args.provider,
+          provider: args.namespaceProvider,
           dependsOn: args.clusterReady ?? [],
-          protect: args.protect,
+          // Deleting a namespace deletes everything in it: protected where a protected release lives
+          // (one that owns CRDs); others go with their add-on (a removed GPU pool, Knative no longer used).
+          protect: args.protect && specs.some((s) => s.namespace === ns.metadata.name && s.ownsCrds),
         }),
       ]),
     );

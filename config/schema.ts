@@ -72,8 +72,8 @@ export const clusterSchema = z.strictObject({
   protect: z.boolean().optional(),
   /**
    * EKS managed add-on versions (vpc-cni, kube-proxy, coredns, eks-pod-identity-agent, aws-ebs-csi-driver), e.g.
-   * `v1.20.1-eksbuild.3`. Left out: EKS's default for the Kubernetes version at creation, then kept —
-   * an add-on never upgrades because AWS moved its default; set it here to upgrade.
+   * `v1.20.1-eksbuild.3`. Left out: EKS's default for the cluster's Kubernetes version, which AWS moves
+   * (prod warns); pinned, an add-on changes only when config does.
    */
   addonVersions: z
     .record(

@@ -17,7 +17,7 @@ import { MULTI_MODEL_RUNTIMES } from "../models/serving/trainedModels";
 import { GIB } from "../models/capacity/memory";
 import { nodeShape } from "../models/cluster/nodeShape";
 import { cpuMillis, quantityBytes } from "../models/serving/quantity";
-import { addonVersionProblems, clusterProblems } from "./rules/cluster";
+import { addonVersionProblems, clusterProblems, unpinnedAddonWarnings } from "./rules/cluster";
 import { gpuPoolProblems } from "./rules/gpuPools";
 import { addonProblems, addonValuesProblems, alertProblems } from "./rules/addons";
 import {
@@ -43,7 +43,7 @@ function imagePinProblems(cfg: PlatformInput, severity: "error" | "warning"): Pr
 
 /** Problems that don't stop the plan but that users must see (logged as Pulumi warnings). */
 export function checkWarnings(cfg: PlatformInput): Problem[] {
-  return imagePinProblems(cfg, "warning");
+  return [...imagePinProblems(cfg, "warning"), ...unpinnedAddonWarnings(cfg)];
 }
 
 export function checkSemantics(cfg: PlatformInput): Problem[] {

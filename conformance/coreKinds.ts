@@ -12,6 +12,7 @@ const MODULES: Record<string, string> = {
   "batch/v1": "kubernetes-models/batch/v1",
   "apps/v1": "kubernetes-models/apps/v1",
   "storage.k8s.io/v1": "kubernetes-models/storage.k8s.io/v1",
+  "rbac.authorization.k8s.io/v1": "kubernetes-models/rbac.authorization.k8s.io/v1",
 };
 
 const loaded = new Map<string, Record<string, unknown>>();

@@ -16,6 +16,12 @@ import { findChartDir } from "./crdFiles";
  */
 export const HELM_KEY_ALLOWLIST: ReadonlyArray<{ chart: string; prefix: string; reason: string }> = [
   {
+    chart: "kube-prometheus-stack",
+    prefix: "grafana.rbac.useExistingRole",
+    reason:
+      "a commented example in the grafana subchart's values.yaml (12.11.1, line 22); templates/rolebinding.yaml binds it",
+  },
+  {
     chart: "cluster-autoscaler",
     prefix: "extraArgs",
     reason: "open map rendered as --key=value flags; values.yaml lists only examples",

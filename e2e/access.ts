@@ -47,6 +47,14 @@ export function accessChecks(plan: Plan, grafanaAccounts: readonly KubeObject[])
       },
       {
         serviceAccount,
+        verb: "get",
+        resource: "secrets",
+        namespace: MONITORING_NAMESPACE,
+        allowed: false,
+        why: "Alertmanager's receiver credential",
+      },
+      {
+        serviceAccount,
         verb: "list",
         resource: "secrets",
         allowed: false,

@@ -42,6 +42,32 @@ async function replicasOf(kube: Kube, w: PathWorkload, obj: KubeObject): Promise
   return Math.max(declared, min ?? 0);
 }
 
+/**
+ * The node the scheduler chose for a pod: its nodeName, or, for a pod waiting on a volume the
+ * StorageClass binds where the pod lands (WaitForFirstConsumer), the node the scheduler wrote on its
+ * claims (volume.kubernetes.io/selected-node) — here no EBS driver provisions them, so such a pod stays
+ * Pending after the decision.
+ */
+async function placement(kube: Kube, pod: KubeObject): Promise<string | undefined> {
+  const spec = pod.spec as {
+    nodeName?: string;
+    volumes?: Array<{ persistentVolumeClaim?: { claimName: string } }>;
+  };
+  if (spec.nodeName) return spec.nodeName;
+  for (const v of spec.volumes ?? []) {
+    if (!v.persistentVolumeClaim) continue;
+    const claim = await kube.get(
+      "v1",
+      "PersistentVolumeClaim",
+      v.persistentVolumeClaim.claimName,
+      pod.metadata.namespace,
+    );
+    const node = claim?.metadata.annotations?.["volume.kubernetes.io/selected-node"];
+    if (typeof node === "string") return node;
+  }
+  return undefined;
+}
+
 export async function assertHighlyAvailable(
   kube: Kube,
   deployedNamespaces: ReadonlySet<string>,
@@ -78,6 +104,27 @@ export async function assertHighlyAvailable(
       .map((b) => b.spec as Budget)
       .filter((b) => matches(b.selector, labels));
     if (budgets.length === 0) errors.push(`${what}: no PodDisruptionBudget selects its pods`);
+    // Replicas on distinct nodes: the real scheduler places the pods (kwok nodes), under the spread.
+    const selector = (obj.spec as { selector?: { matchLabels?: Record<string, string> } }).selector
+      ?.matchLabels;
+    if (selector && replicas >= 2) {
+      const labelSelector = Object.entries(selector)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",");
+      const nodes = await waitFor(
+        `${what}: ${replicas} pods scheduled`,
+        async () => {
+          const pods = await kube.list("v1", "Pod", { namespace: w.namespace, labelSelector });
+          const placed = (await Promise.all(pods.map((p) => placement(kube, p)))).filter(
+            (n): n is string => !!n,
+          );
+          return placed.length >= replicas ? new Set(placed) : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      ).catch(() => undefined);
+      if (!nodes) errors.push(`${what}: its ${replicas} pods were not all scheduled`);
+      else if (nodes.size < 2) errors.push(`${what}: every replica runs on node ${[...nodes][0]}`);
+    }
     for (const b of budgets) {
       const allowed = allowedDisruptions(b, replicas);
       if (allowed < 1)

@@ -159,7 +159,7 @@ describe("add-ons per stack", function () {
     assert.equal(service.annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"], "https");
     assert.deepEqual(
       service.ports.map((p: Values) => `${p.name}:${p.port}->${p.targetPort}`),
-      ["status-port:15021->15021", "https:443->80"],
+      ["https:443->80"],
     );
   });
 

@@ -195,7 +195,9 @@ const cases: Case[] = [
     (rs) =>
       edit(
         rs,
-        isvc("llama-31-70b"),
+        (r) =>
+          r.type === "kubernetes:core/v1:ServiceAccount" &&
+          (r.props as Props).metadata?.name === "llama-31-70b-model",
         (p) => delete p.metadata.annotations["inference-platform/outage-on-node-loss"],
       ),
     /llama-31-70b: one replica, so a node loss stops it/,

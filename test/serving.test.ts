@@ -64,6 +64,10 @@ describe("serving correctness (what KServe, Knative, KEDA, Istio do with the obj
       ports((t) => t.ipBlock?.cidr === "169.254.170.23/32"),
       ["TCP/80"],
     );
+    assert.deepEqual(
+      ports((t) => t.podSelector?.matchLabels?.app === "activator"),
+      ["TCP/8012", "TCP/8013"],
+    );
     const https = egress.find((r) => r.to.some((t) => t.ipBlock?.cidr === "0.0.0.0/0"))!;
     assert.deepEqual(https.ports, [{ protocol: "TCP", port: 443 }]);
     assert.deepEqual(https.to[0]!.ipBlock!.except, ["169.254.0.0/16"], "IMDS stays unreachable");

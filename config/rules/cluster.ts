@@ -81,6 +81,23 @@ export function clusterProblems(cfg: PlatformInput): Problem[] {
   return problems;
 }
 
+/**
+ * Prod on EKS: managed add-ons not pinned follow EKS's default for the Kubernetes version, which AWS
+ * moves, so a `pulumi up` may upgrade them. A warning, not an error: there is no pinned default to offer.
+ */
+export function unpinnedAddonWarnings(cfg: PlatformInput): Problem[] {
+  if (cfg.environment !== "prod" || cfg.cluster.mode !== "eks") return [];
+  const unpinned = EKS_MANAGED_ADDONS.filter((a) => !cfg.cluster.addonVersions[a]);
+  return unpinned.length === 0
+    ? []
+    : [
+        {
+          path: "cluster.addonVersions",
+          message: `${unpinned.join(", ")} follow EKS's default for Kubernetes ${cfg.cluster.kubernetesVersion}, which AWS moves: a pulumi up may upgrade them; pin the versions you validated (aws eks describe-addon-versions)`,
+        },
+      ];
+}
+
 /** Add-on versions only for the EKS add-ons the platform installs. */
 export function addonVersionProblems(cfg: PlatformInput): Problem[] {
   const known: readonly string[] = EKS_MANAGED_ADDONS;

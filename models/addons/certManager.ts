@@ -1,8 +1,12 @@
 import { CHARTS } from "../versions";
 import type { AddonContext, AddonSpec } from "./types";
-import { HA_REPLICAS, PLATFORM_PRIORITY_CLASS, highlyAvailable } from "./highAvailability";
+import { HA_REPLICAS, PLATFORM_PRIORITY_CLASS, highlyAvailable, spreadOverNodes } from "./highAvailability";
 
 /** cert-manager: KServe's webhook certificates (Issuer + Certificate in the kserve chart). */
+// Pods carry app.kubernetes.io/instance (the release) and component (cert-manager v1.19.6 templates/*deployment.yaml).
+const spread = (component: string) =>
+  spreadOverNodes({ "app.kubernetes.io/instance": "cert-manager", "app.kubernetes.io/component": component });
+
 export function certManager(ctx: Pick<AddonContext, "environment">): AddonSpec {
   // Enabled without min/max, each budget renders minAvailable: 1 (cert-manager v1.19.6
   // templates/poddisruptionbudget.yaml 20-22): one of the two replicas may go at a time.
@@ -11,8 +15,17 @@ export function certManager(ctx: Pick<AddonContext, "environment">): AddonSpec {
         replicaCount: HA_REPLICAS,
         global: { priorityClassName: PLATFORM_PRIORITY_CLASS },
         podDisruptionBudget: { enabled: true },
-        webhook: { replicaCount: HA_REPLICAS, podDisruptionBudget: { enabled: true } },
-        cainjector: { replicaCount: HA_REPLICAS, podDisruptionBudget: { enabled: true } },
+        topologySpreadConstraints: spread("controller"),
+        webhook: {
+          replicaCount: HA_REPLICAS,
+          podDisruptionBudget: { enabled: true },
+          topologySpreadConstraints: spread("webhook"),
+        },
+        cainjector: {
+          replicaCount: HA_REPLICAS,
+          podDisruptionBudget: { enabled: true },
+          topologySpreadConstraints: spread("cainjector"),
+        },
       }
     : {};
   return {

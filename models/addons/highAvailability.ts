@@ -27,6 +27,21 @@ export const ONE_AT_A_TIME = { maxUnavailable: 1 } as const;
  */
 export const PLATFORM_PRIORITY_CLASS = "system-cluster-critical";
 
+/**
+ * Replicas of one workload on distinct nodes: two replicas on one node are one node loss away from
+ * none. DoNotSchedule, so a second replica waits for a node rather than doubling up.
+ */
+export function spreadOverNodes(matchLabels: Record<string, string>) {
+  return [
+    {
+      maxSkew: 1,
+      topologyKey: "kubernetes.io/hostname",
+      whenUnsatisfiable: "DoNotSchedule",
+      labelSelector: { matchLabels },
+    },
+  ];
+}
+
 export const highlyAvailable = (ctx: Pick<AddonContext, "environment">): boolean =>
   ctx.environment === "prod";
 
@@ -123,7 +138,12 @@ export function kserveControllerAvailability(
         },
         spec: {
           replicas: HA_REPLICAS,
-          template: { spec: { priorityClassName: PLATFORM_PRIORITY_CLASS } },
+          template: {
+            spec: {
+              priorityClassName: PLATFORM_PRIORITY_CLASS,
+              topologySpreadConstraints: spreadOverNodes({ ...KSERVE_CONTROLLER.selector }),
+            },
+          },
         },
       },
     ],

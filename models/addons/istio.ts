@@ -48,16 +48,18 @@ export function istiod(ctx: Pick<AddonContext, "environment">): AddonSpec {
  */
 export const GATEWAY_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
-function gatewayTls(certificateArn: string) {
+function gatewayTls(certificateArn: string, isPublic: boolean) {
   return {
     annotations: {
       "service.beta.kubernetes.io/aws-load-balancer-ssl-cert": certificateArn,
       "service.beta.kubernetes.io/aws-load-balancer-ssl-ports": "https",
       "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy": GATEWAY_TLS_POLICY,
     },
-    // The chart's defaults (gateway 1.30.3 values.yaml 49-61) without the plaintext listener.
+    // The chart's defaults (gateway 1.30.3 values.yaml 49-61) without the plaintext listener; a public NLB
+    // gets no status port either (the controller makes a listener per Service port; its health check
+    // uses the traffic port).
     ports: [
-      { name: "status-port", port: 15021, protocol: "TCP", targetPort: 15021 },
+      ...(isPublic ? [] : [{ name: "status-port", port: 15021, protocol: "TCP", targetPort: 15021 }]),
       { name: "https", port: 443, protocol: "TCP", targetPort: 80 },
     ],
   };
@@ -66,7 +68,7 @@ function gatewayTls(certificateArn: string) {
 export function istioIngressGateway(ctx: AddonContext): AddonSpec {
   const isPublic = ctx.addons.istio.publicIngress;
   const cert = ctx.clusterMode === "eks" ? ctx.addons.istio.tlsCertificateArn : undefined;
-  const tls = cert ? gatewayTls(cert) : undefined;
+  const tls = cert ? gatewayTls(cert, isPublic) : undefined;
   const awsLb =
     ctx.clusterMode === "eks"
       ? {

@@ -1,6 +1,12 @@
 import { CHARTS } from "../versions";
 import type { AddonContext, AddonSpec } from "./types";
-import { HA_REPLICAS, ONE_AT_A_TIME, PLATFORM_PRIORITY_CLASS, highlyAvailable } from "./highAvailability";
+import {
+  HA_REPLICAS,
+  ONE_AT_A_TIME,
+  PLATFORM_PRIORITY_CLASS,
+  highlyAvailable,
+  spreadOverNodes,
+} from "./highAvailability";
 
 /** KEDA: ScaledObjects for Standard-mode models. Its operator signs AMP queries with Pod Identity. */
 export function keda(ctx: AddonContext): AddonSpec {
@@ -19,6 +25,12 @@ export function keda(ctx: AddonContext): AddonSpec {
       ...(highlyAvailable(ctx)
         ? {
             priorityClassName: PLATFORM_PRIORITY_CLASS,
+            // Pod labels app: <component name> (keda 2.20.2 templates/*/deployment.yaml).
+            topologySpreadConstraints: {
+              operator: spreadOverNodes({ app: "keda-operator" }),
+              metricsServer: spreadOverNodes({ app: "keda-operator-metrics-apiserver" }),
+              webhooks: spreadOverNodes({ app: "keda-admission-webhooks" }),
+            },
             podDisruptionBudget: {
               operator: ONE_AT_A_TIME,
               metricServer: ONE_AT_A_TIME,

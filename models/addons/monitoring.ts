@@ -3,6 +3,7 @@
  * ServiceMonitors, PodMonitors and PrometheusRules need. Selectors are opened so the platform's
  * monitors in model namespaces are picked up. With AMP, Prometheus remote-writes with SigV4.
  */
+import { coreObject, PART_OF, type K8sObject } from "../k8s";
 import { CHARTS } from "../versions";
 import type { AddonContext, AddonSpec } from "./types";
 import { prometheusRule } from "../observability/alerts";
@@ -17,6 +18,16 @@ export const MONITORING_NAMESPACE = "monitoring";
 export const PROMETHEUS_FULLNAME = "kps";
 export const PROMETHEUS_URL = `http://${PROMETHEUS_FULLNAME}-prometheus.monitoring.svc:9090`;
 export const PROMETHEUS_SERVICE_ACCOUNT = `${PROMETHEUS_FULLNAME}-prometheus`;
+
+/** The Role Grafana's sidecars are bound to: ConfigMaps in `monitoring`, read only. */
+export const GRAFANA_SIDECAR_ROLE = "grafana-sidecar-configmaps";
+
+function grafanaSidecarRole(): K8sObject {
+  return coreObject("rbac.authorization.k8s.io/v1/Role", {
+    metadata: { name: GRAFANA_SIDECAR_ROLE, namespace: MONITORING_NAMESPACE, labels: { ...PART_OF } },
+    rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] }],
+  });
+}
 
 export function monitoring(ctx: AddonContext): AddonSpec {
   const m = ctx.addons.monitoring;
@@ -34,6 +45,10 @@ export function monitoring(ctx: AddonContext): AddonSpec {
   // On EKS the data survives a restart (EBS); elsewhere the chart's emptyDir.
   if (ctx.clusterMode === "eks") {
     prometheusSpec.storageSpec = operatorStorageSpec(m.storageGi);
+    // Time-based retention alone can fill a fixed volume, and a full TSDB stops ingesting (both replicas
+    // at once: KEDA's triggers and every alert go blind). Drop the oldest blocks at 80% instead
+    // (Prometheus reads size units in base 2: GB = GiB).
+    prometheusSpec.retentionSize = `${Math.floor(m.storageGi * 0.8)}GB`;
     alertmanagerSpec.storage = operatorStorageSpec(Math.max(10, Math.round(m.storageGi / 10)));
   }
   const ha = highlyAvailable(ctx);
@@ -43,11 +58,14 @@ export function monitoring(ctx: AddonContext): AddonSpec {
     Object.assign(prometheusSpec, {
       replicas: HA_REPLICAS,
       priorityClassName: PLATFORM_PRIORITY_CLASS,
+      // Required, not preferred, anti-affinity between replicas (kube-prometheus-stack values.yaml 4628).
+      podAntiAffinity: "hard",
       replicaExternalLabelName: "__replica__",
       externalLabels: { cluster: ctx.clusterName },
     });
     alertmanagerSpec.replicas = HA_REPLICAS;
     alertmanagerSpec.priorityClassName = PLATFORM_PRIORITY_CLASS;
+    alertmanagerSpec.podAntiAffinity = "hard";
   }
   // The charts' budgets default to minAvailable: 1 (kube-prometheus-stack 88.5.3 values.yaml 512-516,
   // 3884-3888): with two replicas, one may go at a time.
@@ -63,10 +81,16 @@ export function monitoring(ctx: AddonContext): AddonSpec {
       // there). kube-prometheus-stack 88.5.3 defaults searchNamespace to ALL and the grafana chart to
       // rbac.namespaced false: a ClusterRole on every ConfigMap and Secret (grafana templates/clusterrole.yaml),
       // the mesh's root key included. Namespaced, it is a Role in `monitoring` (templates/role.yaml).
+      // Its sidecars read ConfigMaps only (kube-prometheus-stack ships dashboards and datasources as
+      // ConfigMaps), through the platform's Role: the chart's own Role also reads every Secret in
+      // `monitoring`, Alertmanager's receiver credential included (grafana templates/role.yaml).
       grafana: {
         enabled: m.grafana,
-        rbac: { namespaced: true },
-        sidecar: { dashboards: { enabled: true, searchNamespace: MONITORING_NAMESPACE } },
+        rbac: { namespaced: true, useExistingRole: GRAFANA_SIDECAR_ROLE },
+        sidecar: {
+          dashboards: { enabled: true, searchNamespace: MONITORING_NAMESPACE, resource: "configmap" },
+          datasources: { resource: "configmap" },
+        },
       },
       alertmanager: {
         enabled: true,
@@ -78,6 +102,7 @@ export function monitoring(ctx: AddonContext): AddonSpec {
     },
     dependsOn: [],
     timeoutSeconds: 900,
+    preObjects: m.grafana ? [grafanaSidecarRole()] : [],
     // Alert rules and dashboards, applied once the release has installed the operator's CRDs.
     objects: [
       ...(m.alerts && ctx.alertReceiverCredential !== undefined

@@ -57,6 +57,8 @@ export interface AddonSpec {
   readonly dependsOn: readonly AddonName[];
   /** Seconds Helm waits for the release's workloads to be ready (then rolls back: atomic). */
   readonly timeoutSeconds: number;
+  /** Objects the release's pods need from their start (e.g. the Role a chart is told to bind), applied first. */
+  readonly preObjects?: readonly K8sObject[];
   /** Custom resources that belong to this add-on, applied after its release (and their own deps). */
   readonly objects?: readonly K8sObject[];
   /**

@@ -100,7 +100,11 @@ export function predictorPodLabels(isvc: string): Record<string, string> {
 }
 
 export const ARCHITECTURE_ANNOTATION = "inference-platform/architecture";
-/** An accepted single-replica outage (autoscaling.outageOnNodeLoss), for the prod availability policy. */
+/**
+ * An accepted single-replica outage (autoscaling.outageOnNodeLoss), for the prod availability policy. On
+ * the model's ServiceAccount, not the InferenceService: KServe copies InferenceService annotations into
+ * the pod template, so editing the reason would restart the very replica it is about.
+ */
 export const OUTAGE_ON_NODE_LOSS_ANNOTATION = "inference-platform/outage-on-node-loss";
 
 /** The model server container: runtime, weights, arguments, token, resources, /dev/shm and probes. */
@@ -167,7 +171,7 @@ function predictorPlacement(model: ResolvedModel, isvc: string): Record<string, 
   };
 }
 
-/** InferenceService annotations: mode, autoscaler class, what the model is, accepted outages, Knative's KPA. */
+/** InferenceService annotations: mode, autoscaler class, what the model is, Knative's KPA. */
 function isvcAnnotations(model: ResolvedModel): Record<string, Input<string>> {
   const annotations: Record<string, Input<string>> = {
     "serving.kserve.io/deploymentMode": model.deploymentMode,
@@ -179,8 +183,6 @@ function isvcAnnotations(model: ResolvedModel): Record<string, Input<string>> {
   if (architecture)
     annotations[ARCHITECTURE_ANNOTATION] =
       architecture === "custom" ? JSON.stringify(model.architecture) : architecture;
-  if (model.autoscaling.outageOnNodeLoss)
-    annotations[OUTAGE_ON_NODE_LOSS_ANNOTATION] = model.autoscaling.outageOnNodeLoss;
   if (model.deploymentMode === "Knative") {
     Object.assign(annotations, kpaAnnotations(model));
     // Always on in Knative mode: KServe copies ISVC annotations into the revision template, so toggling

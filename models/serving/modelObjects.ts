@@ -8,7 +8,12 @@ import type { K8sObject } from "../k8s";
 import { coreObject, PART_OF } from "../k8s";
 import { candidateName } from "../names";
 import { scaledObject, type PrometheusTarget } from "./autoscaling";
-import { inferenceService, predictorPodLabels, type Track } from "./inferenceService";
+import {
+  inferenceService,
+  OUTAGE_ON_NODE_LOSS_ANNOTATION,
+  predictorPodLabels,
+  type Track,
+} from "./inferenceService";
 import type { ResolvedModel } from "./resolve";
 import { isStorageError, parseStorageUri, s3AccessPolicy, s3AccessPolicyForBuckets } from "./storage";
 import { destinationRule, servingComponents, trackReplicas, virtualService } from "./traffic";
@@ -215,6 +220,9 @@ export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObje
       name: sa,
       namespace: model.namespace,
       labels: { ...PART_OF, "inference-platform/model": model.name },
+      ...(model.autoscaling.outageOnNodeLoss
+        ? { annotations: { [OUTAGE_ON_NODE_LOSS_ANNOTATION]: model.autoscaling.outageOnNodeLoss } }
+        : {}),
     },
     // s3://: credentials come from EKS Pod Identity through boto3's default chain (no annotation: KServe
     // reads serving.kserve.io/s3-* ServiceAccount annotations only next to an IRSA role,

@@ -75,6 +75,7 @@ export function namespaceObjects(
       labels,
       callers: [NAMESPACES.istio, NAMESPACES.knative, NAMESPACES.monitoring],
       istioNamespace: NAMESPACES.istio,
+      knativeNamespace: NAMESPACES.knative,
     }),
     {
       // Prometheus scrapes the sidecar's plaintext port 15020, where Istio merges the model server's own

@@ -24,6 +24,7 @@ export interface ModelNetworkArgs {
   /** Namespaces whose pods may call this namespace's pods (gateway, activator, Prometheus). */
   readonly callers: readonly string[];
   readonly istioNamespace: string;
+  readonly knativeNamespace: string;
 }
 
 const inNamespace = (ns: string) => ({
@@ -60,6 +61,16 @@ export function modelNetworkPolicies(args: ModelNetworkArgs): K8sObject[] {
         {
           to: [{ ...inNamespace(args.istioNamespace), podSelector: { matchLabels: { app: "istiod" } } }],
           ports: [{ protocol: "TCP", port: ISTIOD_XDS_PORT }],
+        },
+        // Knative mode: a transformer or explainer reaches its predictor through the revision's Service,
+        // whose endpoints are Knative's activator pods while it is scaled to zero or in proxy mode
+        // (knative-serving serving-core: activator http1 8012, h2c 8013); the sidecar dials them directly.
+        {
+          to: [{ ...inNamespace(args.knativeNamespace), podSelector: { matchLabels: { app: "activator" } } }],
+          ports: [
+            { protocol: "TCP", port: 8012 },
+            { protocol: "TCP", port: 8013 },
+          ],
         },
         // AWS credentials through Pod Identity.
         {

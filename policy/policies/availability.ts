@@ -53,9 +53,19 @@ export const prodModelsSurviveNodeLoss: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     if (stackEnvironment(args.resources) !== "prod") return;
+    // The acceptance sits on the model's ServiceAccount (not copied into pods, unlike isvc annotations).
+    const accepted = new Set(
+      args.resources
+        .filter((x) => x.type === K8S.serviceAccount && annotations(x.props)[OUTAGE_ON_NODE_LOSS_ANNOTATION])
+        .map((x) => {
+          const m = (x.props.metadata ?? {}) as Props;
+          return `${String(m.namespace)}/${String(m.name)}`;
+        }),
+    );
     for (const r of args.resources.filter((x) => x.type === K8S.isvc)) {
-      const min = (predictorOf(r.props) as Props | undefined)?.minReplicas;
-      if (min === 1 && !annotations(r.props)[OUTAGE_ON_NODE_LOSS_ANNOTATION])
+      const predictor = (predictorOf(r.props) ?? {}) as Props;
+      const ns = String(((r.props.metadata ?? {}) as Props).namespace);
+      if (predictor.minReplicas === 1 && !accepted.has(`${ns}/${String(predictor.serviceAccountName)}`))
         report(
           `${nameOf(r.props)}: one replica, so a node loss stops it; run 2 or accept it (autoscaling.outageOnNodeLoss)`,
         );

@@ -140,8 +140,9 @@ export const publicIngressRequiresTls: StackValidationPolicy = {
       if (!ann["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"])
         report(`${r.name}: the internet-facing gateway has no TLS certificate (aws-load-balancer-ssl-cert)`);
       const ports = (service.ports as Array<{ port: number }> | undefined) ?? [{ port: 80 }];
-      if (ports.some((p) => p.port === 80))
-        report(`${r.name}: the internet-facing gateway listens on plaintext port 80`);
+      const plaintext = ports.filter((p) => p.port !== 443).map((p) => p.port);
+      if (plaintext.length > 0)
+        report(`${r.name}: the internet-facing gateway listens on plaintext port(s) ${plaintext.join(", ")}`);
     }
   },
 };
