@@ -163,6 +163,33 @@ describe("add-ons per stack", function () {
     );
   });
 
+  it("prod spreads every serving-path replica set over nodes (the e2e's idle nodes would spread them anyway)", async () => {
+    const prod = await plan("prod");
+    const values = (name: string) => release(prod, name)!.values as Values;
+    const hostnameSpread = (tsc: Values[] | undefined) =>
+      (tsc ?? []).some(
+        (c) => c.topologyKey === "kubernetes.io/hostname" && c.whenUnsatisfiable === "DoNotSchedule",
+      );
+    const keda = values("keda");
+    for (const part of ["operator", "metricsServer", "webhooks"])
+      assert.ok(hostnameSpread(keda.topologySpreadConstraints[part]), `keda ${part}`);
+    const cm = values("cert-manager");
+    for (const tsc of [
+      cm.topologySpreadConstraints,
+      cm.webhook.topologySpreadConstraints,
+      cm.cainjector.topologySpreadConstraints,
+    ])
+      assert.ok(hostnameSpread(tsc), "cert-manager");
+    const kps = values("kube-prometheus-stack");
+    assert.equal(kps.prometheus.prometheusSpec.podAntiAffinity, "hard");
+    assert.equal(kps.alertmanager.alertmanagerSpec.podAntiAffinity, "hard");
+    const patch = prod.resources.find((r) => r.type === "kubernetes:apps/v1:DeploymentPatch")!;
+    assert.ok(
+      hostnameSpread((patch.inputs as Values).spec.template.spec.topologySpreadConstraints),
+      "KServe",
+    );
+  });
+
   it("merges a stack's own Helm values last, checked against the chart like the platform's", async () => {
     const raw = stackRaw("dev") as Record<string, Values>;
     raw.addons ??= {};
