@@ -25,68 +25,36 @@ export interface AccessCheck {
 
 /** The checks for what is deployed: Grafana's when its service account exists, each planned model's. */
 export function accessChecks(plan: Plan, grafanaAccounts: readonly KubeObject[]): AccessCheck[] {
-  const checks: AccessCheck[] = [];
-  for (const sa of grafanaAccounts) {
-    const serviceAccount = { namespace: sa.metadata.namespace!, name: sa.metadata.name };
-    checks.push(
-      {
-        serviceAccount,
-        verb: "list",
-        resource: "configmaps",
-        namespace: MONITORING_NAMESPACE,
-        allowed: true,
-        why: "its dashboards",
-      },
-      {
-        serviceAccount,
-        verb: "get",
-        resource: "secrets",
-        namespace: NAMESPACES.istio,
-        allowed: false,
-        why: "the mesh's root key",
-      },
-      {
-        serviceAccount,
-        verb: "get",
-        resource: "secrets",
-        namespace: MONITORING_NAMESPACE,
-        allowed: false,
-        why: "Alertmanager's receiver credential",
-      },
-      {
-        serviceAccount,
-        verb: "list",
-        resource: "secrets",
-        allowed: false,
-        why: "every Secret in the cluster",
-      },
-    );
-  }
-  const modelAccounts = plan.objects
+  const account = (sa: KubeObject) => ({ namespace: sa.metadata.namespace!, name: sa.metadata.name });
+  // [verb, resource, namespace (undefined: cluster-wide), allowed, why]
+  type Row = [string, string, string | undefined, boolean, string];
+  const checksOf = (sa: KubeObject, rows: Row[]): AccessCheck[] =>
+    rows.map(([verb, resource, namespace, allowed, why]) => ({
+      serviceAccount: account(sa),
+      verb,
+      resource,
+      ...(namespace ? { namespace } : {}),
+      allowed,
+      why,
+    }));
+  const grafana = grafanaAccounts.flatMap((sa) =>
+    checksOf(sa, [
+      ["list", "configmaps", MONITORING_NAMESPACE, true, "its dashboards"],
+      ["get", "secrets", NAMESPACES.istio, false, "the mesh's root key"],
+      ["get", "secrets", MONITORING_NAMESPACE, false, "Alertmanager's receiver credential"],
+      ["list", "secrets", undefined, false, "every Secret in the cluster"],
+    ]),
+  );
+  const models = plan.objects
     .map((o) => o.object as unknown as KubeObject)
-    .filter((o) => o.kind === "ServiceAccount" && o.metadata.namespace);
-  for (const sa of modelAccounts) {
-    const serviceAccount = { namespace: sa.metadata.namespace!, name: sa.metadata.name };
-    checks.push(
-      {
-        serviceAccount,
-        verb: "get",
-        resource: "secrets",
-        namespace: serviceAccount.namespace,
-        allowed: false,
-        why: "its namespace's Secrets (other models' tokens)",
-      },
-      {
-        serviceAccount,
-        verb: "list",
-        resource: "pods",
-        namespace: serviceAccount.namespace,
-        allowed: false,
-        why: "nothing in a model pod calls the API",
-      },
+    .filter((o) => o.kind === "ServiceAccount" && o.metadata.namespace)
+    .flatMap((sa) =>
+      checksOf(sa, [
+        ["get", "secrets", sa.metadata.namespace, false, "its namespace's Secrets (other models' tokens)"],
+        ["list", "pods", sa.metadata.namespace, false, "nothing in a model pod calls the API"],
+      ]),
     );
-  }
-  return checks;
+  return [...grafana, ...models];
 }
 
 /** Asks the API server about each check; returns one error per check whose answer differs. */

@@ -42,6 +42,16 @@ async function violationsOf(policy: string, stack: string, resources: PolicyInpu
 
 type Case = [policy: string, stack: string, breakIt: (rs: PolicyInput[]) => PolicyInput[], message: RegExp];
 const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
+/** The dev gateway turned internet-facing (without the JWT and TLS a public gateway needs). */
+const internetFacingGateway = (rs: PolicyInput[]) =>
+  edit(
+    rs,
+    (r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.props as Props).chart === "gateway",
+    (p) =>
+      (p.values.service.annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] =
+        "internet-facing"),
+  );
+
 const cases: Case[] = [
   [
     "gpu-request-equals-limit",
@@ -296,27 +306,13 @@ const cases: Case[] = [
   [
     "public-ingress-requires-auth",
     "dev",
-    (rs) =>
-      edit(
-        rs,
-        (r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.props as Props).chart === "gateway",
-        (p) =>
-          (p.values.service.annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] =
-            "internet-facing"),
-      ),
+    internetFacingGateway,
     /internet-facing without a RequestAuthentication/,
   ],
   [
     "public-ingress-requires-tls",
     "dev",
-    (rs) =>
-      edit(
-        rs,
-        (r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.props as Props).chart === "gateway",
-        (p) =>
-          (p.values.service.annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] =
-            "internet-facing"),
-      ),
+    internetFacingGateway,
     /the internet-facing gateway has no TLS certificate/,
   ],
   [
