@@ -56,6 +56,27 @@ export async function assertReconciled(
     if (!(await ok)) errors.push(`${what}: ${await why()}`);
   };
 
+  /** Waits for `check`, explaining a timeout by the InferenceService's conditions; counts or records it. */
+  const waitExplained = async (
+    isvc: KubeObject,
+    what: string,
+    check: () => Promise<unknown>,
+  ): Promise<boolean> => {
+    const { name, namespace } = isvc.metadata;
+    try {
+      await waitFor(what, check, {
+        timeoutMs,
+        intervalMs: 1000,
+        describe: async () => explain(await get(isvc.apiVersion, "InferenceService", name, namespace)),
+      });
+      checked++;
+      return true;
+    } catch (err) {
+      errors.push((err as Error).message);
+      return false;
+    }
+  };
+
   /**
    * What KServe and Knative's real webhook and controller make of a Knative-mode model: the Knative
    * Service `<isvc>-predictor` (KServe's, admitted by Knative's webhook — the pod-spec field mask lives
@@ -71,21 +92,12 @@ export async function assertReconciled(
       ["apps/v1", "Deployment", `${ksvc}-00001-deployment`],
     ];
     for (const [apiVersion, kind, objName] of chain) {
-      try {
-        await waitFor(
-          `${describeObject(isvc)}: Knative ${kind} ${namespace}/${objName}`,
-          async () => get(apiVersion, kind, objName, namespace),
-          {
-            timeoutMs,
-            intervalMs: 1000,
-            describe: async () => explain(await get(isvc.apiVersion, "InferenceService", name, namespace)),
-          },
-        );
-        checked++;
-      } catch (err) {
-        errors.push((err as Error).message);
-        return;
-      }
+      const found = await waitExplained(
+        isvc,
+        `${describeObject(isvc)}: Knative ${kind} ${namespace}/${objName}`,
+        async () => get(apiVersion, kind, objName, namespace),
+      );
+      if (!found) return;
     }
     notes.push(
       `${describeObject(isvc)}: Knative Service, Revision and Deployment created; Ready not asserted (no Knative autoscaler or net-istio here)`,
@@ -107,24 +119,11 @@ export async function assertReconciled(
       continue;
     }
     if (mode === "Standard") standard.add(`${namespace}/${name}`);
-    try {
-      await waitFor(
-        `${describeObject(isvc)} Ready`,
-        async () => {
-          const o = await get(isvc.apiVersion, "InferenceService", name, namespace);
-          return isTrue(o, "Ready") ? o : undefined;
-        },
-        {
-          timeoutMs,
-          intervalMs: 1000,
-          describe: async () => explain(await get(isvc.apiVersion, "InferenceService", name, namespace)),
-        },
-      );
-      checked++;
-    } catch (err) {
-      errors.push((err as Error).message);
-      continue;
-    }
+    const ready = await waitExplained(isvc, `${describeObject(isvc)} Ready`, async () => {
+      const o = await get(isvc.apiVersion, "InferenceService", name, namespace);
+      return isTrue(o, "Ready") ? o : undefined;
+    });
+    if (!ready) continue;
     if (mode !== "Standard") continue;
     // The objects KServe derives in Standard mode: <isvc>-predictor Deployment and Service.
     const predictor = `${name}-predictor`;
