@@ -8,13 +8,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config/stackConfig";
 import { EksCluster } from "./components/cluster";
 import { GpuNodeGroup } from "./components/gpuNodeGroup";
+import { KarpenterAws } from "./components/karpenterAws";
 import { eksProvider, existingClusterProvider } from "./components/kubernetesProvider";
 import { ModelDeployment } from "./components/modelDeployment";
 import { Network } from "./components/network";
 import { PlatformAddons } from "./components/platformAddons";
 import { PodIdentityRole } from "./components/podIdentityRole";
 import { registerObject, objectResourceName } from "./components/k8sObject";
-import { addonContext } from "./models/addons";
+import { addonContext, type KarpenterNodeInputs } from "./models/addons";
 import { CLUSTER_AUTOSCALER_SA } from "./models/addons/clusterAutoscaler";
 import { PROMETHEUS_SERVICE_ACCOUNT, PROMETHEUS_URL } from "./models/addons/monitoring";
 import { ampPolicy, clusterAutoscalerPolicy, loadBalancerControllerPolicy } from "./models/cluster/iam";
@@ -43,6 +44,7 @@ export = async () => {
   let vpcId: pulumi.Output<string> | undefined;
   const prerequisites: ConstructorParameters<typeof PlatformAddons>[1]["prerequisites"] = {};
   const nodeGroups: GpuNodeGroup[] = [];
+  let karpenterNodes: KarpenterNodeInputs | undefined;
   if (cfg.cluster.mode === "eks") {
     const zones = stackZones(cfg);
     const natPerZone = cfg.network.natGateways
@@ -63,7 +65,8 @@ export = async () => {
       protect,
       tags,
     });
-    for (const pool of cfg.gpuPools) {
+    // Under Karpenter the GPU pools are NodePools (applied with its release); else managed node groups.
+    for (const pool of cfg.cluster.nodeAutoscaler === "karpenter" ? [] : cfg.gpuPools) {
       nodeGroups.push(
         new GpuNodeGroup(`gpu-${pool.name}`, {
           pool,
@@ -101,6 +104,24 @@ export = async () => {
         agent: eksCluster.podIdentityAgent,
       });
       prerequisites["cluster-autoscaler"] = [caRole];
+    }
+    if (cfg.cluster.nodeAutoscaler === "karpenter") {
+      const karpenterAws = new KarpenterAws("karpenter", {
+        clusterName: cfg.cluster.name,
+        region: cfg.region,
+        nodeRoleArn: eksCluster.nodeRole.arn,
+        pools: cfg.gpuPools,
+        tags,
+        agent: eksCluster.podIdentityAgent,
+      });
+      prerequisites["karpenter"] = [karpenterAws.controllerRole];
+      karpenterNodes = {
+        nodeRoleName: eksCluster.nodeRole.name,
+        subnetIds: network.privateSubnetIds,
+        securityGroupId: eksCluster.eksClusterSecurityGroupId,
+        tags,
+        placementGroups: karpenterAws.placementGroups,
+      };
     }
     if (cfg.addons.monitoring.amp) {
       ampWorkspace = new aws.amp.Workspace("amp", { alias: cfg.cluster.name, tags }, { protect });
@@ -148,6 +169,7 @@ export = async () => {
       alertReceiverCredential: cfg.addons.monitoring.alerts
         ? secrets[cfg.addons.monitoring.alerts.secret]
         : undefined,
+      karpenterNodes,
     }),
     provider,
     namespaceProvider: adoptingProvider,

@@ -32,6 +32,8 @@ export class EksCluster extends pulumi.ComponentResource {
   readonly oidcIssuer: pulumi.Output<string>;
   readonly nodeRole: aws.iam.Role;
   readonly nodeSecurityGroupId: pulumi.Output<string>;
+  /** The security group EKS creates for the cluster: managed node groups' nodes carry it (and Karpenter's). */
+  readonly eksClusterSecurityGroupId: pulumi.Output<string>;
   /** The eks-pod-identity-agent add-on (Pod Identity associations need it first). */
   readonly podIdentityAgent: aws.eks.Addon;
   readonly systemNodeGroup: aws.eks.NodeGroup;
@@ -125,6 +127,9 @@ export class EksCluster extends pulumi.ComponentResource {
     this.clusterName = pulumi.output(cfg.name);
     this.oidcIssuer = cluster.oidcIssuer;
     this.nodeSecurityGroupId = cluster.nodeSecurityGroupId;
+    this.eksClusterSecurityGroupId = cluster.eksCluster
+      .apply((c) => c.vpcConfig)
+      .apply((v) => v.clusterSecurityGroupId);
     const kc = cluster.kubeconfigJson.apply(
       (text) =>
         JSON.parse(text) as {

@@ -48,7 +48,7 @@ export class HelmAddon extends pulumi.ComponentResource {
         atomic: true,
         cleanupOnFail: true,
         timeout: spec.timeoutSeconds,
-        skipCrds: false,
+        skipCrds: spec.skipCrds ?? false,
       },
       {
         parent: this,

@@ -65,7 +65,11 @@ export const clusterSchema = z.strictObject({
       diskSizeGiB: z.number().int().min(20).default(100),
     })
     .prefault({}),
-  nodeAutoscaler: z.enum(["cluster-autoscaler", "none"]).default("cluster-autoscaler"),
+  /**
+   * Who grows the GPU pools: Cluster Autoscaler over managed node groups, or Karpenter (a NodePool and
+   * EC2NodeClass per pool; the system node group stays managed). `none`: pools stay at their size.
+   */
+  nodeAutoscaler: z.enum(["cluster-autoscaler", "karpenter", "none"]).default("cluster-autoscaler"),
   /** SSM Session Manager on the nodes (no SSH either way); off: the node role cannot reach SSM at all. */
   nodeSsmSessions: z.boolean().default(false),
   /** Protect data-bearing and cluster-wide resources from deletion (defaults on in prod). */

@@ -12,11 +12,15 @@ export function cacheDir(): string {
   return process.env.INFERENCE_PLATFORM_CACHE ?? path.resolve(__dirname, "..", ".cache");
 }
 
-/** ../shared/crds (KServe, KEDA, Istio, Knative Serving), ../shared/crds-extra (the other kinds the plan emits), then the download cache. */
+/**
+ * ../shared/crds (KServe, KEDA, Istio, Knative Serving), ../shared/crds-extra (the other kinds the plan
+ * emits), the charts that ship their CRDs in crds/ (Karpenter), then the download cache.
+ */
 export function crdSearchPath(): string[] {
   return [
     path.join(sharedDir(), "crds"),
     path.join(sharedDir(), "crds-extra"),
+    path.join(sharedDir(), "helm-charts"),
     path.join(cacheDir(), "crds"),
   ];
 }

@@ -283,6 +283,7 @@ function releaseOf(r: RecordedResource): ReleaseToRender {
     chart: string;
     version: string;
     values?: Record<string, unknown>;
+    skipCrds?: boolean;
   };
   return {
     resource: r.name,
@@ -291,6 +292,7 @@ function releaseOf(r: RecordedResource): ReleaseToRender {
     chart: i.chart,
     version: i.version,
     values: i.values ?? {},
+    skipCrds: i.skipCrds ?? false,
   };
 }
 

@@ -24,6 +24,8 @@ export interface ReleaseToRender {
   readonly chart: string;
   readonly version: string;
   readonly values: Record<string, unknown>;
+  /** The release leaves out its chart's crds/ directory (Helm's --skip-crds; another release owns them). */
+  readonly skipCrds?: boolean;
 }
 
 export interface RenderedObject {
@@ -83,7 +85,7 @@ export function renderRelease(
       release.namespace,
       "--values",
       valuesFile,
-      "--include-crds",
+      ...(release.skipCrds ? [] : ["--include-crds"]),
       "--skip-tests",
       "--kube-version",
       kubeVersion,

@@ -2,12 +2,16 @@
  * Fake nodes that look like a stack's node groups: the system group and, per GPU pool, nodes of the
  * pool's first instance type with its labels, GPU taint, allocatable CPU, memory and nvidia.com/gpu,
  * spread over the stack's zones. Each pool is registered at its maximum size (what the node autoscaler
- * would grow it to), so pods scheduled here are pods a full-size pool could hold. An existing-cluster
- * stack (local) gets two generic worker nodes, like a small kind cluster.
+ * would grow it to), so pods scheduled here are pods a full-size pool could hold. Under Karpenter a
+ * pool's nodes carry what Karpenter would give them — the NodePool's template labels and taints, its
+ * name, node class and capacity type — and nothing the managed node groups would add (EKS's
+ * eks.amazonaws.com/* labels), so a model selecting those would stay Pending here as on AWS. An
+ * existing-cluster stack (local) gets two generic worker nodes, like a small kind cluster.
  */
 import type { PlatformConfig } from "../models/plannedConfig";
 import { DEVICE_PLUGIN_LABEL } from "../models/addons/gpu";
 import { GPU_TAINT, gpuNodeLabels, LABELS } from "../models/cluster/nodePools";
+import { KARPENTER_LABELS, nodePool } from "../models/cluster/karpenterPools";
 import { stackZones } from "../models/cluster/network";
 import { nodeShape } from "../models/cluster/nodeShape";
 import type { FakeNode } from "./cluster";
@@ -86,8 +90,13 @@ export function fakeNodes(cfg: PlatformConfig): FakeNode[] {
       ...resources(sysType),
     });
   }
+  const karpenter = cfg.cluster.nodeAutoscaler === "karpenter";
   for (const pool of cfg.gpuPools) {
     const type = pool.instanceTypes[0]!;
+    if (karpenter) {
+      nodes.push(...karpenterNodes(pool, type, zones, cfg.region));
+      continue;
+    }
     for (let i = 0; i < Math.min(pool.maxSize, MAX_NODES_PER_POOL); i++) {
       const name = `${pool.name}-${i}`;
       nodes.push({
@@ -102,6 +111,67 @@ export function fakeNodes(cfg: PlatformConfig): FakeNode[] {
         ...resources(type),
       });
     }
+  }
+  return nodes;
+}
+
+interface NodePoolTemplate {
+  metadata: { name: string };
+  spec: {
+    template: {
+      metadata: { labels: Record<string, string> };
+      spec: {
+        nodeClassRef: { name: string };
+        requirements: Array<{ key: string; operator: string; values: string[] }>;
+        taints: FakeNode["taints"];
+      };
+    };
+  };
+}
+
+/**
+ * The nodes Karpenter would launch for a pool, labelled as it labels them: the template's labels, its
+ * NodePool and node class (sigs.k8s.io/karpenter v1.14.1 pkg/controllers/provisioning/scheduling/
+ * nodeclaimtemplate.go 79-84), custom single-value requirements (96-106), and the launched instance's
+ * well-known labels (instance type, capacity type: the first the requirements allow).
+ */
+function karpenterNodes(
+  pool: PlatformConfig["gpuPools"][number],
+  type: string,
+  zones: readonly string[],
+  region: string,
+): FakeNode[] {
+  const np = nodePool(pool, 1, {}) as unknown as NodePoolTemplate;
+  const template = np.spec.template;
+  const allowed = (key: string) =>
+    template.spec.requirements.find((r) => r.key === key && r.operator === "In")?.values;
+  const custom = Object.fromEntries(
+    template.spec.requirements
+      .filter(
+        (r) =>
+          r.operator === "In" &&
+          r.values.length === 1 &&
+          !r.key.includes("kubernetes.io/") &&
+          !r.key.startsWith("karpenter."),
+      )
+      .map((r) => [r.key, r.values[0]!]),
+  );
+  const nodes: FakeNode[] = [];
+  for (let i = 0; i < Math.min(pool.maxSize, MAX_NODES_PER_POOL); i++) {
+    const name = `${pool.name}-${i}`;
+    nodes.push({
+      name,
+      labels: {
+        ...baseLabels(name, type, zones[i % zones.length]!, region),
+        ...template.metadata.labels,
+        ...custom,
+        [KARPENTER_LABELS.nodePool]: np.metadata.name,
+        [KARPENTER_LABELS.nodeClass]: template.spec.nodeClassRef.name,
+        [KARPENTER_LABELS.capacityType]: allowed(KARPENTER_LABELS.capacityType)?.[0] ?? "on-demand",
+      },
+      taints: template.spec.taints,
+      ...resources(type),
+    });
   }
   return nodes;
 }

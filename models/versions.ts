@@ -34,6 +34,7 @@ export const ISTIO_VERSION = "1.30.3";
 export const KSERVE_VERSION = "v0.20.0";
 export const KNATIVE_VERSION = "1.23.0";
 export const KEDA_VERSION = "2.20.2";
+export const KARPENTER_VERSION = "1.14.1";
 
 export const CHARTS = {
   certManager: {
@@ -150,6 +151,22 @@ export const CHARTS = {
     sourceTag: "9639b8b69c99164b1f09af63427f8046b0634f35",
     defaultsDir: "aws-load-balancer-controller/1.17.1",
   },
+  karpenterCrd: {
+    chart: "karpenter-crd",
+    version: KARPENTER_VERSION,
+    repository: "oci://public.ecr.aws/karpenter",
+    source: "aws/karpenter-provider-aws charts/karpenter-crd",
+    sourceTag: `v${KARPENTER_VERSION}`,
+    defaultsDir: `karpenter-crd/${KARPENTER_VERSION}`,
+  },
+  karpenter: {
+    chart: "karpenter",
+    version: KARPENTER_VERSION,
+    repository: "oci://public.ecr.aws/karpenter",
+    source: "aws/karpenter-provider-aws charts/karpenter",
+    sourceTag: `v${KARPENTER_VERSION}`,
+    defaultsDir: `karpenter/${KARPENTER_VERSION}`,
+  },
   metricsServer: {
     chart: "metrics-server",
     version: "3.13.1",
@@ -211,6 +228,9 @@ export const CRD_FILES = {
   "monitoring.coreos.com/PodMonitor": "prometheus-operator/monitoring.coreos.com_podmonitors.yaml",
   "monitoring.coreos.com/ServiceMonitor": "prometheus-operator/monitoring.coreos.com_servicemonitors.yaml",
   "monitoring.coreos.com/PrometheusRule": "prometheus-operator/monitoring.coreos.com_prometheusrules.yaml",
+  // Karpenter's CRDs ship in its chart (../shared/helm-charts/karpenter/<version>/crds).
+  "karpenter.sh/NodePool": `karpenter/${KARPENTER_VERSION}/crds/karpenter.sh_nodepools.yaml`,
+  "karpenter.k8s.aws/EC2NodeClass": `karpenter/${KARPENTER_VERSION}/crds/karpenter.k8s.aws_ec2nodeclasses.yaml`,
 } as const;
 
 /** kube-prometheus-stack 88.5.3 ships prometheus-operator (and its CRDs) at this version. */
@@ -252,5 +272,9 @@ export const CRD_SOURCES: readonly CrdSource[] = [
       PROMETHEUS_OPERATOR_VERSION,
       `example/prometheus-operator-crd/monitoring.coreos.com_${plural}.yaml`,
     ),
+  })),
+  ...["karpenter.sh_nodepools", "karpenter.k8s.aws_ec2nodeclasses"].map((file) => ({
+    dir: `karpenter/${KARPENTER_VERSION}/crds`,
+    url: raw("aws/karpenter-provider-aws", `v${KARPENTER_VERSION}`, `pkg/apis/crds/${file}.yaml`),
   })),
 ];

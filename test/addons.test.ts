@@ -8,7 +8,7 @@ import { addonCatalog, addonContext } from "../models/addons";
 import { CHARTS } from "../models/versions";
 import { stockPlan } from "./plans";
 import type { Plan } from "../tools/planRunner";
-import { validate, stackRaw } from "./helpers";
+import { CLOUD_FIXTURE, validate, stackRaw } from "./helpers";
 
 async function plan(stack: string): Promise<Plan> {
   return stockPlan(stack);
@@ -58,17 +58,30 @@ function schedulable(
   );
 }
 
+/** GPU nodes as the pools declare them: managed node groups' labels and taints, or a NodePool's template. */
 function gpuNodes(p: Plan) {
-  return p.resources
+  type Taint = { key: string; value: string; effect: string };
+  const groups = p.resources
     .filter((r) => r.type === "aws:eks/nodeGroup:NodeGroup" && r.inputs.taints)
     .map((r) => ({
       name: r.name,
       labels: r.inputs.labels as Record<string, string>,
-      taints: (r.inputs.taints as Array<{ key: string; value: string; effect: string }>).map((t) => ({
+      taints: (r.inputs.taints as Taint[]).map((t) => ({
         ...t,
         effect: t.effect === "NO_SCHEDULE" ? "NoSchedule" : t.effect,
       })),
     }));
+  const pools = p.resources
+    .filter((r) => r.type === "kubernetes:karpenter.sh/v1:NodePool")
+    .map((r) => {
+      const template = (r.inputs as Values).spec.template;
+      return {
+        name: r.name,
+        labels: template.metadata.labels as Record<string, string>,
+        taints: template.spec.taints as Taint[],
+      };
+    });
+  return [...groups, ...pools];
 }
 
 describe("add-ons per stack", function () {
@@ -89,17 +102,26 @@ describe("add-ons per stack", function () {
 
   it("toggles per environment: no GPU pieces or node autoscaler on the local cluster, Knative only where a model uses it", async () => {
     const [dev, prod, local] = [await plan("dev"), await plan("prod"), await plan("local")];
-    for (const gpuPiece of ["nvidia-device-plugin", "dcgm-exporter", "cluster-autoscaler"]) {
+    for (const gpuPiece of ["nvidia-device-plugin", "dcgm-exporter"]) {
       assert.ok(names(dev).includes(gpuPiece), `dev has ${gpuPiece}`);
       assert.ok(!names(local).includes(gpuPiece), `local has no ${gpuPiece}`);
     }
+    // One node autoscaler per EKS stack: dev's GPU pools are Karpenter NodePools, prod's managed node groups.
+    assert.ok(names(dev).includes("karpenter") && !names(dev).includes("cluster-autoscaler"));
+    assert.ok(names(prod).includes("cluster-autoscaler") && !names(prod).includes("karpenter"));
+    for (const autoscaler of ["cluster-autoscaler", "karpenter", "karpenter-crd"])
+      assert.ok(!names(local).includes(autoscaler), `local has no ${autoscaler}`);
     assert.ok(names(dev).includes("knative-operator"), "dev serves iris in Knative mode");
     assert.ok(!names(prod).includes("knative-operator"), "prod has only Standard-mode models");
     // Bottlerocket NVIDIA nodes ship the device plugin: not installed when no pool runs AL2023.
     const raw = stackRaw("dev") as Values;
     raw.gpuPools[0].os = "bottlerocket";
     const cfg = validate(raw, "dev");
-    const ctx = addonContext(cfg, [{ deploymentMode: "Knative", namespace: "models", triggers: [] }]);
+    const ctx = addonContext(
+      cfg,
+      [{ deploymentMode: "Knative", namespace: "models", triggers: [] }],
+      CLOUD_FIXTURE,
+    );
     assert.ok(!addonCatalog(ctx).some((s) => s.name === "nvidia-device-plugin"));
   });
 
@@ -147,9 +169,11 @@ describe("add-ons per stack", function () {
     );
     raw.addons.istio.tlsCertificateArn =
       "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab";
-    const ctx = addonContext(validate(raw, "dev"), [
-      { deploymentMode: "Standard", namespace: "models", triggers: [] },
-    ]);
+    const ctx = addonContext(
+      validate(raw, "dev"),
+      [{ deploymentMode: "Standard", namespace: "models", triggers: [] }],
+      CLOUD_FIXTURE,
+    );
     const service = (addonCatalog(ctx).find((s) => s.name === "istio-ingressgateway")!.values as Values)
       .service;
     assert.equal(
@@ -196,9 +220,11 @@ describe("add-ons per stack", function () {
     raw.addons.values = {
       keda: { operator: { resources: { requests: { cpu: "200m" } } }, metricsServer: { replicaCount: 3 } },
     };
-    const ctx = addonContext(validate(raw, "dev"), [
-      { deploymentMode: "Knative", namespace: "models", triggers: [] },
-    ]);
+    const ctx = addonContext(
+      validate(raw, "dev"),
+      [{ deploymentMode: "Knative", namespace: "models", triggers: [] }],
+      CLOUD_FIXTURE,
+    );
     const keda = addonCatalog(ctx).find((s) => s.name === "keda")!.values as Values;
     assert.equal(keda.metricsServer.replicaCount, 3, "the stack's value wins");
     assert.deepEqual(keda.operator.resources, { requests: { cpu: "200m" } });

@@ -89,7 +89,7 @@ describe("compatibility: plan-time verdicts on the stacks", () => {
   });
 
   it("refuses a Kubernetes version the add-ons or node images do not support", () => {
-    const raw: Raw = stackRaw("dev");
+    const raw: Raw = stackRaw("prod");
     raw.cluster.kubernetesVersion = "1.21";
     const messages = configError(raw, "dev")
       .problems.filter((p) => p.path === "cluster.kubernetesVersion")

@@ -44,6 +44,7 @@ describe("stack config schema", () => {
 
   it("checks cross-field rules once the structure is valid, all together", () => {
     const raw = dev();
+    raw.cluster.nodeAutoscaler = "cluster-autoscaler";
     raw.gpuPools[0].minSize = 7;
     raw.gpuPools[0].desiredSize = 9;
     raw.models.push({ ...raw.models[2] });
@@ -157,7 +158,7 @@ describe("stack config schema", () => {
         r.gpuPools[0].desiredSize = 1;
       },
       "gpuPools[0].desiredSize",
-      /6 GPUs on 6 g6\.xlarge node\(s\) of 1 GPUs, but without a node autoscaler \(cluster\.nodeAutoscaler: none\) it stays at 1; enable cluster-autoscaler or raise its desiredSize/,
+      /6 GPUs on 6 g6\.xlarge node\(s\) of 1 GPUs, but without a node autoscaler \(cluster\.nodeAutoscaler: none\) it stays at 1; enable a node autoscaler or raise its desiredSize/,
     ],
     [
       "scale to zero in Standard mode without the metrics that wake it",

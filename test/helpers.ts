@@ -32,3 +32,18 @@ export function configError(raw: Record<string, unknown>, stack = "test"): Confi
 export function problemPaths(err: ConfigError): string[] {
   return err.problems.map((p) => p.path);
 }
+
+/**
+ * What index.ts passes addonContext once AWS resources exist, for tests that build the add-on catalog
+ * of an EKS stack directly (Karpenter's node classes name the node role, subnets and security group).
+ */
+export const CLOUD_FIXTURE = {
+  vpcId: "vpc-0fixture000000001",
+  karpenterNodes: {
+    nodeRoleName: "fixture-node-role",
+    subnetIds: ["subnet-0fixture00000001", "subnet-0fixture00000002"],
+    securityGroupId: "sg-0fixture000000001",
+    tags: {},
+    placementGroups: {},
+  },
+};

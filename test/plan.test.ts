@@ -151,7 +151,7 @@ describe("offline plan of the real program", () => {
   });
 
   it("gives GPU node groups NVIDIA AMIs, the GPU taint and labels the add-ons select on", async () => {
-    const p = await plan("dev");
+    const p = await plan("prod");
     const ng = byName(p, "aws:eks/nodeGroup:NodeGroup", "gpu-l4-ng").inputs as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     assert.equal(ng.amiType, "AL2023_x86_64_NVIDIA");
     assert.deepEqual(ng.taints, [{ key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" }]);

@@ -42,6 +42,8 @@ async function violationsOf(policy: string, stack: string, resources: PolicyInpu
 
 type Case = [policy: string, stack: string, breakIt: (rs: PolicyInput[]) => PolicyInput[], message: RegExp];
 const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
+const NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool";
+const NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
 /** The dev gateway turned internet-facing (without the JWT and TLS a public gateway needs). */
 const internetFacingGateway = (rs: PolicyInput[]) =>
   edit(
@@ -341,9 +343,62 @@ const cases: Case[] = [
     /can grow to 92 GPUs .*the limit is 64/,
   ],
   [
+    "max-gpus-per-stack",
+    "dev",
+    (rs) => edit(rs, ofType(NODE_POOL), (p) => delete p.spec.limits["nvidia.com/gpu"]),
+    /karpenter-nodepool-l4 unbounded: no nvidia.com\/gpu limit/,
+  ],
+  [
+    "gpu-instance-allowlist",
+    "dev",
+    (rs) =>
+      edit(rs, ofType(NODE_POOL), (p) => p.spec.template.spec.requirements[0].values.push("p5.48xlarge")),
+    /p5.48xlarge is not an allowed GPU instance type/,
+  ],
+  [
+    "karpenter-gpu-pools-disrupt-gently",
+    "dev",
+    (rs) => edit(rs, ofType(NODE_POOL), (p) => delete p.spec.disruption.consolidationPolicy),
+    /consolidationPolicy WhenEmptyOrUnderutilized drains GPU nodes that still run replicas/,
+  ],
+  [
+    "karpenter-gpu-pools-disrupt-gently",
+    "dev",
+    (rs) => edit(rs, ofType(NODE_POOL), (p) => (p.spec.disruption.budgets = [{ nodes: "50%" }])),
+    /replace one node at a time/,
+  ],
+  [
+    "karpenter-node-classes-safe",
+    "dev",
+    (rs) => edit(rs, ofType(NODE_CLASS), (p) => (p.spec.metadataOptions.httpPutResponseHopLimit = 2)),
+    /httpPutResponseHopLimit 2 lets pods reach the node's credentials/,
+  ],
+  [
+    "karpenter-node-classes-safe",
+    "dev",
+    (rs) =>
+      edit(rs, ofType(NODE_CLASS), (p) => {
+        p.metadata.labels["inference-platform/environment"] = "prod";
+        p.spec.amiSelectorTerms = [{ alias: "al2023@latest" }];
+      }),
+    /al2023@latest in prod: every AMI release drifts/,
+  ],
+  [
+    "karpenter-node-classes-safe",
+    "dev",
+    (rs) =>
+      edit(rs, ofType(NODE_CLASS), (p) => (p.spec.amiSelectorTerms = [{ id: "ami-0123456789abcdef0" }])),
+    /select a custom AMI/,
+  ],
+  [
     "dev-spot-gpu-pools",
     "dev",
-    (rs) => edit(rs, ofType(NODE_GROUP, "gpu-l4-ng"), (p) => (p.capacityType = "ON_DEMAND")),
+    (rs) =>
+      edit(rs, ofType(NODE_POOL), (p) =>
+        p.spec.template.spec.requirements
+          .filter((r: Props) => r.key === "karpenter.sh/capacity-type")
+          .forEach((r: Props) => (r.values = ["on-demand", "spot"])),
+      ),
     /spot costs about a third/,
   ],
   [

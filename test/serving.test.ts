@@ -9,7 +9,7 @@ import { knativePodSpecProblems } from "../conformance/knativePodSpec";
 import { checkConformance } from "../conformance";
 import { addonCatalog, addonContext, orderAddons } from "../models/addons";
 import { loadBalancerVerdict } from "../e2e/deploy";
-import { stackRaw, validate } from "./helpers";
+import { CLOUD_FIXTURE, stackRaw, validate } from "./helpers";
 import type { K8sObject } from "../models/k8s";
 import { namespaceObjects } from "../models/serving/namespace";
 
@@ -231,6 +231,7 @@ describe("serving correctness (what KServe, Knative, KEDA, Istio do with the obj
         addonContext(
           dev,
           dev.models.map((m) => resolveModel(m, dev)),
+          CLOUD_FIXTURE,
         ),
       ),
     ).map((s) => s.name);

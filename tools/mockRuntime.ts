@@ -4,6 +4,7 @@
  * retainOnDelete, inputs). Provider outputs are stubbed plausibly (EKS kubeconfig, ARNs, OIDC).
  * Resource transforms are not invoked by the mock monitor, so the recording wraps the monitor itself.
  */
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as settings from "@pulumi/pulumi/runtime/settings";
@@ -90,7 +91,11 @@ export function platformMocks(region: string): pulumi.runtime.Mocks {
   return {
     newResource(args) {
       const inputs = args.inputs as Record<string, unknown>;
-      const id = `${args.name}-id`;
+      // EC2 ids in EC2's shape where upstream schemas check it (Karpenter's subnet selector: subnet-[0-9a-z]+).
+      const id =
+        args.type === "aws:ec2/subnet:Subnet"
+          ? `subnet-0${createHash("sha256").update(args.name).digest("hex").slice(0, 16)}`
+          : `${args.name}-id`;
       const arnName = typeof inputs.name === "string" ? inputs.name : args.name;
       const state: Record<string, unknown> = { ...inputs };
       const service = args.type.split(":")[1]?.split("/")[0] ?? "";
@@ -107,6 +112,8 @@ export function platformMocks(region: string): pulumi.runtime.Mocks {
             oidcProviderArn: `arn:aws:iam::${ACCOUNT}:oidc-provider/${issuer.replace("https://", "")}`,
             clusterSecurityGroupId: "sg-0cluster0000000001",
             nodeSecurityGroupId: "sg-0nodes00000000001",
+            // The EKS-created cluster security group (aws.eks.Cluster vpcConfig), which managed nodes carry.
+            eksCluster: { vpcConfig: { clusterSecurityGroupId: "sg-0ekscluster00001" } },
           });
           break;
         }

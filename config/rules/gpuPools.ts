@@ -48,6 +48,7 @@ export function gpuPoolProblems(cfg: PlatformInput): Problem[] {
         "EFA and cluster placement groups are only offered for the largest sizes (g5/g6/g6e.48xlarge, p4d, p4de, p5, p5e, p5en)",
       );
     }
+    problems.push(...karpenterPoolProblems(cfg, pool, at));
     if (pool.capacityType === "SPOT" && env === "prod")
       add(
         `${at}.capacityType`,
@@ -55,5 +56,39 @@ export function gpuPoolProblems(cfg: PlatformInput): Problem[] {
       );
   });
 
+  return problems;
+}
+
+/**
+ * What a managed node group takes and a Karpenter NodePool cannot: a floor of nodes (Karpenter keeps
+ * only the nodes pods need), a desired size, and EFA (the platform attaches EFA through the launch
+ * template; its Karpenter node class does not yet). Prod pins the node image: with `@latest`, every
+ * AWS release drifts and replaces every GPU node.
+ */
+function karpenterPoolProblems(
+  cfg: PlatformInput,
+  pool: PlatformInput["gpuPools"][number],
+  at: string,
+): Problem[] {
+  if (cfg.cluster.mode !== "eks" || cfg.cluster.nodeAutoscaler !== "karpenter") return [];
+  const problems: Problem[] = [];
+  const add = (path: string, message: string) => problems.push({ path, message });
+  if (pool.minSize > 0)
+    add(
+      `${at}.minSize`,
+      `Karpenter keeps no minimum of nodes (NodePools launch what pending pods need); set minSize 0 and keep warm replicas with the models' minReplicas, or use cluster.nodeAutoscaler: cluster-autoscaler`,
+    );
+  if (pool.desiredSize !== undefined)
+    add(`${at}.desiredSize`, "Karpenter pools have no desired size; remove it");
+  if (pool.efa)
+    add(
+      `${at}.efa`,
+      "EFA pools need managed node groups (cluster.nodeAutoscaler: cluster-autoscaler); the Karpenter node class does not attach EFA interfaces",
+    );
+  if (cfg.environment === "prod" && !pool.releaseVersion)
+    add(
+      `${at}.releaseVersion`,
+      "prod pins the node image under Karpenter (e.g. 1.34.4-20260714): unpinned, every AWS AMI release drifts and replaces every GPU node",
+    );
   return problems;
 }

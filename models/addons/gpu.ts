@@ -3,12 +3,11 @@
  * the labels the node groups carry. The device plugin skips Bottlerocket NVIDIA nodes, whose OS ships
  * its own; dcgm-exporter runs on every GPU node and keeps the pod's own labels when scraped.
  */
-import { GPU_TAINT, LABELS } from "../cluster/nodePools";
+import { DEVICE_PLUGIN_LABEL, GPU_TAINT, LABELS } from "../cluster/nodePools";
 import { CHARTS } from "../versions";
 import type { AddonContext, AddonSpec } from "./types";
 
-/** Set on GPU nodes whose OS does not ship the device plugin (AL2023). */
-export const DEVICE_PLUGIN_LABEL = "inference-platform/nvidia-device-plugin";
+export { DEVICE_PLUGIN_LABEL };
 
 const gpuToleration = { key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect };
 

@@ -4,6 +4,7 @@
  */
 import { certManager } from "./certManager";
 import { clusterAutoscaler } from "./clusterAutoscaler";
+import { karpenter, karpenterCrd } from "./karpenter";
 import { dcgmExporter, nvidiaDevicePlugin } from "./gpu";
 import { istioBase, istioIngressGateway, istiod } from "./istio";
 import { keda } from "./keda";
@@ -15,9 +16,9 @@ import { metricsServer } from "./metricsServer";
 import type { Input } from "@pulumi/pulumi";
 import type { PlatformConfig } from "../plannedConfig";
 import type { ResolvedModel } from "../serving/resolve";
-import type { AddonContext, AddonName, AddonSpec } from "./types";
+import type { AddonContext, AddonName, AddonSpec, KarpenterNodeInputs } from "./types";
 
-export type { AddonContext, AddonName, AddonSpec } from "./types";
+export type { AddonContext, AddonName, AddonSpec, KarpenterNodeInputs } from "./types";
 export { ADDON_NAMES } from "./types";
 
 /**
@@ -33,6 +34,7 @@ export function addonContext(
     ampRemoteWriteUrl?: Input<string>;
     vpcId?: Input<string>;
     alertReceiverCredential?: Input<string>;
+    karpenterNodes?: KarpenterNodeInputs;
   } = {},
 ): AddonContext {
   return {
@@ -43,6 +45,8 @@ export function addonContext(
     region: cfg.region,
     addons: cfg.addons,
     gpuPools: cfg.cluster.mode === "eks" ? cfg.gpuPools : [],
+    nodeAutoscaler: cfg.cluster.nodeAutoscaler,
+    karpenterNodes: cloud.karpenterNodes,
     usesKnative: models.some((m) => m.deploymentMode === "Knative"),
     usesResourceMetrics: models.some(
       (m) =>
@@ -72,7 +76,10 @@ export function addonCatalog(ctx: AddonContext): AddonSpec[] {
   if (hasGpu && a.nvidiaDevicePlugin.enabled && ctx.gpuPools.some((p) => p.os === "al2023"))
     specs.push(nvidiaDevicePlugin());
   if (hasGpu && a.dcgmExporter.enabled) specs.push(dcgmExporter(ctx));
-  if (ctx.clusterMode === "eks") specs.push(clusterAutoscaler(ctx));
+  if (ctx.clusterMode === "eks" && ctx.nodeAutoscaler === "cluster-autoscaler")
+    specs.push(clusterAutoscaler(ctx));
+  if (ctx.clusterMode === "eks" && ctx.nodeAutoscaler === "karpenter")
+    specs.push(karpenterCrd(), karpenter(ctx));
   return specs.map((s) => withUserValues(s, a.values[s.name]));
 }
 

@@ -6,6 +6,11 @@ import type { Input } from "@pulumi/pulumi";
 import type { AddonsConfig, Environment, GpuPoolConfig } from "../../config/schema";
 import type { K8sObject } from "../k8s";
 import type { ChartPin } from "../versions";
+import type { NodeClassInputs } from "../cluster/karpenterPools";
+
+export type KarpenterNodeInputs = Omit<NodeClassInputs, "placementGroupName" | "clusterName"> & {
+  readonly placementGroups: Record<string, Input<string>>;
+};
 
 /** Every add-on release the platform can install, by release name. */
 export const ADDON_NAMES = [
@@ -22,6 +27,8 @@ export const ADDON_NAMES = [
   "nvidia-device-plugin",
   "dcgm-exporter",
   "cluster-autoscaler",
+  "karpenter-crd",
+  "karpenter",
   "aws-load-balancer-controller",
   "metrics-server",
 ] as const;
@@ -35,6 +42,10 @@ export interface AddonContext {
   readonly region: string;
   readonly addons: AddonsConfig;
   readonly gpuPools: readonly GpuPoolConfig[];
+  /** Who grows and shrinks the GPU pools (EKS only). */
+  readonly nodeAutoscaler: "cluster-autoscaler" | "karpenter" | "none";
+  /** EKS with Karpenter: the AWS ids its node classes select (known after deploy). */
+  readonly karpenterNodes?: KarpenterNodeInputs;
   readonly usesKnative: boolean;
   /** Some autoscaler reads CPU or memory (KServe's HPA): the resource metrics API must exist. */
   readonly usesResourceMetrics: boolean;
@@ -66,6 +77,8 @@ export interface AddonSpec {
    * value for (registered as Pulumi `*Patch` resources after the release).
    */
   readonly patches?: readonly K8sObject[];
+  /** Leave out the chart's crds/ directory (another release owns and upgrades those CRDs). */
+  readonly skipCrds?: boolean;
   /** The release installs CRDs: deleting it deletes every custom resource of those kinds. */
   readonly ownsCrds: boolean;
 }

@@ -62,7 +62,7 @@ export function poolSize(
   cfg: StackInput,
   pool: StackInput["gpuPools"][number],
 ): { minNodes: number; maxNodes: number; autoscaled: boolean } {
-  const autoscaled = cfg.cluster.mode === "eks" && cfg.cluster.nodeAutoscaler === "cluster-autoscaler";
+  const autoscaled = cfg.cluster.mode === "eks" && cfg.cluster.nodeAutoscaler !== "none";
   const fixed = pool.desiredSize ?? pool.minSize;
   return autoscaled
     ? { minNodes: pool.minSize, maxNodes: pool.maxSize, autoscaled }
@@ -178,7 +178,7 @@ function poolOverflowProblems(cfg: StackInput, loads: PoolCapacity[]): Problem[]
       message: `pool "${l.pool}" must hold ${who} at their maxReplicas: ${l.atMax.gpus} GPUs on ${l.atMax.packedNodes} ${l.instanceType} node(s) of ${l.gpusPerNode} GPUs, but ${
         autoscaled
           ? `it grows to ${l.maxNodes}; raise its maxSize`
-          : `without a node autoscaler (cluster.nodeAutoscaler: ${cfg.cluster.nodeAutoscaler}) it stays at ${l.maxNodes}; enable cluster-autoscaler or raise its ${pool.desiredSize !== undefined ? "desiredSize" : "minSize"}`
+          : `without a node autoscaler (cluster.nodeAutoscaler: ${cfg.cluster.nodeAutoscaler}) it stays at ${l.maxNodes}; enable a node autoscaler or raise its ${pool.desiredSize !== undefined ? "desiredSize" : "minSize"}`
       }, or lower those models' maxReplicas`,
     });
   }

@@ -24,6 +24,9 @@ export const LABELS = {
   accelerator: "k8s.amazonaws.com/accelerator",
 } as const;
 
+/** Set on GPU nodes whose OS does not ship the device plugin (AL2023): the plugin's DaemonSet selects it. */
+export const DEVICE_PLUGIN_LABEL = "inference-platform/nvidia-device-plugin";
+
 export type AmiType =
   "AL2023_x86_64_NVIDIA" | "AL2023_x86_64_STANDARD" | "BOTTLEROCKET_x86_64_NVIDIA" | "BOTTLEROCKET_x86_64";
 

@@ -6,9 +6,9 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { GPU_INSTANCES } from "../../models/capacity/gpuInstances";
 import { isGpuInstanceType } from "./cluster";
 import { gpuLimit, K8S, nameOf, podViews, predictorOf, withDefaults } from "./k8s";
+import { poolView, poolViews } from "./pools";
 
 type Props = Record<string, unknown>;
-const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
 const COST_DEFAULTS = {
   allowedInstanceTypes: Object.keys(GPU_INSTANCES),
   maxGpusPerModel: 32,
@@ -17,7 +17,8 @@ const COST_DEFAULTS = {
 
 export const gpuInstanceAllowlist: ResourceValidationPolicy = {
   name: "gpu-instance-allowlist",
-  description: "GPU node groups use instance types from the stack's allow-list.",
+  description:
+    "GPU pools (managed node groups or Karpenter NodePools) use instance types from the stack's allow-list.",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
@@ -29,9 +30,10 @@ export const gpuInstanceAllowlist: ResourceValidationPolicy = {
     },
   },
   validateResource: (args, report) => {
-    if (args.type !== NODE_GROUP) return;
+    const pool = poolView(args.type, args.props as Props);
+    if (!pool) return;
     const { allowedInstanceTypes } = withDefaults(COST_DEFAULTS, args.getConfig());
-    for (const t of ((args.props as Props).instanceTypes as string[] | undefined) ?? [])
+    for (const t of pool.instanceTypes)
       if (isGpuInstanceType(t) && !allowedInstanceTypes.includes(t))
         report(
           `${args.name}: ${t} is not an allowed GPU instance type here (allowed: ${allowedInstanceTypes.join(", ")})`,
@@ -63,28 +65,25 @@ export const maxGpusPerModel: ResourceValidationPolicy = {
   },
 };
 
-function groupGpus(props: Props): number {
-  const type = ((props.instanceTypes as string[] | undefined) ?? [])[0] ?? "";
-  const max = ((props.scalingConfig as Props | undefined)?.maxSize as number | undefined) ?? 0;
-  return (GPU_INSTANCES[type]?.gpus ?? 0) * max;
-}
-
 export const maxGpusPerStack: StackValidationPolicy = {
   name: "max-gpus-per-stack",
-  description: "The stack's GPU node groups can grow to at most maxGpusPerStack GPUs.",
+  description:
+    "The stack's GPU pools can grow to at most maxGpusPerStack GPUs (a NodePool without a GPU limit is unbounded).",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: { maxGpusPerStack: { type: "integer", default: COST_DEFAULTS.maxGpusPerStack } },
   },
   validateStack: (args, report) => {
     const { maxGpusPerStack } = withDefaults(COST_DEFAULTS, args.getConfig());
-    const groups = args.resources.filter((r) => r.type === NODE_GROUP);
-    const total = groups.reduce((s, g) => s + groupGpus(g.props), 0);
+    const pools = poolViews(args.resources).filter((p) => p.view.maxGpus > 0);
+    const total = pools.reduce((s, p) => s + p.view.maxGpus, 0);
     if (total > maxGpusPerStack)
       report(
-        `GPU node groups can grow to ${total} GPUs (${groups
-          .filter((g) => groupGpus(g.props) > 0)
-          .map((g) => `${g.name} ${groupGpus(g.props)}`)
+        `GPU pools can grow to ${total} GPUs (${pools
+          .map(
+            (p) =>
+              `${p.name} ${Number.isFinite(p.view.maxGpus) ? p.view.maxGpus : "unbounded: no nvidia.com/gpu limit"}`,
+          )
           .join(", ")}); the limit is ${maxGpusPerStack}`,
       );
   },
@@ -95,11 +94,11 @@ export const devSpotGpuPools: ResourceValidationPolicy = {
   description: "Dev GPU pools run on spot capacity (advisory; dev stacks only: prod serves from on-demand).",
   enforcementLevel: "advisory",
   validateResource: (args, report) => {
-    if (args.type !== NODE_GROUP || environmentOf(args.props) !== "dev") return;
-    const p = args.props as { instanceTypes?: string[]; capacityType?: string };
-    if ((p.instanceTypes ?? []).some(isGpuInstanceType) && p.capacityType !== "SPOT")
+    const pool = poolView(args.type, args.props as Props);
+    if (!pool || environmentOf(args.props) !== "dev") return;
+    if (pool.instanceTypes.some(isGpuInstanceType) && pool.capacityType !== "SPOT")
       report(
-        `${args.name}: a dev GPU pool on ${p.capacityType ?? "ON_DEMAND"} capacity; spot costs about a third`,
+        `${args.name}: a dev GPU pool on ${pool.capacityType ?? "on-demand and spot"} capacity; spot costs about a third`,
       );
   },
 };
