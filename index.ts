@@ -255,5 +255,7 @@ export = async () => {
     capacity: cfg.capacity,
     // Image CUDA against node drivers, and the other compatibility verdicts.
     compat: cfg.compat,
+    // Predicted seconds for a new replica to serve, step by step, with the figures' sources.
+    timeToReady: cfg.models.flatMap((m) => (m.timeToReady ? [m.timeToReady] : [])),
   };
 };

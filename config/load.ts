@@ -9,6 +9,7 @@ import { ConfigError, problemsFromZod, type Problem } from "./problems";
 import { checkPlacement, checkSemantics } from "./semantics";
 import { planStackCapacity } from "../models/capacity/stack";
 import { checkCompat } from "../models/compat/checks";
+import { planTimeToReady, readinessProblems } from "../models/capacity/timeToReady";
 
 export const PROJECT = "inference-platform";
 
@@ -103,9 +104,17 @@ export function validatePlatformConfig(
   // Capacity planning places `gpu: auto` models and sizes every LLM; it runs even when other keys
   // are wrong, so one message still lists every problem.
   const planned = planStackCapacity(parsed.data);
-  const placed = { ...parsed.data, models: planned.models, capacity: planned.capacity };
+  const models = planTimeToReady({ ...parsed.data, models: planned.models });
+  const placed = { ...parsed.data, models, capacity: planned.capacity };
   const compat = checkCompat(placed);
-  const all = [...problems, ...semantic, ...planned.problems, ...checkPlacement(placed), ...compat.errors];
+  const all = [
+    ...problems,
+    ...semantic,
+    ...planned.problems,
+    ...checkPlacement(placed),
+    ...compat.errors,
+    ...readinessProblems(placed).errors,
+  ];
   if (all.length > 0) throw new ConfigError(stack, all);
   return { ...placed, compat };
 }

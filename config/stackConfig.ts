@@ -7,6 +7,7 @@ import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { ConfigError } from "./problems";
 import { readRawConfig, validatePlatformConfig } from "./load";
 import { checkWarnings } from "./semantics";
+import { readinessProblems } from "../models/capacity/timeToReady";
 import { findPlaceholders, isOfflinePlan } from "./placeholders";
 import { readDeployEnvironment, type DeployEnvironment } from "./deployEnvironment";
 import { CHARTS } from "../models/versions";
@@ -29,7 +30,11 @@ export function loadStackConfig(): StackConfig {
   const deploy = readDeployEnvironment(process.env, Object.values(CHARTS));
   try {
     const config = validatePlatformConfig(stack, raw.raw, [...raw.problems, ...deploy.problems]);
-    for (const w of [...checkWarnings(config), ...config.compat.warnings])
+    for (const w of [
+      ...checkWarnings(config),
+      ...config.compat.warnings,
+      ...readinessProblems(config).warnings,
+    ])
       pulumi.log.warn(`stack "${stack}": ${w.path}: ${w.message}`);
     for (const i of config.compat.infos) pulumi.log.info(`stack "${stack}": ${i.path}: ${i.message}`);
     // Placeholders of the shipped stack files: fine to plan, a mistake to deploy.

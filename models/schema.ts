@@ -69,6 +69,11 @@ export const engineSchema = z.strictObject({
   prefixCaching: z.boolean().default(true),
   chunkedPrefill: z.boolean().default(true),
   speculative: speculativeSchema.optional(),
+  /**
+   * How vLLM reads the downloaded checkpoint into GPU memory: `runai_streamer` streams safetensors with
+   * concurrent reads (vLLM 0.24 --load-format; the Run:ai Model Streamer ships in the KServe image).
+   */
+  loadFormat: z.enum(["auto", "runai_streamer"]).default("auto"),
   /** Extra flags appended verbatim (after the generated ones, so they win for argparse). */
   extraArgs: z.array(z.string()).default([]),
 });
@@ -199,6 +204,11 @@ export const autoscalingSchema = z
      * and loads it. Prod requires it with minReplicas 1.
      */
     outageOnNodeLoss: z.string().min(10).optional(),
+    /**
+     * Seconds within which a replica the autoscaler adds must serve (scale-up SLO). Checked against the
+     * predicted time to ready: impossible even on a warm node is an error, on a new node a warning.
+     */
+    readyWithinSeconds: z.number().int().min(10).max(7200).optional(),
   })
   .transform((a) => ({ ...a, maxReplicas: a.maxReplicas ?? defaultMaxReplicas(a.minReplicas) }));
 export type AutoscalingSettings = z.infer<typeof autoscalingSchema>;

@@ -16,6 +16,7 @@ import { OFFLINE_PLAN_ENV } from "../config/placeholders";
 import { howToProvideSchemas, isComplete, schemaInventory } from "../conformance/schemaSources";
 import { fetchMissingSchemas } from "./crds";
 import type { StackCapacity } from "../models/capacity/stack";
+import type { ModelTimeToReady } from "../models/capacity/timeToReady";
 import type { CompatReport } from "../models/compat/checks";
 import { runUnderMocks, type RecordedResource } from "./mockRuntime";
 import { runPolicies, stackPolicyConfig, type PolicyInput, type Violation } from "../policy/offline";
@@ -207,6 +208,29 @@ export function capacityLines(capacity: StackCapacity | undefined): string[] {
   return lines;
 }
 
+/** Per model: predicted seconds to a serving replica, on a warm node and on a new one, step by step. */
+export function timeToReadyLines(models: ModelTimeToReady[] | undefined): string[] {
+  if (!models || models.length === 0) return [];
+  const range = (r: { low: number; high: number; partial: boolean }) =>
+    r.partial && r.high === 0
+      ? "unknown"
+      : `${r.partial ? "≥" : ""}${Math.round(r.low)}..${Math.round(r.high)} s`;
+  const lines = [
+    "",
+    "Time to ready (new replica, fast..slow from published figures; ≥: a step has no figure):",
+  ];
+  for (const t of models) {
+    const steps = t.steps
+      .map((s) => `${s.step} ${s.low === undefined ? "?" : `${Math.round(s.low)}..${Math.round(s.high!)}`}`)
+      .join(", ");
+    lines.push(
+      `  ${t.model}  warm node ${range(t.warm)}; new node ${range(t.cold)}; startup probe covers ${range(t.probe)}`,
+      `      ${steps}${t.checkpointGiB === undefined ? "" : ` (checkpoint ${t.checkpointGiB.toFixed(1)} GiB)`}`,
+    );
+  }
+  return lines;
+}
+
 /** Per model: image -> CUDA -> node driver, and the verdict. */
 export function compatLines(compat: CompatReport | undefined): string[] {
   if (!compat || compat.models.length === 0) return [];
@@ -278,6 +302,7 @@ export function summarize(plan: Plan): string {
   }
   if (isvcs.length === 0) lines.push("  (none)");
   lines.push(...capacityLines(plan.outputs.capacity as StackCapacity | undefined));
+  lines.push(...timeToReadyLines(plan.outputs.timeToReady as ModelTimeToReady[] | undefined));
   lines.push(...compatLines(plan.outputs.compat as CompatReport | undefined));
   lines.push("", "Add-ons (Helm releases):");
   for (const r of plan.releases) lines.push(`  ${r.resource.split("::")[1]}  ${r.chart}@${r.version}`);

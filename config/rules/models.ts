@@ -109,6 +109,11 @@ export function engineProblems(model: ModelInput, at: string): Problem[] {
         );
     }
   }
+  if (model.runtime !== "vllm" && engine.loadFormat !== "auto")
+    add(
+      `${at}.engine.loadFormat`,
+      `${engine.loadFormat} is a vLLM load format; ${model.runtime} reads checkpoints its own way`,
+    );
   if (model.runtime === "tgi" && engine.dtype === "float32")
     add(`${at}.engine.dtype`, "TGI serves float16 or bfloat16 only");
   if (model.runtime === "tgi" && engine.speculative && engine.speculative.method !== "ngram")

@@ -6,6 +6,7 @@ import type { Environment, GpuPoolConfig, PlatformInput } from "../../config/sch
 import { isLlm, type AutoscalingTrigger, type DeploymentMode, type ModelInput } from "../schema";
 import type { ModelConfig } from "../plannedModel";
 import { poolGpu } from "../cluster/nodePools";
+import { startupSecondsFromPrediction } from "../capacity/timeToReady";
 
 export interface ResolvedGpu {
   readonly pool: GpuPoolConfig;
@@ -26,7 +27,10 @@ export interface ResolvedModel extends ModelConfig {
 }
 
 export const DEFAULTS = {
-  /** LLM weights take minutes to download and load: 30 minutes before the startup probe gives up. */
+  /**
+   * LLM weights take minutes to load: 30 minutes before the startup probe gives up, when the load
+   * cannot be predicted (capacity/timeToReady.ts sizes it otherwise).
+   */
   llmStartupSeconds: 1800,
   gpuStartupSeconds: 900,
   cpuStartupSeconds: 300,
@@ -105,7 +109,7 @@ export function resolveModel(
     startupSeconds:
       model.startupSeconds ??
       (llm
-        ? DEFAULTS.llmStartupSeconds
+        ? startupSecondsFromPrediction(model.timeToReady, DEFAULTS.llmStartupSeconds)
         : resolvedGpu
           ? DEFAULTS.gpuStartupSeconds
           : DEFAULTS.cpuStartupSeconds),

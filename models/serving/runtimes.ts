@@ -164,8 +164,17 @@ export function vllmArgs(input: EngineArgsInput): string[] {
   args.push(e.prefixCaching ? "--enable-prefix-caching" : "--no-enable-prefix-caching");
   args.push(e.chunkedPrefill ? "--enable-chunked-prefill" : "--no-enable-chunked-prefill");
   if (e.speculative) args.push(`--speculative-config=${speculativeConfig(e.speculative)}`);
+  if (e.loadFormat === "runai_streamer")
+    args.push(
+      "--load-format=runai_streamer",
+      // Reads at once; 16 was the streamer's best on gp3 (run-ai/runai-model-streamer benchmarks). vLLM
+      // 0.24 accepts concurrency, memory_limit and distributed here (runai_streamer_loader.py 31-65).
+      `--model-loader-extra-config=${JSON.stringify({ concurrency: RUNAI_STREAMER_CONCURRENCY })}`,
+    );
   return [...args, ...e.extraArgs];
 }
+
+export const RUNAI_STREAMER_CONCURRENCY = 16;
 
 /** The same engine settings in TGI's vocabulary (text-generation-launcher flags). */
 export function tgiArgs(input: EngineArgsInput): string[] {
