@@ -90,6 +90,8 @@ export class ModelDeployment extends pulumi.ComponentResource {
           ),
         );
     }
+    // The node copies of the weights: started before the predictors, which wait for them.
+    if (o.weightCache) access.push(register(o.weightCache, [sa]));
     // KServe rejects a change of deployment mode on an existing InferenceService: replace it instead
     // (old one first, the name is fixed). The safe route without downtime is a new model name.
     this.inferenceServices = o.inferenceServices.map((isvc) =>

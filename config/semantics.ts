@@ -3,6 +3,8 @@
  * what is wrong and why, so one run reports every mistake. The rules live by concern in ./rules;
  * this module composes them and checks placement (what the capacity planner decided).
  */
+import { weightCacheProblems } from "./rules/weightCache";
+import { WEIGHT_CACHE_REQUESTS } from "../models/serving/weightCache";
 import type { PlatformInput } from "./schema";
 import type { ModelConfig, PlacedModels } from "../models/plannedModel";
 import type { Problem } from "./problems";
@@ -150,7 +152,7 @@ function batchJobProblems(model: ModelInput, at: string): Problem[] {
 
 /** Rules that need each model's resolved placement (after capacity planning). */
 export function checkPlacement(cfg: PlacedModels): Problem[] {
-  const problems: Problem[] = [];
+  const problems: Problem[] = [...weightCacheProblems(cfg)];
   cfg.models.forEach((model, i) => {
     const at = `models[${i}]`;
     // A multi-model server's TrainedModels must fit the memory its pods really get (GPU hosts get a
@@ -199,17 +201,19 @@ function nodeFitProblems(cfg: PlacedModels, model: ModelConfig, at: string): Pro
   const resolved = resolveModel(model, cfg);
   const where = pool ? `pool "${pool.name}" (${instanceType})` : `the system node group (${instanceType})`;
   const problems: Problem[] = [];
-  const cpu = cpuMillis(resolved.cpu);
+  // The weight-cache downloaders of the pool's cached models hold their requests on every node.
+  const downloaders = pool ? cfg.models.filter((m) => m.nodeCache && m.gpu?.pool === pool.name).length : 0;
+  const cpu = cpuMillis(resolved.cpu) + downloaders * cpuMillis(WEIGHT_CACHE_REQUESTS.cpu);
   if (cpu > shape.allocatable.cpuMillis)
     problems.push({
       path: `${at}.resources.cpu`,
-      message: `${resolved.cpu} CPU per replica, but a node of ${where} offers pods ${(shape.allocatable.cpuMillis / 1000).toFixed(2)}: the pod would never schedule`,
+      message: `${resolved.cpu} CPU per replica${downloaders ? ` beside ${downloaders} weight-cache downloader(s)` : ""}, but a node of ${where} offers pods ${(shape.allocatable.cpuMillis / 1000).toFixed(2)}: the pod would never schedule`,
     });
-  const memory = quantityBytes(resolved.memory);
+  const memory = quantityBytes(resolved.memory) + downloaders * quantityBytes(WEIGHT_CACHE_REQUESTS.memory);
   if (memory > shape.allocatable.memoryMiB * 2 ** 20)
     problems.push({
       path: `${at}.resources.memory`,
-      message: `${resolved.memory} per replica, but a node of ${where} offers pods ${(shape.allocatable.memoryMiB / 1024).toFixed(1)} GiB: the pod would never schedule`,
+      message: `${resolved.memory} per replica${downloaders ? ` beside ${downloaders} weight-cache downloader(s)` : ""}, but a node of ${where} offers pods ${(shape.allocatable.memoryMiB / 1024).toFixed(1)} GiB: the pod would never schedule`,
     });
   return problems;
 }

@@ -15,6 +15,7 @@ import { assertReconciled } from "./assertions";
 import { assertAccess } from "./access";
 import { assertHighlyAvailable } from "./availability";
 import { assertAlertDelivery } from "./alerting";
+import { assertWeightCache } from "./weightCache";
 import { engineE2e } from "./engine";
 import { deployPlan, IN_CLUSTER_BACKENDS, type DeployReport } from "./deploy";
 import { clusterPki } from "./pki";
@@ -128,6 +129,12 @@ export async function e2eStack(
       const reconciled = await assertReconciled(new Kube(kubeconfig), plan, { knativeRuns: true });
       report.errors.push(...reconciled.errors);
       report.notes.push(...reconciled.notes, `${reconciled.checked} reconciliation checks`);
+      const cache = await assertWeightCache(new Kube(kubeconfig), plan);
+      report.errors.push(...cache.errors);
+      if (cache.checked > 0)
+        report.notes.push(
+          `${cache.checked} node weight cache checks (downloaders per pool node, predictors reading the copy)`,
+        );
     }
     const t3 = Date.now();
     return {

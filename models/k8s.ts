@@ -31,6 +31,7 @@ export interface CoreKinds {
   "batch/v1/CronJob": types.input.batch.v1.CronJob;
   "storage.k8s.io/v1/StorageClass": types.input.storage.v1.StorageClass;
   "apps/v1/Deployment": types.input.apps.v1.Deployment;
+  "apps/v1/DaemonSet": types.input.apps.v1.DaemonSet;
   "rbac.authorization.k8s.io/v1/Role": types.input.rbac.v1.Role;
 }
 

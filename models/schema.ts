@@ -361,6 +361,12 @@ export const modelSchema = z.strictObject({
   shmSize: quantity.optional(),
   /** Startup budget for loading the model, seconds (startup probe = this / period). */
   startupSeconds: z.number().int().min(30).max(7200).optional(),
+  /**
+   * Keep the weights on every node of the model's GPU pool (models/serving/weightCache.ts): a new replica
+   * on such a node mounts them instead of downloading. `sizeGiB`: the checkpoint's size where the planner
+   * cannot tell it (non-LLMs).
+   */
+  nodeCache: z.strictObject({ sizeGiB: z.number().min(0.1).max(4096).optional() }).optional(),
   engine: engineSchema.prefault({}),
   /** KServe request batcher (predictor.batcher) for runtimes without native batching. */
   batcher: z

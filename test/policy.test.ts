@@ -391,6 +391,28 @@ const cases: Case[] = [
     /select a custom AMI/,
   ],
   [
+    "host-paths-only-weight-cache",
+    "dev",
+    (rs) =>
+      edit(rs, isvc("llama-31-8b"), (p) =>
+        p.spec.predictor.model.volumeMounts
+          .filter((m: Props) => m.name === "weight-cache")
+          .forEach((m: Props) => delete m.readOnly),
+      ),
+    /container kserve-container mounts the weight cache writable/,
+  ],
+  [
+    "host-paths-only-weight-cache",
+    "dev",
+    (rs) =>
+      edit(
+        rs,
+        ofType("kubernetes:apps/v1:DaemonSet"),
+        (p) => (p.spec.template.spec.volumes[0].hostPath.path = "/var/lib/kubelet"),
+      ),
+    /host path \/var\/lib\/kubelet \(only \/var\/lib\/inference-platform\/models\/<model> is allowed\)/,
+  ],
+  [
     "dev-spot-gpu-pools",
     "dev",
     (rs) =>

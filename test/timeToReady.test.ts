@@ -42,9 +42,11 @@ describe("time to ready", () => {
     assert.equal(step(t, "download").low, bytes / network);
     assert.equal(step(t, "download").high, bytes / INTERNET_DOWNLOAD_BYTES_PER_SECOND.high);
     assert.ok(!t.warm.partial && !t.cold.partial, "every step of a vLLM model has a figure");
+    const uncached = predictTimeToReady({ ...llama, nodeCache: undefined }, pool, "karpenter");
     assert.equal(
-      t.cold.low,
-      t.steps.reduce((s, x) => s + x.low!, 0),
+      uncached.cold.low,
+      uncached.steps.reduce((s, x) => s + x.low!, 0),
+      "uncached: every step in turn",
     );
   });
 
@@ -109,7 +111,7 @@ describe("time to ready", () => {
 
   it("refuses a scale-up SLO no node can meet and warns when only a warm node meets it", () => {
     const raw = stackRaw("dev") as Any;
-    raw.models[0].autoscaling.readyWithinSeconds = 60;
+    raw.models[0].autoscaling.readyWithinSeconds = 20;
     assert.match(
       configError(raw, "dev").message,
       /models\[0\]\.autoscaling\.readyWithinSeconds: a new replica needs \d+ s even on a node that has its image/,

@@ -7,6 +7,7 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { assertReconciled } from "../assertions";
 import { assertAccess } from "../access";
+import { assertWeightCache } from "../weightCache";
 import { buildTool } from "../build";
 import { clusterDown, clusterUp, SERVICE_IP } from "../cluster";
 import { HELD_PODS, LocalControllers } from "../controllers";
@@ -61,6 +62,9 @@ describe("e2e: defects reintroduced into the dev plan are caught by the real con
     ).values.grafana;
     grafana.rbac.namespaced = false;
     grafana.sidecar.dashboards.searchNamespace = "ALL";
+    // 6. The weight-cache downloader without the GPU toleration (as KServe's LocalModelCache Jobs are):
+    // it never lands on the tainted GPU nodes, so no node ever holds the weights.
+    delete find((r) => r.type === "kubernetes:apps/v1:DaemonSet").spec.template.spec.tolerations;
     const broken: Plan = { ...plan, resources };
 
     const state = await clusterUp(CLUSTER, fakeNodes(stackConfig("dev")), undefined, HELD_PODS);
@@ -80,6 +84,7 @@ describe("e2e: defects reintroduced into the dev plan are caught by the real con
       ...report.errors,
       ...(await assertReconciled(kube, broken, { knativeRuns: true })).errors,
       ...(await assertAccess(kube, broken)).errors,
+      ...(await assertWeightCache(kube, broken)).errors,
     ];
   });
   after(async () => {
@@ -91,7 +96,8 @@ describe("e2e: defects reintroduced into the dev plan are caught by the real con
     assert.ok(
       errors.some(
         (e) =>
-          /models\/llama-31-8b: the storage initializer gets the Hugging Face token/.test(e) &&
+          // The stable predictor reads the node's weight copy; the canary still downloads with the token.
+          /models\/llama-31-8b-canary: the storage initializer gets the Hugging Face token/.test(e) &&
           /no HF_TOKEN/.test(e),
       ),
       errors.join("\n"),
@@ -131,6 +137,17 @@ describe("e2e: defects reintroduced into the dev plan are caught by the real con
     );
     assert.ok(
       errors.some((e) => /kube-prometheus-stack-grafana may list secrets cluster-wide/.test(e)),
+      errors.join("\n"),
+    );
+  });
+
+  it("a weight-cache downloader that cannot land on the tainted GPU nodes", () => {
+    assert.ok(
+      errors.some((e) =>
+        /DaemonSet models\/llama-31-8b-weights: downloaders on no node; every node of pool l4 \(l4-0, /.test(
+          e,
+        ),
+      ),
       errors.join("\n"),
     );
   });

@@ -139,6 +139,17 @@ function total(steps: readonly StepEstimate[], which: readonly Step[]): Range {
   };
 }
 
+const sum = (a: Range, b: Range): Range => ({
+  low: a.low + b.low,
+  high: a.high + b.high,
+  partial: a.partial || b.partial,
+});
+const slower = (a: Range, b: Range): Range => ({
+  low: Math.max(a.low, b.low),
+  high: Math.max(a.high, b.high),
+  partial: a.partial || b.partial,
+});
+
 export function predictTimeToReady(
   model: ModelConfig,
   pool: GpuPoolConfig | undefined,
@@ -152,11 +163,19 @@ export function predictTimeToReady(
     loadStep(model, bytes),
     engineStep(model),
   ];
+  const cached = model.nodeCache !== undefined;
   return {
     model: model.name,
     steps,
-    warm: total(steps, ["download", "load", "engine"]),
-    cold: total(steps, ["node", "image", "download", "load", "engine"]),
+    // Cached (nodeCache): a warm node already holds the weights; a new node fetches them while the
+    // predictor's image is pulled, so the slower of the two counts.
+    warm: total(steps, cached ? ["load", "engine"] : ["download", "load", "engine"]),
+    cold: cached
+      ? sum(
+          total(steps, ["node", "load", "engine"]),
+          slower(total(steps, ["image"]), total(steps, ["download"])),
+        )
+      : total(steps, ["node", "image", "download", "load", "engine"]),
     probe: total(steps, ["load", "engine"]),
     ...(bytes === undefined ? {} : { checkpointGiB: bytes / 2 ** 30 }),
   };
@@ -204,7 +223,7 @@ export function readinessProblems(cfg: ReadinessInput): { errors: Problem[]; war
     if (t.warm.low > slo)
       errors.push({
         path: `${at}.autoscaling.readyWithinSeconds`,
-        message: `a new replica needs ${fmt(t.warm, "low")} even on a node that has its image (download, load, engine start), over ${slo} s; keep spare replicas (minReplicas), load with engine.loadFormat runai_streamer, or loosen the SLO`,
+        message: `a new replica needs ${fmt(t.warm, "low")} even on a node that has its image (download, load, engine start), over ${slo} s; keep spare replicas (minReplicas), keep the weights on the nodes (nodeCache), load with engine.loadFormat runai_streamer, or loosen the SLO`,
       });
     else if (t.cold.high > slo || t.cold.partial)
       warnings.push({

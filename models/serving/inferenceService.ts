@@ -12,6 +12,7 @@ import type { ResolvedModel } from "./resolve";
 import { modelArgs, runtimeSpec } from "./runtimes";
 import { hfTokenEnv } from "./namespace";
 import { doubleCpu } from "./quantity";
+import { nodeCachePredictor, readsFromNodeCache } from "./weightCache";
 
 export type Track = "stable" | "candidate";
 
@@ -126,12 +127,18 @@ function modelContainer(model: ResolvedModel, opts: IsvcOptions): Record<string,
     (model.runtime === "vllm" || model.runtime === "triton" ? spec.image : undefined);
   const env = opts.hfTokenSecretName ? [hfTokenEnv(opts.hfTokenSecretName)] : [];
   // Same name as the runtime's volume: KServe merges pod specs by volume name, so this sets the size.
-  const volumeMounts = model.shmSize ? [{ name: "devshm", mountPath: "/dev/shm" }] : [];
+  const volumeMounts: Array<Record<string, unknown>> = model.shmSize
+    ? [{ name: "devshm", mountPath: "/dev/shm" }]
+    : [];
+  const uri = opts.version.storageUri;
+  // Weights from the node's copy: no storageUri, so KServe injects no download.
+  const cached = readsFromNodeCache(model, uri);
+  if (cached) volumeMounts.push(...nodeCachePredictor(model, uri!).volumeMounts);
   return {
     modelFormat: { name: spec.modelFormat },
     runtime: spec.runtime,
     protocolVersion: model.protocol ?? spec.protocol,
-    ...(opts.version.storageUri ? { storageUri: opts.version.storageUri } : {}),
+    ...(uri && !cached ? { storageUri: uri } : {}),
     ...(image ? { image } : {}),
     ...(args.length > 0 ? { args } : {}),
     ...(env.length > 0 ? { env } : {}),
@@ -225,6 +232,17 @@ function auxiliaryComponent(model: ResolvedModel, c: AuxiliaryComponentConfig, n
   };
 }
 
+/** Pod volumes and init containers of the predictor: /dev/shm, and the node's weight copy when cached. */
+function predictorVolumes(model: ResolvedModel, opts: IsvcOptions): Record<string, unknown> {
+  const volumes: unknown[] = model.shmSize
+    ? [{ name: "devshm", emptyDir: { medium: "Memory", sizeLimit: model.shmSize } }]
+    : [];
+  const uri = opts.version.storageUri;
+  if (!readsFromNodeCache(model, uri)) return volumes.length > 0 ? { volumes } : {};
+  const cache = nodeCachePredictor(model, uri!);
+  return { volumes: [...volumes, ...cache.volumes], initContainers: cache.initContainers };
+}
+
 export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sObject {
   const spec = runtimeSpec(model.runtime, model.format);
   const predictor: Record<string, unknown> = {
@@ -242,9 +260,7 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
     ...(model.deploymentMode === "Knative"
       ? { timeout: model.llm ? 600 : 60 }
       : { terminationGracePeriodSeconds: model.llm ? 120 : 30 }),
-    ...(model.shmSize
-      ? { volumes: [{ name: "devshm", emptyDir: { medium: "Memory", sizeLimit: model.shmSize } }] }
-      : {}),
+    ...predictorVolumes(model, opts),
     ...(model.batcher
       ? { batcher: { maxBatchSize: model.batcher.maxBatchSize, maxLatency: model.batcher.maxLatencyMs } }
       : {}),

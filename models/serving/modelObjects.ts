@@ -5,6 +5,7 @@
  * registers these; nothing here touches Pulumi.
  */
 import type { K8sObject } from "../k8s";
+import { weightCacheDaemonSet } from "./weightCache";
 import { coreObject, PART_OF } from "../k8s";
 import { candidateName } from "../names";
 import { scaledObject, type PrometheusTarget } from "./autoscaling";
@@ -62,6 +63,8 @@ export interface ModelObjects {
    * serving pods must not (a predictor that can write to S3 is a leak waiting to happen).
    */
   readonly batch?: ModelIdentity;
+  /** The DaemonSet keeping the weights on every node of the pool (nodeCache), applied before the predictors. */
+  readonly weightCache?: K8sObject;
 }
 
 export function serviceAccountName(model: Pick<ResolvedModel, "name">): string {
@@ -241,6 +244,10 @@ export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObje
   ];
   const s3Policy = s3AccessPolicyForBuckets(s3);
   const batch = batchIdentity(model);
+  const weightCache =
+    model.nodeCache && model.resolvedGpu && model.storageUri
+      ? weightCacheDaemonSet(model, { serviceAccountName: sa, hfTokenSecretName })
+      : undefined;
   return {
     serviceAccount,
     inferenceServices,
@@ -251,5 +258,6 @@ export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObje
     s3,
     ...(s3Policy ? { s3Policy } : {}),
     ...(batch ? { batch } : {}),
+    ...(weightCache ? { weightCache } : {}),
   };
 }

@@ -3,6 +3,7 @@
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { K8S, labels, nameOf, podViews, withDefaults } from "./k8s";
+import { WEIGHT_CACHE } from "../../models/serving/weightCache";
 
 type Props = Record<string, unknown>;
 
@@ -258,7 +259,41 @@ export const modelNamespacesDefaultDeny: StackValidationPolicy = {
   },
 };
 
+/**
+ * The platform's own pods touch the node's disk in one place only: the weight cache. Its downloader may
+ * write there; a predictor reads it and nothing else (a writable hostPath in a serving pod would let one
+ * compromised model server plant weights for every replica on the node).
+ */
+export const hostPathOnlyWeightCache: ResourceValidationPolicy = {
+  name: "host-paths-only-weight-cache",
+  description: `Platform workloads mount no host path but the weight cache (${WEIGHT_CACHE.hostRoot}), and model servers only read it.`,
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    const props = args.props as Props;
+    for (const view of podViews(args.type, props)) {
+      const volumes = (
+        (view.spec.volumes ?? []) as Array<{ name: string; hostPath?: { path?: string } }>
+      ).filter((v) => v.hostPath);
+      for (const v of volumes) {
+        const path = v.hostPath!.path ?? "";
+        if (!path.startsWith(`${WEIGHT_CACHE.hostRoot}/`)) {
+          report(
+            `${nameOf(props)} ${view.at}: host path ${path} (only ${WEIGHT_CACHE.hostRoot}/<model> is allowed)`,
+          );
+          continue;
+        }
+        if (args.type !== K8S.isvc) continue;
+        for (const c of view.containers)
+          for (const m of (c.volumeMounts ?? []) as Array<{ name: string; readOnly?: boolean }>)
+            if (m.name === v.name && !m.readOnly)
+              report(`${nameOf(props)} ${view.at}: container ${c.name} mounts the weight cache writable`);
+      }
+    }
+  },
+};
+
 export const SECURITY_RESOURCE_POLICIES: ResourceValidationPolicy[] = [
+  hostPathOnlyWeightCache,
   noPrivilegedContainers,
   namespacesPodSecurity,
   noStaticAwsCredentials,
