@@ -188,8 +188,12 @@ export const autoscalingSchema = z
     triggers: z.array(triggerSchema).default([]),
     /** KEDA: how often triggers are polled, seconds. */
     pollingIntervalSeconds: z.number().int().min(5).max(300).default(15),
-    /** KEDA / HPA: seconds of calm before scaling down. */
-    scaleDownStabilizationSeconds: z.number().int().min(0).max(3600).default(300),
+    /**
+     * KEDA / HPA: seconds of calm before scaling down. Left out: at least 5 minutes, and no shorter than a
+     * new replica takes to serve on a warm node (predicted), so a replica given back is not wanted back
+     * sooner than it could return.
+     */
+    scaleDownStabilizationSeconds: z.number().int().min(0).max(3600).optional(),
     /** KEDA: seconds after the last activation before scaling to zero (only with minReplicas 0). */
     cooldownPeriodSeconds: z.number().int().min(30).max(7200).default(600),
     /** Knative: how long the last pod is kept after traffic stops. */

@@ -35,6 +35,11 @@ export const KSERVE_VERSION = "v0.20.0";
 export const KNATIVE_VERSION = "1.23.0";
 export const KEDA_VERSION = "2.20.2";
 export const KARPENTER_VERSION = "1.14.1";
+/**
+ * Kubernetes minors Karpenter 1.14 supports (aws/karpenter-provider-aws v1.14.1
+ * hack/docs/compatibilitymatrix_gen/compatibility.yaml: appVersion 1.14.x, min 1.26, max 1.36).
+ */
+export const KARPENTER_KUBERNETES = { min: "1.26", max: "1.36" } as const;
 
 export const CHARTS = {
   certManager: {

@@ -97,6 +97,12 @@ describe("compatibility: plan-time verdicts on the stacks", () => {
       .join("\n");
     assert.match(messages, /cert-manager v1.19.6 needs Kubernetes 1.22 or newer/);
     assert.match(messages, /no Cluster Autoscaler release is known for Kubernetes 1.21/);
+    const dev: Raw = stackRaw("dev");
+    dev.cluster.kubernetesVersion = "1.21";
+    assert.match(
+      configError(dev, "dev").message,
+      /cluster\.kubernetesVersion: Karpenter 1\.14\.1 supports Kubernetes 1\.26 to 1\.36, not 1\.21/,
+    );
     assert.match(messages, /EKS publishes AL2023 NVIDIA node images for Kubernetes 1.30, .* not 1.21/);
   });
 

@@ -109,6 +109,25 @@ describe("time to ready", () => {
     );
   });
 
+  it("keeps a replica at least as long after load drops as it would take to bring it back", () => {
+    const prod = validate(stackRaw("prod"), "prod");
+    const big = prod.models.find((m) => m.name === "llama-31-70b")!;
+    const warm = big.timeToReady!.warm.high;
+    assert.ok(warm > 300, "the 70B model takes longer than the 5-minute floor to return");
+    const resolved = resolveModel(big, prod);
+    assert.equal(resolved.autoscaling.scaleDownStabilizationSeconds, Math.ceil(warm / 60) * 60);
+    assert.equal(
+      resolveModel(llama, dev).autoscaling.scaleDownStabilizationSeconds,
+      300,
+      "a quick return keeps the floor",
+    );
+    const set = resolveModel(
+      { ...big, autoscaling: { ...big.autoscaling, scaleDownStabilizationSeconds: 60 } },
+      prod,
+    );
+    assert.equal(set.autoscaling.scaleDownStabilizationSeconds, 60, "config wins");
+  });
+
   it("refuses a scale-up SLO no node can meet and warns when only a warm node meets it", () => {
     const raw = stackRaw("dev") as Any;
     raw.models[0].autoscaling.readyWithinSeconds = 20;

@@ -245,3 +245,11 @@ export function startupSecondsFromPrediction(t: ModelTimeToReady | undefined, fa
   if (!t || t.probe.partial) return fallback;
   return Math.max(MIN_PREDICTED_STARTUP_SECONDS, Math.ceil((2 * t.probe.high) / 60) * 60);
 }
+
+/** The scale-down calm when config leaves it out (seconds): 5 minutes, or a warm replica's slow return. */
+export const MIN_SCALE_DOWN_STABILIZATION_SECONDS = 300;
+
+export function scaleDownStabilizationFromPrediction(t: ModelTimeToReady | undefined): number {
+  if (!t || t.warm.partial) return MIN_SCALE_DOWN_STABILIZATION_SECONDS;
+  return Math.min(3600, Math.max(MIN_SCALE_DOWN_STABILIZATION_SECONDS, Math.ceil(t.warm.high / 60) * 60));
+}

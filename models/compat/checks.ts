@@ -8,7 +8,7 @@ import type { Problem } from "../../config/problems";
 import { poolGpu } from "../cluster/nodePools";
 import { isLlm } from "../schema";
 import type { ModelConfig, PlacedModels } from "../plannedModel";
-import { CHARTS, CLUSTER_AUTOSCALER_TAGS } from "../versions";
+import { CHARTS, CLUSTER_AUTOSCALER_TAGS, KARPENTER_KUBERNETES, KARPENTER_VERSION } from "../versions";
 import { imagePinProblem, parseImage } from "../serving/images";
 import { runtimeSpec } from "../serving/runtimes";
 import {
@@ -231,6 +231,15 @@ function clusterVersionProblems(cfg: PlacedModels): Problem[] {
       errors.push({
         path: "cluster.kubernetesVersion",
         message: `no Cluster Autoscaler release is known for Kubernetes ${k8s} (it must match the cluster minor; known: ${Object.keys(CLUSTER_AUTOSCALER_TAGS).join(", ")})`,
+      });
+    const { min, max } = KARPENTER_KUBERNETES;
+    if (
+      cfg.cluster.nodeAutoscaler === "karpenter" &&
+      (compareVersions(k8s, min) < 0 || compareVersions(k8s, max) > 0)
+    )
+      errors.push({
+        path: "cluster.kubernetesVersion",
+        message: `Karpenter ${KARPENTER_VERSION} supports Kubernetes ${min} to ${max}, not ${k8s}`,
       });
     if (cfg.gpuPools.some((p) => p.os === "al2023") && !AL2023_LATEST.kubernetes.includes(k8s))
       errors.push({

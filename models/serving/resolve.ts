@@ -6,7 +6,7 @@ import type { Environment, GpuPoolConfig, PlatformInput } from "../../config/sch
 import { isLlm, type AutoscalingTrigger, type DeploymentMode, type ModelInput } from "../schema";
 import type { ModelConfig } from "../plannedModel";
 import { poolGpu } from "../cluster/nodePools";
-import { startupSecondsFromPrediction } from "../capacity/timeToReady";
+import { scaleDownStabilizationFromPrediction, startupSecondsFromPrediction } from "../capacity/timeToReady";
 
 export interface ResolvedGpu {
   readonly pool: GpuPoolConfig;
@@ -20,6 +20,7 @@ export interface ResolvedModel extends ModelConfig {
   readonly llm: boolean;
   readonly resolvedGpu?: ResolvedGpu;
   readonly triggers: AutoscalingTrigger[];
+  readonly autoscaling: ModelConfig["autoscaling"] & { readonly scaleDownStabilizationSeconds: number };
   readonly startupSeconds: number;
   readonly cpu: string;
   readonly memory: string;
@@ -106,6 +107,12 @@ export function resolveModel(
     llm,
     resolvedGpu,
     triggers: defaultTriggers(model, deploymentMode),
+    autoscaling: {
+      ...model.autoscaling,
+      scaleDownStabilizationSeconds:
+        model.autoscaling.scaleDownStabilizationSeconds ??
+        scaleDownStabilizationFromPrediction(model.timeToReady),
+    },
     startupSeconds:
       model.startupSeconds ??
       (llm
