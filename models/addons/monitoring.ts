@@ -29,7 +29,28 @@ function grafanaSidecarRole(): K8sObject {
   });
 }
 
-export function monitoring(ctx: AddonContext): AddonSpec {
+/**
+ * Grafana's sidecar reads dashboards from its own namespace only (the platform's dashboards live
+ * there). kube-prometheus-stack 88.5.3 defaults searchNamespace to ALL and the grafana chart to
+ * rbac.namespaced false: a ClusterRole on every ConfigMap and Secret (grafana templates/clusterrole.yaml),
+ * the mesh's root key included. Namespaced, it is a Role in `monitoring` (templates/role.yaml).
+ * Its sidecars read ConfigMaps only (kube-prometheus-stack ships dashboards and datasources as
+ * ConfigMaps), through the platform's Role: the chart's own Role also reads every Secret in
+ * `monitoring`, Alertmanager's receiver credential included (grafana templates/role.yaml).
+ */
+function grafanaValues(enabled: boolean) {
+  return {
+    enabled,
+    rbac: { namespaced: true, useExistingRole: GRAFANA_SIDECAR_ROLE },
+    sidecar: {
+      dashboards: { enabled: true, searchNamespace: MONITORING_NAMESPACE, resource: "configmap" },
+      datasources: { resource: "configmap" },
+    },
+  };
+}
+
+/** Prometheus's and Alertmanager's specs: retention, AMP remote write, receiver, volumes, prod replicas. */
+function operatorSpecs(ctx: AddonContext) {
   const m = ctx.addons.monitoring;
   const prometheusSpec: Record<string, unknown> = {
     retention: m.retention,
@@ -67,6 +88,12 @@ export function monitoring(ctx: AddonContext): AddonSpec {
     alertmanagerSpec.priorityClassName = PLATFORM_PRIORITY_CLASS;
     alertmanagerSpec.podAntiAffinity = "hard";
   }
+  return { prometheusSpec, alertmanagerSpec, receiver, ha };
+}
+
+export function monitoring(ctx: AddonContext): AddonSpec {
+  const m = ctx.addons.monitoring;
+  const { prometheusSpec, alertmanagerSpec, receiver, ha } = operatorSpecs(ctx);
   // The charts' budgets default to minAvailable: 1 (kube-prometheus-stack 88.5.3 values.yaml 512-516,
   // 3884-3888): with two replicas, one may go at a time.
   const budget = ha ? { podDisruptionBudget: { enabled: true } } : {};
@@ -77,21 +104,7 @@ export function monitoring(ctx: AddonContext): AddonSpec {
     values: {
       fullnameOverride: PROMETHEUS_FULLNAME,
       crds: { enabled: true },
-      // Grafana's sidecar reads dashboards from its own namespace only (the platform's dashboards live
-      // there). kube-prometheus-stack 88.5.3 defaults searchNamespace to ALL and the grafana chart to
-      // rbac.namespaced false: a ClusterRole on every ConfigMap and Secret (grafana templates/clusterrole.yaml),
-      // the mesh's root key included. Namespaced, it is a Role in `monitoring` (templates/role.yaml).
-      // Its sidecars read ConfigMaps only (kube-prometheus-stack ships dashboards and datasources as
-      // ConfigMaps), through the platform's Role: the chart's own Role also reads every Secret in
-      // `monitoring`, Alertmanager's receiver credential included (grafana templates/role.yaml).
-      grafana: {
-        enabled: m.grafana,
-        rbac: { namespaced: true, useExistingRole: GRAFANA_SIDECAR_ROLE },
-        sidecar: {
-          dashboards: { enabled: true, searchNamespace: MONITORING_NAMESPACE, resource: "configmap" },
-          datasources: { resource: "configmap" },
-        },
-      },
+      grafana: grafanaValues(m.grafana),
       alertmanager: {
         enabled: true,
         alertmanagerSpec,

@@ -500,6 +500,52 @@ function batchLimits(
   return maxNumSeqs;
 }
 
+/** An LLM's plan once it fits: engine settings derived where config left them out, checked where it set them. */
+function sizedLlmPlan(p: {
+  model: ModelInput;
+  resolved: { name: string; architecture: Architecture };
+  hw: PoolHardware;
+  count: number;
+  auto: boolean;
+  evaluation: Evaluation;
+  add: (path: string, message: string) => void;
+}): CapacityPlan {
+  const { model, resolved, hw, count, auto, evaluation, add } = p;
+  const a = resolved.architecture;
+  const engine = model.engine;
+  const minConcurrency = model.minConcurrency;
+  const memory = evaluation.memory;
+  const maxModelLen = evaluation.maxModelLen;
+  const maxNumSeqs = batchLimits(engine, hw, memory.kvTokens, maxModelLen, add);
+  const derived: EngineDecision["derived"] = [];
+  if (engine.maxModelLen === undefined) derived.push("maxModelLen");
+  if (engine.maxNumSeqs === undefined) derived.push("maxNumSeqs");
+  if (engine.gpuMemoryUtilization === undefined) derived.push("gpuMemoryUtilization");
+  const notes: string[] = [];
+  if (evaluation.shortContext)
+    notes.push(
+      `maxModelLen derived as ${maxModelLen}, below the ${Math.min(a.maxContext, SIZING_CONTEXT)} the planner aims for: that is what ${count}× ${hw.gpu.name} hold for ${minConcurrency} sequence(s); set engine.maxModelLen to require more, or give the model more GPUs`,
+    );
+  return {
+    ...placement(model, hw, count, auto),
+    llm: {
+      architecture: resolved.name,
+      precision: weightPrecision(engine),
+      kvCacheDtype: engine.kvCacheDtype,
+      memory,
+      engine: {
+        maxModelLen,
+        maxNumSeqs,
+        gpuMemoryUtilization: engine.gpuMemoryUtilization ?? DEFAULT_GPU_MEMORY_UTILIZATION,
+        derived,
+      },
+      concurrentSequences: Math.floor(memory.kvTokens / maxModelLen),
+      headroomGiB: memory.kvCacheGiB - (minConcurrency * maxModelLen * memory.kvBytesPerTokenPerGpu) / GIB,
+      notes,
+    },
+  };
+}
+
 /** Places one model and sizes its engine. Models without GPUs get no plan and no problems. */
 export function planModel({ model, at, pools, placement: chosen }: PlanInput): CapacityResult {
   const problems: Problem[] = [];
@@ -555,39 +601,5 @@ export function planModel({ model, at, pools, placement: chosen }: PlanInput): C
     return { problems };
   }
 
-  // Consistent engine settings: derived where config left them out, checked where it set them.
-  const memory = evaluation.memory;
-  const maxModelLen = evaluation.maxModelLen;
-  const maxNumSeqs = batchLimits(engine, hw, memory.kvTokens, maxModelLen, add);
-  const derived: EngineDecision["derived"] = [];
-  if (engine.maxModelLen === undefined) derived.push("maxModelLen");
-  if (engine.maxNumSeqs === undefined) derived.push("maxNumSeqs");
-  if (engine.gpuMemoryUtilization === undefined) derived.push("gpuMemoryUtilization");
-  const notes: string[] = [];
-  if (evaluation.shortContext)
-    notes.push(
-      `maxModelLen derived as ${maxModelLen}, below the ${Math.min(a.maxContext, SIZING_CONTEXT)} the planner aims for: that is what ${count}× ${hw.gpu.name} hold for ${minConcurrency} sequence(s); set engine.maxModelLen to require more, or give the model more GPUs`,
-    );
-  const concurrentSequences = Math.floor(memory.kvTokens / maxModelLen);
-  return {
-    problems,
-    plan: {
-      ...placement(model, hw, count, auto),
-      llm: {
-        architecture: resolved.name,
-        precision: weightPrecision(engine),
-        kvCacheDtype: engine.kvCacheDtype,
-        memory,
-        engine: {
-          maxModelLen,
-          maxNumSeqs,
-          gpuMemoryUtilization: engine.gpuMemoryUtilization ?? DEFAULT_GPU_MEMORY_UTILIZATION,
-          derived,
-        },
-        concurrentSequences,
-        headroomGiB: memory.kvCacheGiB - (minConcurrency * maxModelLen * memory.kvBytesPerTokenPerGpu) / GIB,
-        notes,
-      },
-    },
-  };
+  return { problems, plan: sizedLlmPlan({ model, resolved, hw, count, auto, evaluation, add }) };
 }

@@ -116,6 +116,152 @@ export function ampPolicy(workspaceArn: string, actions: readonly string[]): str
   });
 }
 
+/** What the AWS Load Balancer Controller reads, and the service-linked role ELB needs once. */
+function lbcReadStatements(): object[] {
+  return [
+    {
+      Sid: "ServiceLinkedRole",
+      Effect: "Allow",
+      Action: ["iam:CreateServiceLinkedRole"],
+      Resource: "*",
+      Condition: { StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" } },
+    },
+    {
+      Sid: "Describe",
+      Effect: "Allow",
+      Action: [
+        "ec2:DescribeAccountAttributes",
+        "ec2:DescribeAddresses",
+        "ec2:DescribeAvailabilityZones",
+        "ec2:DescribeInternetGateways",
+        "ec2:DescribeVpcs",
+        "ec2:DescribeVpcPeeringConnections",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeInstances",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeTags",
+        "ec2:DescribeRouteTables",
+        "ec2:GetSecurityGroupsForVpc",
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "elasticloadbalancing:DescribeLoadBalancerAttributes",
+        "elasticloadbalancing:DescribeListeners",
+        "elasticloadbalancing:DescribeListenerAttributes",
+        "elasticloadbalancing:DescribeTargetGroups",
+        "elasticloadbalancing:DescribeTargetGroupAttributes",
+        "elasticloadbalancing:DescribeTargetHealth",
+        "elasticloadbalancing:DescribeTags",
+        "elasticloadbalancing:DescribeCapacityReservation",
+      ],
+      Resource: "*",
+    },
+  ];
+}
+
+/** Security groups: created tagged, then managed only while they carry the controller's tag. */
+function lbcSecurityGroupStatements(ownedBy: (tag: string) => object): object[] {
+  return [
+    {
+      Sid: "CreateOwnSecurityGroups",
+      Effect: "Allow",
+      Action: ["ec2:CreateSecurityGroup"],
+      Resource: "*",
+    },
+    {
+      Sid: "TagNewSecurityGroups",
+      Effect: "Allow",
+      Action: ["ec2:CreateTags"],
+      Resource: "arn:aws:ec2:*:*:security-group/*",
+      Condition: {
+        StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" },
+        Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" },
+      },
+    },
+    {
+      Sid: "ManageOwnSecurityGroups",
+      Effect: "Allow",
+      Action: [
+        "ec2:CreateTags",
+        "ec2:DeleteTags",
+        "ec2:AuthorizeSecurityGroupIngress",
+        "ec2:RevokeSecurityGroupIngress",
+        "ec2:DeleteSecurityGroup",
+      ],
+      Resource: "arn:aws:ec2:*:*:security-group/*",
+      Condition: ownedBy("elbv2.k8s.aws/cluster"),
+    },
+    {
+      // Node security groups: the controller opens the NLB's traffic to the targets.
+      Sid: "OpenTargetsToLoadBalancer",
+      Effect: "Allow",
+      Action: ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+      Resource: "*",
+    },
+  ];
+}
+
+/** Load balancers, listeners and target groups: created tagged, then managed only while tagged. */
+function lbcLoadBalancerStatements(ownedBy: (tag: string) => object): object[] {
+  return [
+    {
+      Sid: "CreateTaggedLoadBalancers",
+      Effect: "Allow",
+      Action: ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
+      Resource: "*",
+      Condition: { Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" } },
+    },
+    {
+      Sid: "TagOnCreate",
+      Effect: "Allow",
+      Action: ["elasticloadbalancing:AddTags"],
+      Resource: [
+        "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+        "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*",
+      ],
+      Condition: {
+        StringEquals: { "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"] },
+        Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" },
+      },
+    },
+    {
+      Sid: "ManageOwnLoadBalancers",
+      Effect: "Allow",
+      Action: [
+        "elasticloadbalancing:AddTags",
+        "elasticloadbalancing:RemoveTags",
+        "elasticloadbalancing:ModifyLoadBalancerAttributes",
+        "elasticloadbalancing:SetIpAddressType",
+        "elasticloadbalancing:SetSecurityGroups",
+        "elasticloadbalancing:SetSubnets",
+        "elasticloadbalancing:DeleteLoadBalancer",
+        "elasticloadbalancing:ModifyTargetGroup",
+        "elasticloadbalancing:ModifyTargetGroupAttributes",
+        "elasticloadbalancing:DeleteTargetGroup",
+        "elasticloadbalancing:ModifyCapacityReservation",
+      ],
+      Resource: "*",
+      Condition: ownedBy("elbv2.k8s.aws/cluster"),
+    },
+    {
+      Sid: "Listeners",
+      Effect: "Allow",
+      Action: [
+        "elasticloadbalancing:CreateListener",
+        "elasticloadbalancing:DeleteListener",
+        "elasticloadbalancing:ModifyListener",
+        "elasticloadbalancing:ModifyListenerAttributes",
+      ],
+      Resource: "*",
+    },
+    {
+      Sid: "Targets",
+      Effect: "Allow",
+      Action: ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+      Resource: "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+    },
+  ];
+}
+
 /**
  * AWS Load Balancer Controller, for the NLB of the ingress gateway Service only (the platform creates
  * no ALB Ingress): the actions of the controller's published policy (kubernetes-sigs/
@@ -128,134 +274,9 @@ export function loadBalancerControllerPolicy(): string {
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [
-      {
-        Sid: "ServiceLinkedRole",
-        Effect: "Allow",
-        Action: ["iam:CreateServiceLinkedRole"],
-        Resource: "*",
-        Condition: { StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" } },
-      },
-      {
-        Sid: "Describe",
-        Effect: "Allow",
-        Action: [
-          "ec2:DescribeAccountAttributes",
-          "ec2:DescribeAddresses",
-          "ec2:DescribeAvailabilityZones",
-          "ec2:DescribeInternetGateways",
-          "ec2:DescribeVpcs",
-          "ec2:DescribeVpcPeeringConnections",
-          "ec2:DescribeSubnets",
-          "ec2:DescribeSecurityGroups",
-          "ec2:DescribeInstances",
-          "ec2:DescribeNetworkInterfaces",
-          "ec2:DescribeTags",
-          "ec2:DescribeRouteTables",
-          "ec2:GetSecurityGroupsForVpc",
-          "elasticloadbalancing:DescribeLoadBalancers",
-          "elasticloadbalancing:DescribeLoadBalancerAttributes",
-          "elasticloadbalancing:DescribeListeners",
-          "elasticloadbalancing:DescribeListenerAttributes",
-          "elasticloadbalancing:DescribeTargetGroups",
-          "elasticloadbalancing:DescribeTargetGroupAttributes",
-          "elasticloadbalancing:DescribeTargetHealth",
-          "elasticloadbalancing:DescribeTags",
-          "elasticloadbalancing:DescribeCapacityReservation",
-        ],
-        Resource: "*",
-      },
-      {
-        Sid: "CreateOwnSecurityGroups",
-        Effect: "Allow",
-        Action: ["ec2:CreateSecurityGroup"],
-        Resource: "*",
-      },
-      {
-        Sid: "TagNewSecurityGroups",
-        Effect: "Allow",
-        Action: ["ec2:CreateTags"],
-        Resource: "arn:aws:ec2:*:*:security-group/*",
-        Condition: {
-          StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" },
-          Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" },
-        },
-      },
-      {
-        Sid: "ManageOwnSecurityGroups",
-        Effect: "Allow",
-        Action: [
-          "ec2:CreateTags",
-          "ec2:DeleteTags",
-          "ec2:AuthorizeSecurityGroupIngress",
-          "ec2:RevokeSecurityGroupIngress",
-          "ec2:DeleteSecurityGroup",
-        ],
-        Resource: "arn:aws:ec2:*:*:security-group/*",
-        Condition: ownedBy("elbv2.k8s.aws/cluster"),
-      },
-      {
-        // Node security groups: the controller opens the NLB's traffic to the targets.
-        Sid: "OpenTargetsToLoadBalancer",
-        Effect: "Allow",
-        Action: ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
-        Resource: "*",
-      },
-      {
-        Sid: "CreateTaggedLoadBalancers",
-        Effect: "Allow",
-        Action: ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
-        Resource: "*",
-        Condition: { Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" } },
-      },
-      {
-        Sid: "TagOnCreate",
-        Effect: "Allow",
-        Action: ["elasticloadbalancing:AddTags"],
-        Resource: [
-          "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
-          "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*",
-        ],
-        Condition: {
-          StringEquals: { "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"] },
-          Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" },
-        },
-      },
-      {
-        Sid: "ManageOwnLoadBalancers",
-        Effect: "Allow",
-        Action: [
-          "elasticloadbalancing:AddTags",
-          "elasticloadbalancing:RemoveTags",
-          "elasticloadbalancing:ModifyLoadBalancerAttributes",
-          "elasticloadbalancing:SetIpAddressType",
-          "elasticloadbalancing:SetSecurityGroups",
-          "elasticloadbalancing:SetSubnets",
-          "elasticloadbalancing:DeleteLoadBalancer",
-          "elasticloadbalancing:ModifyTargetGroup",
-          "elasticloadbalancing:ModifyTargetGroupAttributes",
-          "elasticloadbalancing:DeleteTargetGroup",
-          "elasticloadbalancing:ModifyCapacityReservation",
-        ],
-        Resource: "*",
-        Condition: ownedBy("elbv2.k8s.aws/cluster"),
-      },
-      {
-        Sid: "Listeners",
-        Effect: "Allow",
-        Action: [
-          "elasticloadbalancing:CreateListener",
-          "elasticloadbalancing:DeleteListener",
-          "elasticloadbalancing:ModifyListener",
-          "elasticloadbalancing:ModifyListenerAttributes",
-        ],
-        Resource: "*",
-      },
-      {
-        Sid: "Targets",
-        Effect: "Allow",
-        Action: ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
-        Resource: "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
-      },
+      ...lbcReadStatements(),
+      ...lbcSecurityGroupStatements(ownedBy),
+      ...lbcLoadBalancerStatements(ownedBy),
     ],
   });
 }

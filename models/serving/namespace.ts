@@ -77,47 +77,53 @@ export function namespaceObjects(
       istioNamespace: NAMESPACES.istio,
       knativeNamespace: NAMESPACES.knative,
     }),
-    {
-      // Prometheus scrapes the sidecar's plaintext port 15020, where Istio merges the model server's own
-      // metrics (the prometheus.io annotations on predictor pods) with Envoy's. 15020 is not a declared
-      // container port, and prometheus-operator keeps only declared ports (v0.93.1 pkg/prometheus/promcfg.go
-      // 1569-1598), so select the sidecar's one declared port and rewrite the address to 15020, as Istio's
-      // own prometheus-operator sample does (samples/addons/extras/prometheus-operator.yaml, 1.30.3).
-      apiVersion: "monitoring.coreos.com/v1",
-      kind: "PodMonitor",
-      metadata: {
-        name: "inference-services",
-        namespace,
-        labels: { ...labels, release: PROMETHEUS_RELEASE },
-      },
-      spec: {
-        selector: { matchExpressions: [{ key: "serving.kserve.io/inferenceservice", operator: "Exists" }] },
-        podMetricsEndpoints: [
-          {
-            port: ISTIO_PROXY_METRICS_PORT_NAME,
-            path: "/stats/prometheus",
-            interval: "15s",
-            relabelings: [
-              {
-                sourceLabels: ["__meta_kubernetes_pod_ip"],
-                regex: "(.+:.+)",
-                targetLabel: "__address__",
-                replacement: `[$1]:${ISTIO_MERGED_METRICS_PORT}`,
-                action: "replace",
-              },
-              {
-                sourceLabels: ["__meta_kubernetes_pod_ip"],
-                regex: "([0-9.]+)",
-                targetLabel: "__address__",
-                replacement: `$1:${ISTIO_MERGED_METRICS_PORT}`,
-                action: "replace",
-              },
-            ],
-          },
-        ],
-      },
-    },
+    predictorPodMonitor(namespace, labels),
   ];
+}
+
+/**
+ * Prometheus scrapes the sidecar's plaintext port 15020, where Istio merges the model server's own
+ * metrics (the prometheus.io annotations on predictor pods) with Envoy's. 15020 is not a declared
+ * container port, and prometheus-operator keeps only declared ports (v0.93.1 pkg/prometheus/promcfg.go
+ * 1569-1598), so select the sidecar's one declared port and rewrite the address to 15020, as Istio's
+ * own prometheus-operator sample does (samples/addons/extras/prometheus-operator.yaml, 1.30.3).
+ */
+function predictorPodMonitor(namespace: string, labels: Record<string, string>): K8sObject {
+  return {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "PodMonitor",
+    metadata: {
+      name: "inference-services",
+      namespace,
+      labels: { ...labels, release: PROMETHEUS_RELEASE },
+    },
+    spec: {
+      selector: { matchExpressions: [{ key: "serving.kserve.io/inferenceservice", operator: "Exists" }] },
+      podMetricsEndpoints: [
+        {
+          port: ISTIO_PROXY_METRICS_PORT_NAME,
+          path: "/stats/prometheus",
+          interval: "15s",
+          relabelings: [
+            {
+              sourceLabels: ["__meta_kubernetes_pod_ip"],
+              regex: "(.+:.+)",
+              targetLabel: "__address__",
+              replacement: `[$1]:${ISTIO_MERGED_METRICS_PORT}`,
+              action: "replace",
+            },
+            {
+              sourceLabels: ["__meta_kubernetes_pod_ip"],
+              regex: "([0-9.]+)",
+              targetLabel: "__address__",
+              replacement: `$1:${ISTIO_MERGED_METRICS_PORT}`,
+              action: "replace",
+            },
+          ],
+        },
+      ],
+    },
+  };
 }
 
 /** The env var that hands a Hugging Face token Secret (from secretObject) to a container as HF_TOKEN. */

@@ -32,91 +32,89 @@ export interface RuntimeSpec {
 /** The platform's own TGI runtime (KServe ships none). */
 export const TGI_RUNTIME_NAME = "platform-tgi";
 
+const KSERVE_HEALTH = { live: "/v2/health/live", ready: "/v2/health/ready" };
+
+const RUNTIMES: Record<Runtime, RuntimeSpec> = {
+  // KServe's Hugging Face server with the vLLM backend: pinned with the KServe release (vLLM 0.24.0),
+  // OpenAI endpoints under /openai/v1, and KServe's storage initializer. kserve-vllmserver would float
+  // on vllm/vllm-openai:latest.
+  vllm: {
+    runtime: "kserve-huggingfaceserver",
+    modelFormat: "huggingface",
+    protocol: "v2",
+    image: formatImage(IMAGES.huggingfaceServer),
+    port: 8080,
+    metricsPort: 8080,
+    namesModel: false,
+    health: KSERVE_HEALTH,
+  },
+  tgi: {
+    runtime: TGI_RUNTIME_NAME,
+    modelFormat: "huggingface-tgi",
+    protocol: "v2",
+    image: formatImage(IMAGES.tgi),
+    port: 8080,
+    metricsPort: 8080,
+    namesModel: false,
+    health: { live: "/health", ready: "/health" },
+  },
+  triton: {
+    runtime: "kserve-tritonserver",
+    modelFormat: "triton",
+    protocol: "v2",
+    image: formatImage(IMAGES.triton),
+    port: 8080,
+    metricsPort: 8002,
+    namesModel: false,
+    health: KSERVE_HEALTH,
+  },
+  // With protocol v2 KServe would pick mlserver (higher priority); name the runtime explicitly.
+  sklearn: {
+    runtime: "kserve-sklearnserver",
+    modelFormat: "sklearn",
+    protocol: "v2",
+    image: formatImage(IMAGES.sklearnServer),
+    port: 8080,
+    metricsPort: 8080,
+    namesModel: true,
+    health: KSERVE_HEALTH,
+  },
+  xgboost: {
+    runtime: "kserve-xgbserver",
+    modelFormat: "xgboost",
+    protocol: "v2",
+    image: formatImage(IMAGES.xgbServer),
+    port: 8080,
+    metricsPort: 8080,
+    namesModel: true,
+    health: KSERVE_HEALTH,
+  },
+  lightgbm: {
+    runtime: "kserve-lgbserver",
+    modelFormat: "lightgbm",
+    protocol: "v2",
+    image: formatImage(IMAGES.lgbServer),
+    port: 8080,
+    metricsPort: 8080,
+    namesModel: true,
+    health: KSERVE_HEALTH,
+  },
+  torchserve: {
+    runtime: "kserve-torchserve",
+    modelFormat: "pytorch",
+    protocol: "v1",
+    image: formatImage(IMAGES.torchserve),
+    port: 8080,
+    metricsPort: 8082,
+    namesModel: false,
+    health: { live: "/v1/models", ready: "/v1/models" },
+  },
+};
+
+/** A runtime's entry; Triton serves the model format config names (onnx, tensorrt, …). */
 export function runtimeSpec(runtime: Runtime, format?: string): RuntimeSpec {
-  const kserveHealth = { live: "/v2/health/live", ready: "/v2/health/ready" };
-  switch (runtime) {
-    case "vllm":
-      // KServe's Hugging Face server with the vLLM backend: pinned with the KServe release (vLLM 0.24.0),
-      // OpenAI endpoints under /openai/v1, and KServe's storage initializer. kserve-vllmserver would float
-      // on vllm/vllm-openai:latest.
-      return {
-        runtime: "kserve-huggingfaceserver",
-        modelFormat: "huggingface",
-        protocol: "v2",
-        image: formatImage(IMAGES.huggingfaceServer),
-        port: 8080,
-        metricsPort: 8080,
-        namesModel: false,
-        health: kserveHealth,
-      };
-    case "tgi":
-      return {
-        runtime: TGI_RUNTIME_NAME,
-        modelFormat: "huggingface-tgi",
-        protocol: "v2",
-        image: formatImage(IMAGES.tgi),
-        port: 8080,
-        metricsPort: 8080,
-        namesModel: false,
-        health: { live: "/health", ready: "/health" },
-      };
-    case "triton":
-      return {
-        runtime: "kserve-tritonserver",
-        modelFormat: format ?? "triton",
-        protocol: "v2",
-        image: formatImage(IMAGES.triton),
-        port: 8080,
-        metricsPort: 8002,
-        namesModel: false,
-        health: kserveHealth,
-      };
-    case "sklearn":
-      // With protocol v2 KServe would pick mlserver (higher priority); name the runtime explicitly.
-      return {
-        runtime: "kserve-sklearnserver",
-        modelFormat: "sklearn",
-        protocol: "v2",
-        image: formatImage(IMAGES.sklearnServer),
-        port: 8080,
-        metricsPort: 8080,
-        namesModel: true,
-        health: kserveHealth,
-      };
-    case "xgboost":
-      return {
-        runtime: "kserve-xgbserver",
-        modelFormat: "xgboost",
-        protocol: "v2",
-        image: formatImage(IMAGES.xgbServer),
-        port: 8080,
-        metricsPort: 8080,
-        namesModel: true,
-        health: kserveHealth,
-      };
-    case "lightgbm":
-      return {
-        runtime: "kserve-lgbserver",
-        modelFormat: "lightgbm",
-        protocol: "v2",
-        image: formatImage(IMAGES.lgbServer),
-        port: 8080,
-        metricsPort: 8080,
-        namesModel: true,
-        health: kserveHealth,
-      };
-    case "torchserve":
-      return {
-        runtime: "kserve-torchserve",
-        modelFormat: "pytorch",
-        protocol: "v1",
-        image: formatImage(IMAGES.torchserve),
-        port: 8080,
-        metricsPort: 8082,
-        namesModel: false,
-        health: { live: "/v1/models", ready: "/v1/models" },
-      };
-  }
+  const spec = RUNTIMES[runtime];
+  return runtime === "triton" && format ? { ...spec, modelFormat: format } : spec;
 }
 
 export interface EngineArgsInput {

@@ -67,6 +67,7 @@ export function readsFromNodeCache(model: ResolvedModel, storageUri: string | un
 }
 
 const RESTRICTED = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+const SMALL = { cpu: "10m", memory: "32Mi" };
 
 const cacheVolume = (model: ResolvedModel): types.input.core.v1.Volume => ({
   name: "weight-cache",
@@ -84,16 +85,55 @@ const DOWNLOAD_SCRIPT = [
   'touch "$KEY.complete"',
 ].join("\n");
 
+/** Its init containers: hand the new host directory to the downloader's user, then fetch if incomplete. */
+function downloaderInitContainers(
+  model: ResolvedModel,
+  hfTokenSecretName: string | undefined,
+): types.input.core.v1.Container[] {
+  const image = formatImage(IMAGES.storageInitializer);
+  const cacheMount = { name: "weight-cache", mountPath: WEIGHT_CACHE.stateMount };
+  const uid = WEIGHT_CACHE.downloaderUid;
+  return [
+    {
+      // A new hostPath directory belongs to root: hand it over, with CAP_CHOWN and nothing else.
+      name: "own-cache-dir",
+      image,
+      command: ["/bin/sh", "-c", `chown ${uid}:${uid} "$CACHE"`],
+      env: [{ name: "CACHE", value: WEIGHT_CACHE.stateMount }],
+      securityContext: {
+        runAsUser: 0,
+        runAsNonRoot: false,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"], add: ["CHOWN"] },
+      },
+      resources: { requests: SMALL, limits: SMALL },
+      volumeMounts: [cacheMount],
+    },
+    {
+      name: "download",
+      image,
+      command: ["/bin/sh", "-c", DOWNLOAD_SCRIPT],
+      env: [
+        { name: "CACHE", value: WEIGHT_CACHE.stateMount },
+        { name: "KEY", value: weightCacheKey(model.storageUri!) },
+        { name: "STORAGE_URI", value: model.storageUri! },
+        ...(hfTokenSecretName ? [hfTokenEnv(hfTokenSecretName)] : []),
+      ],
+      securityContext: { ...RESTRICTED, runAsUser: uid, runAsNonRoot: true },
+      // Requests are what the scheduler keeps off the node for the pod's whole life (an init container's
+      // count too): small, so the model's replica still fits beside it; the download bursts to the limits.
+      resources: { requests: WEIGHT_CACHE_REQUESTS, limits: { cpu: "1", memory: "1Gi" } },
+      volumeMounts: [cacheMount],
+    },
+  ];
+}
+
 export function weightCacheDaemonSet(
   model: ResolvedModel,
   opts: { serviceAccountName: string; hfTokenSecretName?: string },
 ): K8sObject {
-  const pool = model.resolvedGpu!.pool.name;
   const selector = { [WEIGHT_CACHE.label]: model.name };
   const labels = { ...PART_OF, "inference-platform/model": model.name, ...selector };
-  const image = formatImage(IMAGES.storageInitializer);
-  const cacheMount = { name: "weight-cache", mountPath: WEIGHT_CACHE.stateMount };
-  const small = { cpu: "10m", memory: "32Mi" };
   return coreObject("apps/v1/DaemonSet", {
     // Not awaited: a pool may have no node yet, and a download may outlast Pulumi's wait.
     metadata: {
@@ -111,54 +151,17 @@ export function weightCacheDaemonSet(
         metadata: { labels, annotations: { "sidecar.istio.io/inject": "false" } },
         spec: {
           serviceAccountName: opts.serviceAccountName,
-          nodeSelector: { [LABELS.pool]: pool },
+          nodeSelector: { [LABELS.pool]: model.resolvedGpu!.pool.name },
           tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }],
-          initContainers: [
-            {
-              // A new hostPath directory belongs to root: hand it to the downloader's user, nothing more.
-              name: "own-cache-dir",
-              image,
-              command: [
-                "/bin/sh",
-                "-c",
-                `chown ${WEIGHT_CACHE.downloaderUid}:${WEIGHT_CACHE.downloaderUid} "$CACHE"`,
-              ],
-              env: [{ name: "CACHE", value: WEIGHT_CACHE.stateMount }],
-              securityContext: {
-                runAsUser: 0,
-                runAsNonRoot: false,
-                allowPrivilegeEscalation: false,
-                capabilities: { drop: ["ALL"], add: ["CHOWN"] },
-              },
-              resources: { requests: small, limits: small },
-              volumeMounts: [cacheMount],
-            },
-            {
-              name: "download",
-              image,
-              command: ["/bin/sh", "-c", DOWNLOAD_SCRIPT],
-              env: [
-                { name: "CACHE", value: WEIGHT_CACHE.stateMount },
-                { name: "KEY", value: weightCacheKey(model.storageUri!) },
-                { name: "STORAGE_URI", value: model.storageUri! },
-                ...(opts.hfTokenSecretName ? [hfTokenEnv(opts.hfTokenSecretName)] : []),
-              ],
-              securityContext: { ...RESTRICTED, runAsUser: WEIGHT_CACHE.downloaderUid, runAsNonRoot: true },
-              // Requests are what the scheduler keeps off the node for the pod's whole life (an init
-              // container's count too): small, so the model's replica still fits beside it; the download
-              // may burst to the limits.
-              resources: { requests: WEIGHT_CACHE_REQUESTS, limits: { cpu: "1", memory: "1Gi" } },
-              volumeMounts: [cacheMount],
-            },
-          ],
+          initContainers: downloaderInitContainers(model, opts.hfTokenSecretName),
           containers: [
             {
               // Holds the node's slot; the work is done by the init containers.
               name: "hold",
-              image,
+              image: formatImage(IMAGES.storageInitializer),
               command: ["/bin/sh", "-c", "trap 'exit 0' TERM; while true; do sleep 3600 & wait $!; done"],
               securityContext: { ...RESTRICTED, runAsUser: WEIGHT_CACHE.downloaderUid, runAsNonRoot: true },
-              resources: { requests: small, limits: small },
+              resources: { requests: SMALL, limits: SMALL },
             },
           ],
           terminationGracePeriodSeconds: 5,
@@ -172,7 +175,6 @@ export function weightCacheDaemonSet(
 /** What a predictor reading the node's copy adds: the volume, the mount and the wait for completion. */
 export function nodeCachePredictor(model: ResolvedModel, storageUri: string) {
   const key = weightCacheKey(storageUri);
-  const small = { cpu: "10m", memory: "32Mi" };
   return {
     volumes: [cacheVolume(model)],
     volumeMounts: [{ name: "weight-cache", mountPath: "/mnt/models", subPath: key, readOnly: true }],
@@ -186,7 +188,7 @@ export function nodeCachePredictor(model: ResolvedModel, storageUri: string) {
           { name: "KEY", value: key },
         ],
         securityContext: { ...RESTRICTED, runAsUser: WEIGHT_CACHE.downloaderUid, runAsNonRoot: true },
-        resources: { requests: small, limits: small },
+        resources: { requests: SMALL, limits: SMALL },
         volumeMounts: [{ name: "weight-cache", mountPath: WEIGHT_CACHE.stateMount, readOnly: true }],
       },
     ],
