@@ -13,6 +13,8 @@ export default tseslint.config(
       ".cache/**",
       "bin/**",
       "tools/node22.cjs",
+      // Generated from the upstream CRDs (tools/crdTypes.ts).
+      "models/crds/**",
     ],
   },
   ...tseslint.configs.recommended,

@@ -4,6 +4,7 @@
  */
 import type { Input } from "@pulumi/pulumi";
 import type { types } from "@pulumi/kubernetes";
+import type * as crds from "./crds";
 
 export interface ObjectMeta {
   name: string;
@@ -45,6 +46,53 @@ export function coreObject<K extends keyof CoreKinds>(
 ): K8sObject {
   const slash = type.lastIndexOf("/");
   return { apiVersion: type.slice(0, slash), kind: type.slice(slash + 1), ...body } as K8sObject;
+}
+
+/**
+ * A custom resource's fields as builders may write them: the generated type (from the upstream CRD),
+ * with Pulumi inputs allowed wherever a value goes (an AMP URL, a subnet id known after deploy).
+ */
+export type DeepInput<T> = T extends string | number | boolean
+  ? Input<T>
+  : T extends ReadonlyArray<infer U>
+    ? ReadonlyArray<DeepInput<U>>
+    : T extends object
+      ? { [K in keyof T]: DeepInput<T[K]> }
+      : T;
+
+/** The custom kinds builders emit, typed from the pinned upstream CRDs (models/crds, tools/crdTypes.ts). */
+export interface CustomKinds {
+  "serving.kserve.io/v1beta1/InferenceService": crds.InferenceService;
+  "serving.kserve.io/v1alpha1/ClusterServingRuntime": crds.ClusterServingRuntime;
+  "serving.kserve.io/v1alpha1/TrainedModel": crds.TrainedModel;
+  "keda.sh/v1alpha1/ScaledObject": crds.ScaledObject;
+  "keda.sh/v1alpha1/TriggerAuthentication": crds.TriggerAuthentication;
+  "networking.istio.io/v1/VirtualService": crds.VirtualService;
+  "networking.istio.io/v1/DestinationRule": crds.DestinationRule;
+  "networking.istio.io/v1/Gateway": crds.Gateway;
+  "security.istio.io/v1/PeerAuthentication": crds.PeerAuthentication;
+  "security.istio.io/v1/AuthorizationPolicy": crds.AuthorizationPolicy;
+  "security.istio.io/v1/RequestAuthentication": crds.RequestAuthentication;
+  "operator.knative.dev/v1beta1/KnativeServing": crds.KnativeServing;
+  "monitoring.coreos.com/v1/PodMonitor": crds.PodMonitor;
+  "monitoring.coreos.com/v1/ServiceMonitor": crds.ServiceMonitor;
+  "monitoring.coreos.com/v1/PrometheusRule": crds.PrometheusRule;
+  "karpenter.sh/v1/NodePool": crds.NodePool;
+  "karpenter.k8s.aws/v1/EC2NodeClass": crds.EC2NodeClass;
+}
+
+/**
+ * A custom resource checked by the compiler against its upstream CRD's fields (a misspelt or misplaced
+ * field does not compile), returned in the builders' plain shape.
+ */
+export function customObject<K extends keyof CustomKinds>(
+  type: K,
+  body: DeepInput<Omit<CustomKinds[K], "apiVersion" | "kind" | "metadata" | "status">> & {
+    metadata: ObjectMeta;
+  },
+): K8sObject {
+  const slash = type.lastIndexOf("/");
+  return { apiVersion: type.slice(0, slash), kind: type.slice(slash + 1), ...(body as object) } as K8sObject;
 }
 
 export const PART_OF = {

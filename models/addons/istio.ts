@@ -4,7 +4,7 @@
  */
 import { ONE_AT_A_TIME, PLATFORM_PRIORITY_CLASS, highlyAvailable } from "./highAvailability";
 import type { K8sObject } from "../k8s";
-import { PART_OF } from "../k8s";
+import { customObject, PART_OF } from "../k8s";
 import { CHARTS } from "../versions";
 import { PROMETHEUS_RELEASE } from "./monitoring";
 import type { AddonContext, AddonSpec } from "./types";
@@ -115,39 +115,35 @@ export function istioIngressGateway(ctx: AddonContext): AddonSpec {
  */
 function gatewayObjects(ctx: AddonContext): K8sObject[] {
   const objects: K8sObject[] = [
-    {
-      apiVersion: "networking.istio.io/v1",
-      kind: "Gateway",
+    customObject("networking.istio.io/v1/Gateway", {
       metadata: { name: "inference-gateway", namespace: "istio-system", labels: { ...PART_OF } },
       spec: {
         selector: INGRESS_GATEWAY_LABEL,
         servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: [`*.${ctx.domain}`] }],
       },
-    },
+    }),
   ];
   if (ctx.addons.monitoring.enabled)
     // The gateway's Envoy stats (istio_requests_total per destination Service): the wake-up signal of
     // models scaled to zero in Standard mode, and the traffic the gateway sees. The gateway pods
     // declare 15090 http-envoy-prom (gateway chart templates/deployment.yaml).
-    objects.push({
-      apiVersion: "monitoring.coreos.com/v1",
-      kind: "PodMonitor",
-      metadata: {
-        name: "ingress-gateway",
-        namespace: "istio-system",
-        labels: { ...PART_OF, release: PROMETHEUS_RELEASE },
-      },
-      spec: {
-        selector: { matchLabels: INGRESS_GATEWAY_LABEL },
-        podMetricsEndpoints: [{ port: "http-envoy-prom", path: "/stats/prometheus", interval: "15s" }],
-      },
-    });
+    objects.push(
+      customObject("monitoring.coreos.com/v1/PodMonitor", {
+        metadata: {
+          name: "ingress-gateway",
+          namespace: "istio-system",
+          labels: { ...PART_OF, release: PROMETHEUS_RELEASE },
+        },
+        spec: {
+          selector: { matchLabels: INGRESS_GATEWAY_LABEL },
+          podMetricsEndpoints: [{ port: "http-envoy-prom", path: "/stats/prometheus", interval: "15s" }],
+        },
+      }),
+    );
   const jwt = ctx.addons.istio.jwt;
   if (jwt) {
     objects.push(
-      {
-        apiVersion: "security.istio.io/v1",
-        kind: "RequestAuthentication",
+      customObject("security.istio.io/v1/RequestAuthentication", {
         metadata: { name: "inference-gateway-jwt", namespace: "istio-system", labels: { ...PART_OF } },
         spec: {
           selector: { matchLabels: INGRESS_GATEWAY_LABEL },
@@ -160,11 +156,9 @@ function gatewayObjects(ctx: AddonContext): K8sObject[] {
             },
           ],
         },
-      },
-      {
-        // RequestAuthentication alone lets token-less requests through; this denies them.
-        apiVersion: "security.istio.io/v1",
-        kind: "AuthorizationPolicy",
+      }),
+      // RequestAuthentication alone lets token-less requests through; this denies them.
+      customObject("security.istio.io/v1/AuthorizationPolicy", {
         metadata: {
           name: "inference-gateway-require-jwt",
           namespace: "istio-system",
@@ -175,7 +169,7 @@ function gatewayObjects(ctx: AddonContext): K8sObject[] {
           action: "DENY",
           rules: [{ from: [{ source: { notRequestPrincipals: ["*"] } }] }],
         },
-      },
+      }),
     );
   }
   return objects;

@@ -2,7 +2,7 @@
  * Knative Serving through the Knative Operator, with net-istio. Pod-spec features are enabled so GPU
  * models can carry nodeSelector, tolerations and affinity; the progress deadline covers large models.
  */
-import { coreObject, PART_OF } from "../k8s";
+import { coreObject, customObject, PART_OF } from "../k8s";
 import { CHARTS, KNATIVE_VERSION } from "../versions";
 import type { AddonSpec } from "./types";
 import { addonNamespaceLevel, podSecurityLabels } from "./podSecurity";
@@ -27,9 +27,7 @@ export function knative(domain: string, kubernetesVersion: string): AddonSpec {
           },
         },
       }),
-      {
-        apiVersion: "operator.knative.dev/v1beta1",
-        kind: "KnativeServing",
+      customObject("operator.knative.dev/v1beta1/KnativeServing", {
         metadata: {
           name: "knative-serving",
           namespace: "knative-serving",
@@ -63,7 +61,7 @@ export function knative(domain: string, kubernetesVersion: string): AddonSpec {
             autoscaler: { "enable-scale-to-zero": "true", "scale-to-zero-grace-period": "60s" },
           },
         },
-      },
+      }),
     ],
   };
 }

@@ -8,7 +8,7 @@
 import type { Input } from "@pulumi/pulumi";
 import type { GpuPoolConfig } from "../../config/schema";
 import { lookupGpuInstance } from "../capacity/gpuInstances";
-import { ENVIRONMENT_LABEL, PART_OF, type K8sObject } from "../k8s";
+import { customObject, ENVIRONMENT_LABEL, PART_OF, type K8sObject } from "../k8s";
 import { NODE_METADATA_OPTIONS } from "./instanceMetadata";
 import { DEVICE_PLUGIN_LABEL, GPU_TAINT, gpuNodeLabels, poolGpu } from "./nodePools";
 
@@ -65,7 +65,7 @@ export function amiAlias(pool: Pick<GpuPoolConfig, "os" | "releaseVersion">): st
 function blockDevices(pool: GpuPoolConfig) {
   const data = {
     volumeSize: `${pool.diskSizeGiB}Gi`,
-    volumeType: "gp3",
+    volumeType: "gp3" as const,
     iops: 6000,
     throughput: 500,
     encrypted: true,
@@ -93,9 +93,7 @@ function objectLabels(tags: Record<string, string>): Record<string, string> {
 }
 
 export function ec2NodeClass(pool: GpuPoolConfig, inputs: NodeClassInputs): K8sObject {
-  return {
-    apiVersion: `${KARPENTER_API.nodeClassGroup}/v1`,
-    kind: "EC2NodeClass",
+  return customObject("karpenter.k8s.aws/v1/EC2NodeClass", {
     metadata: { name: pool.name, labels: objectLabels(inputs.tags) },
     spec: {
       role: inputs.nodeRoleName,
@@ -108,7 +106,7 @@ export function ec2NodeClass(pool: GpuPoolConfig, inputs: NodeClassInputs): K8sO
       ...(inputs.placementGroupName ? { placementGroupSelector: { name: inputs.placementGroupName } } : {}),
       tags: { ...inputs.tags, Name: `${inputs.clusterName}-${pool.name}` },
     },
-  };
+  });
 }
 
 /** Labels every node of the pool carries (the same as the managed node group's), set by the NodePool template. */
@@ -121,9 +119,7 @@ export function karpenterTemplateLabels(pool: GpuPoolConfig): Record<string, str
 
 export function nodePool(pool: GpuPoolConfig, weight: number, tags: Record<string, string>): K8sObject {
   const gpus = poolGpu(pool)?.instance.gpus ?? 0;
-  return {
-    apiVersion: `${KARPENTER_API.group}/v1`,
-    kind: "NodePool",
+  return customObject("karpenter.sh/v1/NodePool", {
     metadata: { name: pool.name, labels: objectLabels(tags) },
     spec: {
       weight,
@@ -149,7 +145,7 @@ export function nodePool(pool: GpuPoolConfig, weight: number, tags: Record<strin
       // The pool's maxSize, as nodes and as GPUs (the resource Karpenter sums over its nodes).
       limits: { nodes: String(pool.maxSize), "nvidia.com/gpu": String(pool.maxSize * gpus) },
     },
-  };
+  });
 }
 
 /**

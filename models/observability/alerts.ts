@@ -4,7 +4,7 @@
  * and a rollout candidate failing more than stable. Tested with `promtool test rules`.
  */
 import type { K8sObject } from "../k8s";
-import { PART_OF } from "../k8s";
+import { customObject, PART_OF } from "../k8s";
 
 export interface AlertRule {
   readonly alert: string;
@@ -131,14 +131,12 @@ export function prometheusRule(
   modelNamespaces: readonly string[],
   release: string,
 ): K8sObject {
-  return {
-    apiVersion: "monitoring.coreos.com/v1",
-    kind: "PrometheusRule",
+  return customObject("monitoring.coreos.com/v1/PrometheusRule", {
     metadata: {
       name: "inference-platform-alerts",
       namespace,
       labels: { ...PART_OF, release },
     },
     spec: { groups: alertGroups(modelNamespaces) },
-  };
+  });
 }

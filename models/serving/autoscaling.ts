@@ -7,7 +7,8 @@
 import type { Input } from "@pulumi/pulumi";
 import type { AutoscalingTrigger, Runtime } from "../schema";
 import type { K8sObject } from "../k8s";
-import { PART_OF } from "../k8s";
+import { customObject, PART_OF, type DeepInput } from "../k8s";
+import type * as crds from "../crds";
 import { predictorDeploymentName } from "../names";
 import { entryComponent, serviceHost } from "./traffic";
 import type { ResolvedModel } from "./resolve";
@@ -175,9 +176,7 @@ export function scaledObject(
       metricType: "AverageValue",
     });
   const scaling = model.autoscaling;
-  return {
-    apiVersion: "keda.sh/v1alpha1",
-    kind: "ScaledObject",
+  return customObject("keda.sh/v1alpha1/ScaledObject", {
     metadata: {
       name: isvc,
       namespace: model.namespace,
@@ -202,7 +201,7 @@ export function scaledObject(
       },
       triggers: queries.map((q) => prometheusTrigger(q, prometheus, model.namespace)),
     },
-  };
+  });
 }
 
 /** The HPA's pace: up at once (2 pods a minute), down after the calm, one pod per 2 minutes. */
@@ -238,19 +237,17 @@ function prometheusTrigger(q: TriggerQuery, prometheus: PrometheusTarget, namesp
       ...(prometheus.awsRegion ? { awsRegion: prometheus.awsRegion, identityOwner: "operator" } : {}),
     },
     ...(prometheus.awsRegion
-      ? { authenticationRef: { name: triggerAuthName(namespace), kind: "TriggerAuthentication" } }
+      ? { authenticationRef: { name: triggerAuthName(namespace), kind: "TriggerAuthentication" as const } }
       : {}),
   };
 }
 
 /** TriggerAuthentication that lets KEDA sign AMP queries with its own Pod Identity role. */
 export function ampTriggerAuthentication(namespace: string): K8sObject {
-  return {
-    apiVersion: "keda.sh/v1alpha1",
-    kind: "TriggerAuthentication",
+  return customObject("keda.sh/v1alpha1/TriggerAuthentication", {
     metadata: { name: triggerAuthName(namespace), namespace, labels: { ...PART_OF } },
     spec: { podIdentity: { provider: "aws", identityOwner: "keda" } },
-  };
+  });
 }
 
 /** Knative KPA annotations for a Knative-mode InferenceService. */
@@ -273,7 +270,9 @@ export function kpaAnnotations(model: ResolvedModel): Record<string, string> {
 }
 
 /** KServe component fields that drive its autoscaler (KPA metric/target, or KServe's HPA for CPU). */
-export function componentScaling(model: ResolvedModel): Record<string, unknown> {
+export function componentScaling(
+  model: ResolvedModel,
+): Partial<DeepInput<NonNullable<crds.InferenceService["spec"]>["predictor"]>> {
   const kpa = model.triggers.find((t) => t.type === "concurrency" || t.type === "rps");
   if (model.deploymentMode === "Knative" && kpa && (kpa.type === "concurrency" || kpa.type === "rps")) {
     return { scaleMetric: kpa.type, scaleTarget: Math.max(1, Math.round(kpa.target)) };

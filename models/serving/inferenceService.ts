@@ -4,7 +4,8 @@
  */
 import type { Input } from "@pulumi/pulumi";
 import type { K8sObject } from "../k8s";
-import { ENVIRONMENT_LABEL, PART_OF } from "../k8s";
+import { customObject, ENVIRONMENT_LABEL, PART_OF, type DeepInput } from "../k8s";
+import type * as crds from "../crds";
 import { LABELS, GPU_TAINT } from "../cluster/nodePools";
 import type { AuxiliaryComponentConfig, ModelVersion } from "../schema";
 import { autoscalerClass, componentScaling, kpaAnnotations } from "./autoscaling";
@@ -109,7 +110,12 @@ export const ARCHITECTURE_ANNOTATION = "inference-platform/architecture";
 export const OUTAGE_ON_NODE_LOSS_ANNOTATION = "inference-platform/outage-on-node-loss";
 
 /** The model server container: runtime, weights, arguments, token, resources, /dev/shm and probes. */
-function modelContainer(model: ResolvedModel, opts: IsvcOptions): Record<string, unknown> {
+/** The predictor and its model container as the InferenceService CRD (v0.20.0) defines them. */
+type Predictor = DeepInput<NonNullable<crds.InferenceService["spec"]>["predictor"]>;
+type ModelSpec = NonNullable<Predictor["model"]>;
+type Component = NonNullable<DeepInput<NonNullable<crds.InferenceService["spec"]>["transformer"]>>;
+
+function modelContainer(model: ResolvedModel, opts: IsvcOptions): ModelSpec {
   const spec = runtimeSpec(model.runtime, model.format);
   const engine = { ...model.engine, ...(opts.version.engine ?? {}) };
   const tp = model.resolvedGpu?.count ?? 1;
@@ -127,7 +133,7 @@ function modelContainer(model: ResolvedModel, opts: IsvcOptions): Record<string,
     (model.runtime === "vllm" || model.runtime === "triton" ? spec.image : undefined);
   const env = opts.hfTokenSecretName ? [hfTokenEnv(opts.hfTokenSecretName)] : [];
   // Same name as the runtime's volume: KServe merges pod specs by volume name, so this sets the size.
-  const volumeMounts: Array<Record<string, unknown>> = model.shmSize
+  const volumeMounts: Array<NonNullable<ModelSpec["volumeMounts"]>[number]> = model.shmSize
     ? [{ name: "devshm", mountPath: "/dev/shm" }]
     : [];
   const uri = opts.version.storageUri;
@@ -149,7 +155,7 @@ function modelContainer(model: ResolvedModel, opts: IsvcOptions): Record<string,
 }
 
 /** Where predictor pods run: the model's GPU pool (tolerating its taint), spread over zones and nodes. */
-function predictorPlacement(model: ResolvedModel, isvc: string): Record<string, unknown> {
+function predictorPlacement(model: ResolvedModel, isvc: string): Partial<Predictor> {
   const gpu = model.resolvedGpu;
   const matchLabels = predictorPodLabels(isvc);
   return {
@@ -200,7 +206,7 @@ function isvcAnnotations(model: ResolvedModel): Record<string, Input<string>> {
 }
 
 /** A transformer or explainer: its own container, scaled on CPU by its own HPA. */
-function auxiliaryComponent(model: ResolvedModel, c: AuxiliaryComponentConfig, name: string) {
+function auxiliaryComponent(model: ResolvedModel, c: AuxiliaryComponentConfig, name: string): Component {
   return {
     minReplicas: c.minReplicas,
     maxReplicas: c.maxReplicas,
@@ -209,11 +215,11 @@ function auxiliaryComponent(model: ResolvedModel, c: AuxiliaryComponentConfig, n
     ...(model.deploymentMode === "Standard"
       ? {
           annotations: { "serving.kserve.io/autoscalerClass": "hpa" },
-          scaleMetric: "cpu",
-          scaleMetricType: "Utilization",
+          scaleMetric: "cpu" as const,
+          scaleMetricType: "Utilization" as const,
           scaleTarget: c.targetCpuPercent,
         }
-      : { scaleMetric: "cpu", scaleTarget: c.targetCpuPercent }),
+      : { scaleMetric: "cpu" as const, scaleTarget: c.targetCpuPercent }),
     containers: [
       {
         name: "kserve-container",
@@ -233,8 +239,8 @@ function auxiliaryComponent(model: ResolvedModel, c: AuxiliaryComponentConfig, n
 }
 
 /** Pod volumes and init containers of the predictor: /dev/shm, and the node's weight copy when cached. */
-function predictorVolumes(model: ResolvedModel, opts: IsvcOptions): Record<string, unknown> {
-  const volumes: unknown[] = model.shmSize
+function predictorVolumes(model: ResolvedModel, opts: IsvcOptions): Partial<Predictor> {
+  const volumes: Array<NonNullable<Predictor["volumes"]>[number]> = model.shmSize
     ? [{ name: "devshm", emptyDir: { medium: "Memory", sizeLimit: model.shmSize } }]
     : [];
   const uri = opts.version.storageUri;
@@ -245,7 +251,7 @@ function predictorVolumes(model: ResolvedModel, opts: IsvcOptions): Record<strin
 
 export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sObject {
   const spec = runtimeSpec(model.runtime, model.format);
-  const predictor: Record<string, unknown> = {
+  const predictor: Predictor = {
     serviceAccountName: opts.serviceAccountName,
     minReplicas: opts.replicas.min,
     maxReplicas: opts.replicas.max,
@@ -267,9 +273,7 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
     ...(opts.canaryTrafficPercent !== undefined ? { canaryTrafficPercent: opts.canaryTrafficPercent } : {}),
     model: modelContainer(model, opts),
   };
-  return {
-    apiVersion: "serving.kserve.io/v1beta1",
-    kind: "InferenceService",
+  return customObject("serving.kserve.io/v1beta1/InferenceService", {
     metadata: {
       name: opts.name,
       namespace: model.namespace,
@@ -289,5 +293,5 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
         : {}),
       ...(model.explainer ? { explainer: auxiliaryComponent(model, model.explainer, "explainer") } : {}),
     },
-  };
+  });
 }

@@ -4,7 +4,7 @@
  */
 import type { Input } from "@pulumi/pulumi";
 import type { K8sObject } from "../k8s";
-import { ENVIRONMENT_LABEL, coreObject, PART_OF } from "../k8s";
+import { ENVIRONMENT_LABEL, coreObject, customObject, PART_OF } from "../k8s";
 import { PROMETHEUS_RELEASE } from "../addons/monitoring";
 import { podSecurityLabels, SIDECAR_LIMIT } from "../addons/podSecurity";
 import { modelNetworkPolicies } from "./networkPolicies";
@@ -54,22 +54,18 @@ export function namespaceObjects(
         },
       },
     }),
-    {
-      apiVersion: "security.istio.io/v1",
-      kind: "PeerAuthentication",
+    customObject("security.istio.io/v1/PeerAuthentication", {
       metadata: { name: "default", namespace, labels },
       spec: { mtls: { mode: "STRICT" } },
-    },
-    {
-      // Only the ingress gateway, Knative's activator and the namespace itself may call predictors.
-      apiVersion: "security.istio.io/v1",
-      kind: "AuthorizationPolicy",
+    }),
+    // Only the ingress gateway, Knative's activator and the namespace itself may call predictors.
+    customObject("security.istio.io/v1/AuthorizationPolicy", {
       metadata: { name: "allow-platform", namespace, labels },
       spec: {
         action: "ALLOW",
         rules: [{ from: [{ source: { namespaces: [NAMESPACES.istio, NAMESPACES.knative, namespace] } }] }],
       },
-    },
+    }),
     ...modelNetworkPolicies({
       namespace,
       labels,
@@ -89,9 +85,7 @@ export function namespaceObjects(
  * own prometheus-operator sample does (samples/addons/extras/prometheus-operator.yaml, 1.30.3).
  */
 function predictorPodMonitor(namespace: string, labels: Record<string, string>): K8sObject {
-  return {
-    apiVersion: "monitoring.coreos.com/v1",
-    kind: "PodMonitor",
+  return customObject("monitoring.coreos.com/v1/PodMonitor", {
     metadata: {
       name: "inference-services",
       namespace,
@@ -123,7 +117,7 @@ function predictorPodMonitor(namespace: string, labels: Record<string, string>):
         },
       ],
     },
-  };
+  });
 }
 
 /** The env var that hands a Hugging Face token Secret (from secretObject) to a container as HF_TOKEN. */

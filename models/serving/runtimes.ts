@@ -6,6 +6,7 @@
 import type { EngineSettings, ModelVersion, Runtime } from "../schema";
 import { IMAGES } from "../versions";
 import { formatImage } from "./images";
+import { customObject } from "../k8s";
 
 export interface RuntimeSpec {
   /** ClusterServingRuntime name (explicit, so KServe never auto-selects another one). */
@@ -209,9 +210,7 @@ export function modelArgs(
 
 /** The ClusterServingRuntime for TGI (serving.kserve.io/v1alpha1), installed once per cluster. */
 export function tgiClusterServingRuntime() {
-  return {
-    apiVersion: "serving.kserve.io/v1alpha1",
-    kind: "ClusterServingRuntime",
+  return customObject("serving.kserve.io/v1alpha1/ClusterServingRuntime", {
     metadata: { name: TGI_RUNTIME_NAME, labels: { "app.kubernetes.io/part-of": "inference-platform" } },
     spec: {
       annotations: { "prometheus.kserve.io/port": "8080", "prometheus.kserve.io/path": "/metrics" },
@@ -235,5 +234,5 @@ export function tgiClusterServingRuntime() {
       ],
       volumes: [{ name: "devshm", emptyDir: { medium: "Memory" } }],
     },
-  };
+  });
 }

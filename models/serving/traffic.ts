@@ -5,7 +5,7 @@
  * Knative-mode models use KServe's native canary instead (canaryTrafficPercent on the InferenceService).
  */
 import type { K8sObject } from "../k8s";
-import { PART_OF } from "../k8s";
+import { customObject, PART_OF } from "../k8s";
 import { candidateName, componentName, type KServeComponent } from "../names";
 import type { ResolvedModel } from "./resolve";
 
@@ -170,16 +170,14 @@ export function virtualService(model: ResolvedModel, domain: string): K8sObject 
       : {}),
     ...common,
   });
-  return {
-    apiVersion: "networking.istio.io/v1",
-    kind: "VirtualService",
+  return customObject("networking.istio.io/v1/VirtualService", {
     metadata: {
       name: model.name,
       namespace: model.namespace,
       labels: { ...PART_OF, "inference-platform/model": model.name },
     },
     spec: { hosts: [externalHost(model, domain)], gateways: [GATEWAY], http },
-  };
+  });
 }
 
 function escapeRegex(text: string): string {
@@ -193,10 +191,8 @@ export function destinationRule(
 ): K8sObject {
   const loadBalancer = model.sessionAffinityHeader
     ? { consistentHash: { httpHeaderName: model.sessionAffinityHeader.toLowerCase() } }
-    : { simple: "LEAST_REQUEST" };
-  return {
-    apiVersion: "networking.istio.io/v1",
-    kind: "DestinationRule",
+    : { simple: "LEAST_REQUEST" as const };
+  return customObject("networking.istio.io/v1/DestinationRule", {
     metadata: {
       name: component === "predictor" ? isvc : componentName(isvc, component),
       namespace: model.namespace,
@@ -216,5 +212,5 @@ export function destinationRule(
         },
       },
     },
-  };
+  });
 }

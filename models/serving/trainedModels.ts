@@ -4,7 +4,7 @@
  * support it (KServe docs, "Multi Model Serving").
  */
 import type { K8sObject } from "../k8s";
-import { PART_OF } from "../k8s";
+import { customObject, PART_OF } from "../k8s";
 import type { Runtime, TrainedModelConfig } from "../schema";
 import type { ModelConfig } from "../plannedModel";
 
@@ -14,9 +14,7 @@ export function trainedModel(
   host: Pick<ModelConfig, "name" | "namespace" | "runtime" | "format">,
   t: TrainedModelConfig,
 ): K8sObject {
-  return {
-    apiVersion: "serving.kserve.io/v1alpha1",
-    kind: "TrainedModel",
+  return customObject("serving.kserve.io/v1alpha1/TrainedModel", {
     metadata: {
       name: t.name,
       namespace: host.namespace,
@@ -30,5 +28,5 @@ export function trainedModel(
         memory: t.memory,
       },
     },
-  };
+  });
 }

@@ -69,7 +69,7 @@ export function readsFromNodeCache(model: ResolvedModel, storageUri: string | un
 const RESTRICTED = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
 const SMALL = { cpu: "10m", memory: "32Mi" };
 
-const cacheVolume = (model: ResolvedModel): types.input.core.v1.Volume => ({
+const cacheVolume = (model: ResolvedModel) => ({
   name: "weight-cache",
   hostPath: { path: weightCacheDir(model), type: "DirectoryOrCreate" },
 });
