@@ -90,8 +90,9 @@ export class ModelDeployment extends pulumi.ComponentResource {
           ),
         );
     }
-    // The node copies of the weights: started before the predictors, which wait for them.
-    if (o.weightCache) access.push(register(o.weightCache, [sa]));
+    // The node copies of the weights: started before the predictors, which wait for them, and after the
+    // model's Pod Identity association: EKS injects credentials only into pods created after it exists.
+    if (o.weightCache) access.push(register(o.weightCache, [...access]));
     // KServe rejects a change of deployment mode on an existing InferenceService: replace it instead
     // (old one first, the name is fixed). The safe route without downtime is a new model name.
     this.inferenceServices = o.inferenceServices.map((isvc) =>

@@ -8,6 +8,7 @@ import { ConfigError } from "./problems";
 import { readRawConfig, validatePlatformConfig } from "./load";
 import { checkWarnings } from "./semantics";
 import { readinessProblems } from "../models/capacity/timeToReady";
+import { weightCacheWarnings } from "./rules/weightCache";
 import { findPlaceholders, isOfflinePlan } from "./placeholders";
 import { readDeployEnvironment, type DeployEnvironment } from "./deployEnvironment";
 import { CHARTS } from "../models/versions";
@@ -34,6 +35,7 @@ export function loadStackConfig(): StackConfig {
       ...checkWarnings(config),
       ...config.compat.warnings,
       ...readinessProblems(config).warnings,
+      ...weightCacheWarnings(config),
     ])
       pulumi.log.warn(`stack "${stack}": ${w.path}: ${w.message}`);
     for (const i of config.compat.infos) pulumi.log.info(`stack "${stack}": ${i.path}: ${i.message}`);

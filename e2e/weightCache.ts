@@ -109,10 +109,12 @@ export async function assertWeightCache(kube: Kube, plan: Plan): Promise<CacheRe
           o.metadata.name === model &&
           o.metadata.namespace === ds.metadata.namespace,
       );
-    if (isvc) {
-      checked++;
-      await predictorsReadCache(kube, isvc, errors);
-    }
+    checked++;
+    if (isvc) await predictorsReadCache(kube, isvc, errors);
+    else
+      errors.push(
+        `DaemonSet ${ds.metadata.namespace}/${ds.metadata.name}: no InferenceService ${model} reads its copy`,
+      );
   }
   return { errors, checked };
 }

@@ -410,7 +410,29 @@ const cases: Case[] = [
         ofType("kubernetes:apps/v1:DaemonSet"),
         (p) => (p.spec.template.spec.volumes[0].hostPath.path = "/var/lib/kubelet"),
       ),
-    /host path \/var\/lib\/kubelet \(only \/var\/lib\/inference-platform\/models\/<model> is allowed\)/,
+    /host path \/var\/lib\/kubelet \(only \/var\/lib\/kubelet\/inference-platform-models\/<model> is allowed\)/,
+  ],
+  [
+    "host-paths-only-weight-cache",
+    "dev",
+    (rs) =>
+      edit(
+        rs,
+        ofType("kubernetes:apps/v1:DaemonSet"),
+        (p) =>
+          (p.spec.template.spec.volumes[0].hostPath.path =
+            "/var/lib/kubelet/inference-platform-models/../pods"),
+      ),
+    /host path \/var\/lib\/kubelet\/inference-platform-models\/\.\.\/pods/,
+  ],
+  [
+    "host-paths-only-weight-cache",
+    "dev",
+    (rs) =>
+      edit(rs, isvc("llama-31-8b"), (p) =>
+        p.spec.predictor.initContainers[0].volumeMounts.forEach((m: Props) => delete m.readOnly),
+      ),
+    /container wait-for-weights mounts the weight cache writable/,
   ],
   [
     "dev-spot-gpu-pools",

@@ -6,7 +6,9 @@ import type { Problem } from "../problems";
 import type { PlacedModels } from "../../models/plannedModel";
 import { defaultDeploymentMode } from "../../models/serving/resolve";
 import { checkpointBytes } from "../../models/capacity/timeToReady";
-import { NODE_DISK_RESERVE_GIB } from "../../models/serving/weightCache";
+import { CACHED_VERSIONS, NODE_DISK_RESERVE_GIB } from "../../models/serving/weightCache";
+import { hasInstanceStore } from "../../models/cluster/nodePools";
+import { lookupGpuInstance } from "../../models/capacity/gpuInstances";
 
 const CACHEABLE = ["s3://", "hf://", "gs://", "https://"];
 
@@ -41,12 +43,54 @@ export function weightCacheProblems(cfg: Pick<PlacedModels, "models" | "gpuPools
   });
   cfg.gpuPools.forEach((pool, i) => {
     const cached = cfg.models.filter((m) => m.nodeCache && m.gpu?.pool === pool.name);
+    if (cached.length === 0) return;
     const total = cached.reduce((sum, m) => sum + (cachedGiB(m) ?? 0), 0);
-    if (cached.length > 0 && total + NODE_DISK_RESERVE_GIB > pool.diskSizeGiB)
+    const needed = CACHED_VERSIONS * total + NODE_DISK_RESERVE_GIB;
+    const disk = kubeletDiskGiB(pool);
+    if (needed > disk.gib)
       problems.push({
-        path: `gpuPools[${i}].diskSizeGiB`,
-        message: `its nodes keep ${total} GiB of cached weights (${cached.map((m) => m.name).join(", ")}) beside ${NODE_DISK_RESERVE_GIB} GiB of images and system; raise diskSizeGiB to at least ${total + NODE_DISK_RESERVE_GIB}`,
+        path: `gpuPools[${i}].${disk.key}`,
+        message: `its nodes keep up to ${CACHED_VERSIONS} versions of ${total} GiB of cached weights (${cached.map((m) => m.name).join(", ")}) beside ${NODE_DISK_RESERVE_GIB} GiB of images and pods on ${disk.what} of ${Math.floor(disk.gib)} GiB; it needs ${needed} GiB: ${disk.fix}`,
       });
   });
   return problems;
+}
+
+/**
+ * The disk the kubelet's directory (and so the cache) is on: the instance-store NVMe array where every
+ * instance type of the pool has one (the smallest of them), else the root volume.
+ */
+export function kubeletDiskGiB(pool: PlacedModels["gpuPools"][number]): {
+  gib: number;
+  key: string;
+  what: string;
+  fix: string;
+} {
+  if (hasInstanceStore(pool)) {
+    const gb = Math.min(...pool.instanceTypes.map((t) => lookupGpuInstance(t)?.instanceStoreGB ?? 0));
+    return {
+      gib: (gb * 1e9) / 2 ** 30,
+      key: "instanceTypes",
+      what: "the instance-store array",
+      fix: "choose instance types with more local NVMe, or cache fewer models",
+    };
+  }
+  return { gib: pool.diskSizeGiB, key: "diskSizeGiB", what: "the root volume", fix: "raise diskSizeGiB" };
+}
+
+/**
+ * A cache key is the storageUri: an unpinned Hugging Face repository (no `:<revision>`) may hold a
+ * different revision on each node, fetched at different times.
+ */
+export function weightCacheWarnings(cfg: Pick<PlacedModels, "models">): Problem[] {
+  return cfg.models.flatMap((m, i) =>
+    m.nodeCache && m.storageUri?.startsWith("hf://") && !m.storageUri.includes(":", "hf://".length)
+      ? [
+          {
+            path: `models[${i}].storageUri`,
+            message: `cached on the nodes without a revision: nodes that fetch it at different times may hold different revisions; pin one (${m.storageUri}:<commit>)`,
+          },
+        ]
+      : [],
+  );
 }

@@ -66,10 +66,11 @@ export const IMAGE_BYTES: Partial<Record<string, { bytes: number; source: string
  * with its default 10 concurrent parts, each part one connection of 85–90 MB/s.
  */
 export const S3_DOWNLOAD = {
-  connections: 4 * 10,
+  filesAtOnce: 4,
+  partsPerFile: 10,
   bytesPerConnection: 85e6,
   source:
-    'S3 performance design patterns: "one concurrent request for each 85–90 MB/s"; KServe storage initializer: 4 files × boto3\'s 10 parts',
+    'S3 performance design patterns: "one concurrent request for each 85–90 MB/s"; KServe storage initializer: 4 files at once, each boto3\'s 10 parts (fast) or one (slow: its 1 CPU busy)',
 } as const;
 
 /** Hugging Face Hub (and other internet sources): no published throughput, only observed downloads. */

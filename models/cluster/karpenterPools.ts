@@ -10,9 +10,9 @@ import type { GpuPoolConfig } from "../../config/schema";
 import { lookupGpuInstance } from "../capacity/gpuInstances";
 import { customObject, ENVIRONMENT_LABEL, PART_OF, type K8sObject } from "../k8s";
 import { NODE_METADATA_OPTIONS } from "./instanceMetadata";
-import { DEVICE_PLUGIN_LABEL, GPU_TAINT, gpuNodeLabels, poolGpu } from "./nodePools";
+import { DEVICE_PLUGIN_LABEL, GPU_TAINT, gpuNodeLabels, hasInstanceStore, poolGpu } from "./nodePools";
 
-export const KARPENTER_API = { group: "karpenter.sh", nodeClassGroup: "karpenter.k8s.aws" } as const;
+export const KARPENTER_API = { nodeClassGroup: "karpenter.k8s.aws" } as const;
 
 /** Labels Karpenter itself puts on the nodes it launches (sigs.k8s.io/karpenter v1.14.1 pkg/apis/v1/labels.go). */
 export const KARPENTER_LABELS = {
@@ -81,11 +81,6 @@ function blockDevices(pool: GpuPoolConfig) {
     : [{ deviceName: "/dev/xvda", ebs: data }];
 }
 
-/** Every instance type of the pool has local NVMe: Karpenter RAIDs it under containerd and the kubelet. */
-export function hasInstanceStore(pool: Pick<GpuPoolConfig, "instanceTypes">): boolean {
-  return pool.instanceTypes.every((t) => (lookupGpuInstance(t)?.instanceStoreGB ?? 0) > 0);
-}
-
 /** The objects' own labels: the platform's, and the stack's environment (policies read it). */
 function objectLabels(tags: Record<string, string>): Record<string, string> {
   const env = tags[ENVIRONMENT_LABEL];
@@ -98,7 +93,11 @@ export function ec2NodeClass(pool: GpuPoolConfig, inputs: NodeClassInputs): K8sO
     spec: {
       role: inputs.nodeRoleName,
       amiSelectorTerms: [{ alias: amiAlias(pool) }],
-      subnetSelectorTerms: inputs.subnetIds.map((id) => ({ id })),
+      // A cluster placement group lives in one zone (its first launch pins it): one subnet, or launches
+      // in the other zones fail until Karpenter happens to pick that one.
+      subnetSelectorTerms: (pool.placementGroup ? inputs.subnetIds.slice(0, 1) : inputs.subnetIds).map(
+        (id) => ({ id }),
+      ),
       securityGroupSelectorTerms: [{ id: inputs.securityGroupId }],
       metadataOptions: { ...NODE_METADATA_OPTIONS, httpProtocolIPv6: "disabled" },
       blockDeviceMappings: blockDevices(pool),

@@ -117,6 +117,11 @@ export function scalingConfig(pool: { minSize: number; maxSize: number; desiredS
   return { minSize: pool.minSize, maxSize: pool.maxSize, desiredSize: pool.desiredSize ?? pool.minSize };
 }
 
+/** Every instance type of the pool has local NVMe: the node RAIDs it under containerd and the kubelet. */
+export function hasInstanceStore(pool: Pick<GpuPoolConfig, "instanceTypes">): boolean {
+  return pool.instanceTypes.every((t) => (lookupGpuInstance(t)?.instanceStoreGB ?? 0) > 0);
+}
+
 /**
  * User data that puts a GPU node's local NVMe (instance store) under containerd and the kubelet, so
  * multi-GB serving images and the model download cache live on fast local disk instead of the root
@@ -127,8 +132,7 @@ export function scalingConfig(pool: { minSize: number; maxSize: number; desiredS
 export function nodeLocalStorageUserData(
   pool: Pick<GpuPoolConfig, "os" | "instanceTypes">,
 ): string | undefined {
-  const withStore = pool.instanceTypes.every((t) => (lookupGpuInstance(t)?.instanceStoreGB ?? 0) > 0);
-  if (!withStore || pool.instanceTypes.length === 0) return undefined;
+  if (!hasInstanceStore(pool) || pool.instanceTypes.length === 0) return undefined;
   const text =
     pool.os === "bottlerocket"
       ? [

@@ -26,8 +26,14 @@ import { hfTokenEnv } from "./namespace";
 import type { ResolvedModel } from "./resolve";
 
 export const WEIGHT_CACHE = {
-  /** On the node: one directory per model. */
-  hostRoot: "/var/lib/inference-platform/models",
+  /**
+   * On the node: one directory per model, under the kubelet's directory, which the instance-store NVMe
+   * RAID0 holds on every GPU pool (AL2023: nodeadm's setup-local-disks bind-mounts /var/lib/kubelet onto
+   * the array unless --no-bind-kubelet, awslabs/amazon-eks-ami templates/shared/runtime/bin/
+   * setup-local-disks; Bottlerocket: the platform's ephemeral-storage bind, models/cluster/nodePools.ts).
+   * Outside pods/, nothing of the kubelet's touches it.
+   */
+  hostRoot: "/var/lib/kubelet/inference-platform-models",
   /** Marks the DaemonSet's pods (and selects them). */
   label: "inference-platform/weight-cache",
   /** Where the predictor's init container sees the model's cache directory. */
@@ -40,11 +46,15 @@ export const WEIGHT_CACHE = {
 const INITIALIZER = "/storage-initializer/scripts/initializer-entrypoint";
 
 /**
- * Root-volume space kept for what is not cached weights: the serving images unpacked (vllm-openai
- * 28.6 GB, vllm-project/vllm#22377; Triton about 15.5 GB, triton-inference-server/server#7474) and the
- * OS, kubelet and logs (EKS's default node disk, 20 GiB: CreateNodegroup diskSize).
+ * Space on the node's kubelet disk kept for what is not cached weights: the serving images unpacked
+ * (containerd shares the array: vllm-openai 28.6 GB, vllm-project/vllm#22377; Triton about 15.5 GB,
+ * triton-inference-server/server#7474) and pods' emptyDirs and logs (EKS's default node disk, 20 GiB:
+ * CreateNodegroup diskSize).
  */
 export const NODE_DISK_RESERVE_GIB = 65;
+
+/** Versions of a model a node may hold at once: the current one and the one before it. */
+export const CACHED_VERSIONS = 2;
 
 /** What a downloader pod keeps off its node for the scheduler (the largest of its containers' requests). */
 export const WEIGHT_CACHE_REQUESTS = { cpu: "50m", memory: "128Mi" } as const;
@@ -74,16 +84,24 @@ const cacheVolume = (model: ResolvedModel) => ({
   hostPath: { path: weightCacheDir(model), type: "DirectoryOrCreate" },
 });
 
-/** Fetch the current version unless complete: drop other versions first, so a node holds one copy. */
-const DOWNLOAD_SCRIPT = [
-  "set -eu",
-  'cd "$CACHE"',
-  'if [ -f "$KEY.complete" ]; then exit 0; fi',
-  'find . -mindepth 1 -maxdepth 1 ! -name "$KEY" -exec rm -rf {} +',
-  'rm -rf "$KEY"',
-  `${INITIALIZER} "$STORAGE_URI" "$CACHE/$KEY"`,
-  'touch "$KEY.complete"',
-].join("\n");
+/**
+ * Fetch the current version unless complete; then keep it and the version before it (pods of the last
+ * rollout may still read that one) and drop the rest, and any unfinished download of another version.
+ */
+export function downloadScript(initializer = INITIALIZER): string {
+  return [
+    "set -eu",
+    'cd "$CACHE"',
+    'if [ ! -f "$KEY.complete" ]; then',
+    '  rm -rf "$KEY"',
+    `  ${initializer} "$STORAGE_URI" "$CACHE/$KEY"`,
+    "fi",
+    // Also when already complete: the version in use is always the newest, never the one dropped.
+    'touch "$KEY.complete"',
+    `ls -1t -- *.complete 2>/dev/null | tail -n +${CACHED_VERSIONS + 1} | while read -r marker; do rm -rf -- "\${marker%.complete}" "$marker"; done`,
+    'find . -mindepth 1 -maxdepth 1 -type d ! -name "$KEY" -exec sh -c \'[ -f "$1.complete" ] || rm -rf -- "$1"\' _ {} \\;',
+  ].join("\n");
+}
 
 /** Its init containers: hand the new host directory to the downloader's user, then fetch if incomplete. */
 function downloaderInitContainers(
@@ -112,7 +130,7 @@ function downloaderInitContainers(
     {
       name: "download",
       image,
-      command: ["/bin/sh", "-c", DOWNLOAD_SCRIPT],
+      command: ["/bin/sh", "-c", downloadScript()],
       env: [
         { name: "CACHE", value: WEIGHT_CACHE.stateMount },
         { name: "KEY", value: weightCacheKey(model.storageUri!) },

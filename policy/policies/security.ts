@@ -274,16 +274,21 @@ export const hostPathOnlyWeightCache: ResourceValidationPolicy = {
       const volumes = (
         (view.spec.volumes ?? []) as Array<{ name: string; hostPath?: { path?: string } }>
       ).filter((v) => v.hostPath);
+      // Init containers mount too (the predictor's wait for the node's copy).
+      const containers = [
+        ...view.containers,
+        ...((view.spec.initContainers ?? []) as typeof view.containers),
+      ];
       for (const v of volumes) {
         const path = v.hostPath!.path ?? "";
-        if (!path.startsWith(`${WEIGHT_CACHE.hostRoot}/`)) {
+        if (!path.startsWith(`${WEIGHT_CACHE.hostRoot}/`) || path.split("/").includes("..")) {
           report(
             `${nameOf(props)} ${view.at}: host path ${path} (only ${WEIGHT_CACHE.hostRoot}/<model> is allowed)`,
           );
           continue;
         }
         if (args.type !== K8S.isvc) continue;
-        for (const c of view.containers)
+        for (const c of containers)
           for (const m of (c.volumeMounts ?? []) as Array<{ name: string; readOnly?: boolean }>)
             if (m.name === v.name && !m.readOnly)
               report(`${nameOf(props)} ${view.at}: container ${c.name} mounts the weight cache writable`);
