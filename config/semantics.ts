@@ -25,6 +25,7 @@ import { addonProblems, addonValuesProblems, alertProblems } from "./rules/addon
 import {
   autoscalingProblems,
   engineProblems,
+  adapterProblems,
   hardwareProblems,
   rolloutProblems,
   storageProblems,
@@ -79,6 +80,7 @@ export function checkSemantics(cfg: PlatformInput): Problem[] {
       ...batchJobProblems(model, at),
       ...hardwareProblems(cfg, model, at),
       ...engineProblems(model, at),
+      ...adapterProblems(model, at),
       ...autoscalingProblems(cfg, model, at),
       ...rolloutProblems(cfg, model, at),
     );

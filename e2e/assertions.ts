@@ -180,14 +180,30 @@ export async function assertReconciled(
       }>;
       containers: Array<{ name: string; args?: string[] }>;
     };
-    const init = (spec.initContainers ?? []).find((c) => c.name === "storage-initializer");
-    if (model.storageUri)
+    const init = (spec.initContainers ?? []).find((c) => c.name === "storage-initializer") as
+      | {
+          name: string;
+          args?: string[];
+          env?: Array<{ name: string; valueFrom?: { secretKeyRef?: { key: string } } }>;
+        }
+      | undefined;
+    // What the pod downloads: the model's storageUri, or the predictor's storageUris (LoRA adapters).
+    const storageUris =
+      (predictor.storageUris as Array<{ uri: string; mountPath: string }> | undefined) ?? [];
+    const uris = [...(model.storageUri ? [model.storageUri] : []), ...storageUris.map((u) => u.uri)];
+    if (uris.length > 0)
       await expect(
         `${describeObject(isvc)}: KServe injected its storage initializer`,
         !!init,
         () => `pod ${pod.metadata.name} has none`,
       );
-    if (model.storageUri?.startsWith("hf://") && (model.env ?? []).some((e) => e.name === "HF_TOKEN")) {
+    for (const u of storageUris)
+      await expect(
+        `${describeObject(isvc)}: the storage initializer fetches ${u.uri} into ${u.mountPath}`,
+        (init?.args ?? []).some((a, i, all) => a === u.uri && all[i + 1] === u.mountPath),
+        () => `its args are ${JSON.stringify(init?.args ?? [])}`,
+      );
+    if (uris.some((u) => u.startsWith("hf://")) && (model.env ?? []).some((e) => e.name === "HF_TOKEN")) {
       const token = init?.env?.find((e) => e.name === "HF_TOKEN");
       await expect(
         `${describeObject(isvc)}: the storage initializer gets the Hugging Face token (key HF_TOKEN of a Secret the ServiceAccount lists)`,

@@ -3,7 +3,7 @@
  * controller and scheduler put one downloader on every node of the model's pool — past the GPU taint —
  * and none elsewhere; and the predictor pods KServe's real controller and pod webhook create read the
  * node's copy: the hostPath mounted read-only at /mnt/models, the wait for the marker, and no
- * storage-initializer (KServe injects one only for a storageUri).
+ * download of the model by KServe's storage initializer (it runs only for LoRA adapters' storageUris).
  */
 import type { Plan } from "../tools/planRunner";
 import { waitFor, type Kube, type KubeObject } from "./kube";
@@ -77,9 +77,12 @@ async function predictorsReadCache(kube: Kube, isvc: KubeObject, errors: string[
     const spec = pod.spec as PodSpec;
     const where = `predictor pod ${namespace}/${pod.metadata.name}`;
     const inits = (spec.initContainers ?? []).map((c) => c.name);
-    if (inits.includes("storage-initializer"))
+    // A storage initializer may fetch LoRA adapters (storageUris), never the base model at /mnt/models.
+    const initializer = (spec.initContainers ?? []).find((c) => c.name === "storage-initializer") as
+      { args?: string[] } | undefined;
+    if (initializer && (initializer.args ?? []).includes("/mnt/models"))
       errors.push(
-        `${where}: KServe injected a storage-initializer: it downloads instead of reading the node's copy`,
+        `${where}: KServe's storage-initializer downloads the model instead of reading the node's copy`,
       );
     if (!inits.includes("wait-for-weights")) errors.push(`${where}: no wait-for-weights init container`);
     const volume = (spec.volumes ?? []).find((v) => v.hostPath?.path.startsWith(WEIGHT_CACHE.hostRoot));

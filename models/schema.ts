@@ -108,6 +108,16 @@ export interface GpuPlacement {
   readonly count: number;
 }
 
+/** A LoRA adapter on a vLLM model: served under its own name on the OpenAI API, next to the base model. */
+export const adapterSchema = z.strictObject({
+  name: dnsLabel,
+  /** Where the adapter's safetensors and adapter_config.json are (downloaded like the model). */
+  storageUri: z.string().min(1),
+  /** Its LoRA rank (adapter_config.json `r`); vLLM 0.24 serves up to 512. */
+  rank: z.number().int().min(1).max(512),
+});
+export type AdapterConfig = z.infer<typeof adapterSchema>;
+
 /** A model's transformer shape, for models outside the catalog (models/capacity/architectures.ts). */
 export const customArchitectureSchema = z.strictObject({
   parameters: z.number().positive(),
@@ -363,6 +373,8 @@ export const modelSchema = z.strictObject({
     .optional(),
   /** Size of the in-memory /dev/shm (LLM and multi-GPU pods). */
   shmSize: quantity.optional(),
+  /** vLLM: LoRA adapters on this base model, each served under its own name (models/capacity/lora.ts). */
+  adapters: z.array(adapterSchema).default([]),
   /** Startup budget for loading the model, seconds (startup probe = this / period). */
   startupSeconds: z.number().int().min(30).max(7200).optional(),
   /**

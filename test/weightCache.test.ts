@@ -98,7 +98,9 @@ describe("node weight cache", function () {
       ["wait-for-weights"],
     );
     const candidate = isvc("llama-31-8b-canary").spec.predictor;
-    assert.match(candidate.model.storageUri, /^hf:\/\/meta-llama\/Llama-3.1-8B-Instruct:/);
+    // Its base model among its downloads (storageUris, next to the LoRA adapter), at /mnt/models.
+    const base = candidate.storageUris.find((u: Any) => u.mountPath === "/mnt/models");
+    assert.match(base.uri, /^hf:\/\/meta-llama\/Llama-3.1-8B-Instruct:/);
     assert.equal(candidate.initContainers, undefined);
     // Applied before the predictors, which wait for it.
     const ds = p.resources.find((r) => r.type === "kubernetes:apps/v1:DaemonSet")!;

@@ -247,3 +247,38 @@ export function rolloutProblems(cfg: PlatformInput, model: ModelInput, at: strin
   }
   return problems;
 }
+
+const ADAPTER_SCHEMES = ["s3://", "hf://", "gs://", "https://", "pvc://"];
+
+/** LoRA adapters: vLLM only, downloadable, named apart from each other and from the model. */
+export function adapterProblems(model: ModelInput, at: string): Problem[] {
+  if (model.adapters.length === 0) return [];
+  const problems: Problem[] = [];
+  const add = (path: string, message: string) => problems.push({ path: `${at}.${path}`, message });
+  if (model.runtime !== "vllm")
+    add(
+      "adapters",
+      `LoRA adapters are served by vLLM (--enable-lora); ${model.runtime} is not wired for them`,
+    );
+  if (model.trainedModels) add("adapters", "a multi-model server (trainedModels) takes no LoRA adapters");
+  if (model.deploymentMode === "Knative")
+    add(
+      "adapters",
+      "adapters download through the predictor's storageUris, whose init container Knative mode refuses unless its init-container feature is on; use Standard",
+    );
+  const seen = new Set<string>([model.name]);
+  model.adapters.forEach((a, j) => {
+    if (seen.has(a.name))
+      add(
+        `adapters[${j}].name`,
+        `"${a.name}" is already served by this model (${a.name === model.name ? "the base model's name" : "another adapter"}); requests pick an adapter by its name`,
+      );
+    seen.add(a.name);
+    if (!ADAPTER_SCHEMES.some((p) => a.storageUri.startsWith(p)))
+      add(
+        `adapters[${j}].storageUri`,
+        `must be one of ${ADAPTER_SCHEMES.join(", ")} (what KServe's storage initializer fetches)`,
+      );
+  });
+  return problems;
+}

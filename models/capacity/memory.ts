@@ -17,6 +17,7 @@
  *   (kv_cache_utils.py:2121-2135); ranks are symmetric here.
  */
 import { embeddingParameters, type Architecture } from "./architectures";
+import { loraBytesPerGpu, type LoraSlots } from "./lora";
 
 import {
   activationGiB,
@@ -57,6 +58,8 @@ export interface EnginePrecision {
   readonly quantization?: "awq" | "gptq" | "fp8" | "int8";
   readonly dtype?: "auto" | "bfloat16" | "float16" | "float32";
   readonly kvCacheDtype: "auto" | "fp8" | "fp8_e4m3" | "fp8_e5m2";
+  /** LoRA adapter slots (models[].adapters): counted with the weights, as vLLM counts them (./lora.ts). */
+  readonly lora?: LoraSlots;
 }
 
 /** Precision of the activations (and of unquantized layers): bf16 unless the config says otherwise. */
@@ -126,7 +129,8 @@ export function replicaMemory(
 ): ReplicaMemory {
   const budgetBytes = gpu.torchTotalGiB * GIB * gpuMemoryUtilization;
   const usableGiB = (accounting.ceilBudget ? Math.ceil(budgetBytes) : budgetBytes) / GIB;
-  const weightsGiB = weightBytes(a, e) / tensorParallel / GIB;
+  const lora = e.lora ? loraBytesPerGpu(a, e.lora, tensorParallel, activationBytes(e)) : 0;
+  const weightsGiB = (weightBytes(a, e) / tensorParallel + lora) / GIB;
   const activation = activationGiB(a, batch, accounting);
   const nonTorch = nonTorchGiB(gpu, tensorParallel, accounting);
   const graphs = cudaGraphGiB(a, gpu, accounting);

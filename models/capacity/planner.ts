@@ -14,6 +14,7 @@ import { fp8Support } from "../compat/data";
 import { defaultBatchShape, profileBatch } from "./vllmAccounting";
 import { GPU_INSTANCES, GPU_MODELS, type GpuInstanceType, type GpuModel } from "./gpuInstances";
 import { poolGpu } from "../cluster/nodePools";
+import { loraBytesPerGpu, loraSlots, type LoraSlots } from "./lora";
 import {
   DEFAULT_GPU_MEMORY_UTILIZATION,
   BLOCK_TOKENS,
@@ -388,7 +389,18 @@ export interface AutoPlacements {
  * only when nothing holds that), honouring engine.tensorParallelSize; for a classic GPU predictor, one
  * GPU of any pool. The whole-node choice among them is stack.ts's (it sees the other replicas).
  */
-export function autoPlacements({ model, at, pools }: Omit<PlanInput, "placement">): AutoPlacements {
+/**
+ * The model with its LoRA slots among its engine settings, where the memory model (replicaMemory, via
+ * EnginePrecision.lora) reads them on every path — placement search, fixes, the final sizing.
+ */
+function withLoraSlots(model: ModelInput): ModelInput {
+  const lora = loraSlots(model.adapters);
+  return lora ? { ...model, engine: { ...model.engine, lora } as ModelInput["engine"] } : model;
+}
+
+export function autoPlacements(input: Omit<PlanInput, "placement">): AutoPlacements {
+  const { at, pools } = input;
+  const model = withLoraSlots(input.model);
   const problems: Problem[] = [];
   const add = (path: string, message: string) => problems.push({ path: `${at}.${path}`, message });
   const hardware = pools.map(poolHardware).filter((h): h is PoolHardware => h !== undefined);
@@ -522,6 +534,11 @@ function sizedLlmPlan(p: {
   if (engine.maxNumSeqs === undefined) derived.push("maxNumSeqs");
   if (engine.gpuMemoryUtilization === undefined) derived.push("gpuMemoryUtilization");
   const notes: string[] = [];
+  const lora = (engine as { lora?: LoraSlots }).lora;
+  if (lora)
+    notes.push(
+      `LoRA: ${lora.maxLoras} adapter slot(s) of rank ${lora.maxRank} take ${(loraBytesPerGpu(a, lora, count, engine.dtype === "float32" ? 4 : 2) / GIB).toFixed(2)} GiB per GPU, counted with the weights`,
+    );
   if (evaluation.shortContext)
     notes.push(
       `maxModelLen derived as ${maxModelLen}, below the ${Math.min(a.maxContext, SIZING_CONTEXT)} the planner aims for: that is what ${count}× ${hw.gpu.name} hold for ${minConcurrency} sequence(s); set engine.maxModelLen to require more, or give the model more GPUs`,
@@ -547,7 +564,9 @@ function sizedLlmPlan(p: {
 }
 
 /** Places one model and sizes its engine. Models without GPUs get no plan and no problems. */
-export function planModel({ model, at, pools, placement: chosen }: PlanInput): CapacityResult {
+export function planModel(input: PlanInput): CapacityResult {
+  const { at, pools, placement: chosen } = input;
+  const model = withLoraSlots(input.model);
   const problems: Problem[] = [];
   const add = (path: string, message: string) => problems.push({ path: `${at}.${path}`, message });
   if (!model.gpu) return { problems };

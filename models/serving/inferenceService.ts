@@ -10,7 +10,7 @@ import { LABELS, GPU_TAINT } from "../cluster/nodePools";
 import type { AuxiliaryComponentConfig, ModelVersion } from "../schema";
 import { autoscalerClass, componentScaling, kpaAnnotations } from "./autoscaling";
 import type { ResolvedModel } from "./resolve";
-import { modelArgs, runtimeSpec } from "./runtimes";
+import { ADAPTER_DIR, modelArgs, runtimeSpec } from "./runtimes";
 import { hfTokenEnv } from "./namespace";
 import { doubleCpu } from "./quantity";
 import { nodeCachePredictor, readsFromNodeCache } from "./weightCache";
@@ -123,7 +123,13 @@ function modelContainer(model: ResolvedModel, opts: IsvcOptions): ModelSpec {
     model.runtime,
     opts.version,
     model.llm
-      ? { servedName: model.name, engine, derived: plannedEngine(model, opts.track), tensorParallelSize: tp }
+      ? {
+          servedName: model.name,
+          engine,
+          derived: plannedEngine(model, opts.track),
+          tensorParallelSize: tp,
+          adapters: model.adapters,
+        }
       : undefined,
     model.name,
   );
@@ -144,7 +150,8 @@ function modelContainer(model: ResolvedModel, opts: IsvcOptions): ModelSpec {
     modelFormat: { name: spec.modelFormat },
     runtime: spec.runtime,
     protocolVersion: model.protocol ?? spec.protocol,
-    ...(uri && !cached ? { storageUri: uri } : {}),
+    // With LoRA adapters every download is a predictor storageUris entry (KServe refuses both fields).
+    ...(uri && !cached && model.adapters.length === 0 ? { storageUri: uri } : {}),
     ...(image ? { image } : {}),
     ...(args.length > 0 ? { args } : {}),
     ...(env.length > 0 ? { env } : {}),
@@ -244,9 +251,27 @@ function predictorVolumes(model: ResolvedModel, opts: IsvcOptions): Partial<Pred
     ? [{ name: "devshm", emptyDir: { medium: "Memory", sizeLimit: model.shmSize } }]
     : [];
   const uri = opts.version.storageUri;
-  if (!readsFromNodeCache(model, uri)) return volumes.length > 0 ? { volumes } : {};
+  const cached = readsFromNodeCache(model, uri);
+  const downloads = adapterDownloads(model, cached ? undefined : uri);
+  if (!cached) return { ...(volumes.length > 0 ? { volumes } : {}), ...downloads };
   const cache = nodeCachePredictor(model, uri!);
-  return { volumes: [...volumes, ...cache.volumes], initContainers: cache.initContainers };
+  return { volumes: [...volumes, ...cache.volumes], initContainers: cache.initContainers, ...downloads };
+}
+
+/**
+ * A model with LoRA adapters downloads through the predictor's storageUris (KServe v0.20
+ * pkg/apis/serving/v1beta1/predictor.go 63-66, 89-102): the base model (unless the node's copy is read)
+ * at /mnt/models, each adapter at /mnt/adapters/<name>; KServe's storage initializer fetches them all
+ * with the model's credentials (storage_initializer_injector.go 476-507).
+ */
+function adapterDownloads(model: ResolvedModel, baseUri: string | undefined): Partial<Predictor> {
+  if (model.adapters.length === 0) return {};
+  return {
+    storageUris: [
+      ...(baseUri ? [{ uri: baseUri, mountPath: "/mnt/models" }] : []),
+      ...model.adapters.map((a) => ({ uri: a.storageUri, mountPath: `${ADAPTER_DIR}/${a.name}` })),
+    ],
+  };
 }
 
 export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sObject {

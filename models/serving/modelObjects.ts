@@ -82,6 +82,7 @@ function servingS3Access(model: ResolvedModel): S3Access[] {
       model.storageUri,
       ...(model.rollout ? [model.rollout.candidate.storageUri] : []),
       ...(model.trainedModels ?? []).map((t) => t.storageUri),
+      ...model.adapters.map((a) => a.storageUri),
     ],
     [],
   );

@@ -7,6 +7,7 @@ import type { EngineSettings, ModelVersion, Runtime } from "../schema";
 import { IMAGES } from "../versions";
 import { formatImage } from "./images";
 import { customObject } from "../k8s";
+import { loraSlots } from "../capacity/lora";
 
 export interface RuntimeSpec {
   /** ClusterServingRuntime name (explicit, so KServe never auto-selects another one). */
@@ -118,8 +119,13 @@ export function runtimeSpec(runtime: Runtime, format?: string): RuntimeSpec {
   return runtime === "triton" && format ? { ...spec, modelFormat: format } : spec;
 }
 
+/** Where a LoRA adapter's files are in the predictor (KServe's storageUris mountPath). */
+export const ADAPTER_DIR = "/mnt/adapters";
+
 export interface EngineArgsInput {
   readonly servedName: string;
+  /** LoRA adapters on the base model (vLLM only). */
+  readonly adapters?: ReadonlyArray<{ name: string; rank: number }>;
   readonly engine: EngineSettings;
   /** Values the capacity planner derived when config left them out. */
   readonly derived: { maxModelLen?: number; maxNumSeqs?: number; gpuMemoryUtilization?: number };
@@ -163,6 +169,7 @@ export function vllmArgs(input: EngineArgsInput): string[] {
   args.push(e.prefixCaching ? "--enable-prefix-caching" : "--no-enable-prefix-caching");
   args.push(e.chunkedPrefill ? "--enable-chunked-prefill" : "--no-enable-chunked-prefill");
   if (e.speculative) args.push(`--speculative-config=${speculativeConfig(e.speculative)}`);
+  args.push(...loraArgs(input.adapters ?? []));
   if (e.loadFormat === "runai_streamer")
     args.push(
       "--load-format=runai_streamer",
@@ -174,6 +181,26 @@ export function vllmArgs(input: EngineArgsInput): string[] {
 }
 
 export const RUNAI_STREAMER_CONCURRENCY = 16;
+
+/**
+ * vLLM's LoRA flags for the configured adapters (vllm 0.24.0 engine/arg_utils.py 1303-1331): one slot
+ * per adapter, so a batch may mix them all; the largest rank rounded up to one vLLM accepts; every
+ * adapter kept on the CPU too; each served under its own name (`--lora-modules name=path`, nargs "+",
+ * entrypoints/openai/cli_args.py 35-66), which KServe's Hugging Face server registers as model names
+ * (huggingfaceserver/__main__.py 332-336).
+ */
+export function loraArgs(adapters: ReadonlyArray<{ name: string; rank: number }>): string[] {
+  const slots = loraSlots(adapters);
+  if (!slots) return [];
+  return [
+    "--enable-lora",
+    `--max-loras=${slots.maxLoras}`,
+    `--max-lora-rank=${slots.maxRank}`,
+    `--max-cpu-loras=${slots.maxLoras}`,
+    "--lora-modules",
+    ...adapters.map((a) => `${a.name}=${ADAPTER_DIR}/${a.name}`),
+  ];
+}
 
 /** The same engine settings in TGI's vocabulary (text-generation-launcher flags). */
 export function tgiArgs(input: EngineArgsInput): string[] {

@@ -180,6 +180,15 @@ export const modelFitsGpu: StackValidationPolicy = {
         quantization: quantization ?? (flag(args_, "--quantize") === "eetq" ? ("int8" as const) : undefined),
         dtype: flag(args_, "--dtype") as "auto" | "bfloat16" | "float16" | "float32" | undefined,
         kvCacheDtype: kv && kv !== "auto" ? ("fp8" as const) : ("auto" as const),
+        // LoRA slots take GPU memory with the weights (models/capacity/lora.ts).
+        ...(args_.includes("--enable-lora")
+          ? {
+              lora: {
+                maxLoras: Number(flag(args_, "--max-loras") ?? 1),
+                maxRank: Number(flag(args_, "--max-lora-rank") ?? 16),
+              },
+            }
+          : {}),
       };
       const util = Number(
         flag(args_, "--gpu-memory-utilization") ?? flag(args_, "--cuda-memory-fraction") ?? 0.9,
