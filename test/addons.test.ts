@@ -72,7 +72,11 @@ function gpuNodes(p: Plan) {
       })),
     }));
   const pools = p.resources
-    .filter((r) => r.type === "kubernetes:karpenter.sh/v1:NodePool")
+    // GPU NodePools carry the GPU taint; the `cpu` one (CPU models) has none.
+    .filter(
+      (r) =>
+        r.type === "kubernetes:karpenter.sh/v1:NodePool" && (r.inputs as Values).spec.template.spec.taints,
+    )
     .map((r) => {
       const template = (r.inputs as Values).spec.template;
       return {

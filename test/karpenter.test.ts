@@ -27,7 +27,9 @@ const INPUTS = {
   tags: { "inference-platform/environment": "dev" },
 };
 
-describe("Karpenter GPU pools", () => {
+describe("Karpenter GPU pools", function () {
+  this.timeout(60_000);
+
   it("builds a NodePool that holds the pool's size, capacity type, taint and labels, and never drains busy GPU nodes", () => {
     const np = nodePool(
       pool({ capacityType: "SPOT", instanceTypes: ["g6e.12xlarge"], maxSize: 3 }),
@@ -127,10 +129,15 @@ describe("Karpenter GPU pools", () => {
     const raw = stackRaw("dev") as Any;
     raw.gpuPools[0].minSize = 1;
     raw.gpuPools[0].desiredSize = 1;
+    raw.gpuPools[0].name = "cpu";
+    raw.models = raw.models.map((m: Any) =>
+      m.gpu?.pool === "l4" ? { ...m, gpu: { ...m.gpu, pool: "cpu" } } : m,
+    );
     const err = configError(raw, "dev");
     const byPath = Object.fromEntries(err.problems.map((p) => [p.path, p.message]));
     assert.match(byPath["gpuPools[0].minSize"]!, /Karpenter keeps no minimum of nodes/);
     assert.match(byPath["gpuPools[0].desiredSize"]!, /no desired size/);
+    assert.match(byPath["gpuPools[0].name"]!, /"cpu" is the NodePool of CPU models under Karpenter/);
     const prod = stackRaw("prod") as Any;
     prod.cluster.nodeAutoscaler = "karpenter";
     prod.gpuPools = prod.gpuPools.map((p: Any) => ({ ...p, minSize: 0 }));
@@ -146,9 +153,17 @@ describe("Karpenter GPU pools", () => {
     const p = await stockPlan("dev");
     const of = (type: string) => p.resources.filter((r) => r.type === type);
     assert.equal(of("aws:eks/nodeGroup:NodeGroup").length, 1, "only the system node group");
-    const [np] = of("kubernetes:karpenter.sh/v1:NodePool");
-    const [nc] = of("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass");
+    const named = (type: string, name: string) =>
+      of(type).find((r) => (r.inputs as Any).metadata.name === name);
+    const np = named("kubernetes:karpenter.sh/v1:NodePool", "l4");
+    const nc = named("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "l4");
     assert.ok(np && nc);
+    // CPU models get a pool too: nothing scales the managed system node group under Karpenter.
+    const cpu = named("kubernetes:karpenter.sh/v1:NodePool", "cpu")!.inputs as Any;
+    assert.deepEqual(cpu.spec.template.spec.requirements[0].values, ["m6i.xlarge"]);
+    assert.equal(cpu.spec.template.spec.taints, undefined);
+    assert.deepEqual(cpu.spec.limits, { nodes: "4" }, "the system node group's maxSize");
+    assert.ok(named("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "cpu"));
     const release = p.resources.find(
       (r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as Any).name === "karpenter",
     )!;

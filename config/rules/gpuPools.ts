@@ -4,6 +4,7 @@
 import type { PlatformInput } from "../schema";
 import type { Problem } from "../problems";
 import { amiTypeFor, poolGpu } from "../../models/cluster/nodePools";
+import { CPU_POOL } from "../../models/cluster/karpenterCpuPool";
 
 /** Every GPU pool, checked on its own. */
 export function gpuPoolProblems(cfg: PlatformInput): Problem[] {
@@ -80,6 +81,11 @@ function karpenterPoolProblems(
     );
   if (pool.desiredSize !== undefined)
     add(`${at}.desiredSize`, "Karpenter pools have no desired size; remove it");
+  if (pool.name === CPU_POOL)
+    add(
+      `${at}.name`,
+      `"${CPU_POOL}" is the NodePool of CPU models under Karpenter; name the GPU pool otherwise`,
+    );
   if (pool.efa)
     add(
       `${at}.efa`,

@@ -46,6 +46,7 @@ export function addonContext(
     addons: cfg.addons,
     gpuPools: cfg.cluster.mode === "eks" ? cfg.gpuPools : [],
     nodeAutoscaler: cfg.cluster.nodeAutoscaler,
+    systemNodeGroup: cfg.cluster.systemNodeGroup,
     karpenterNodes: cloud.karpenterNodes,
     usesKnative: models.some((m) => m.deploymentMode === "Knative"),
     usesResourceMetrics: models.some(

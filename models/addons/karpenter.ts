@@ -6,6 +6,7 @@
  */
 import { boundedName } from "../names";
 import { karpenterPoolObjects } from "../cluster/karpenterPools";
+import { cpuAmiAlias, cpuNodeClass, cpuNodePool } from "../cluster/karpenterCpuPool";
 import { CHARTS } from "../versions";
 import { HA_REPLICAS, highlyAvailable } from "./highAvailability";
 import type { AddonContext, AddonSpec } from "./types";
@@ -55,7 +56,15 @@ export function karpenter(ctx: AddonContext): AddonSpec {
     dependsOn: ["karpenter-crd"],
     timeoutSeconds: 300,
     skipCrds: true,
-    objects: karpenterPoolObjects(ctx.gpuPools, { clusterName: ctx.clusterName, ...ctx.karpenterNodes }),
+    objects: [
+      ...karpenterPoolObjects(ctx.gpuPools, { clusterName: ctx.clusterName, ...ctx.karpenterNodes }),
+      cpuNodeClass(
+        ctx.systemNodeGroup,
+        { clusterName: ctx.clusterName, ...ctx.karpenterNodes },
+        cpuAmiAlias(ctx.gpuPools),
+      ),
+      cpuNodePool(ctx.systemNodeGroup, ctx.karpenterNodes.tags),
+    ],
     ownsCrds: false,
   };
 }

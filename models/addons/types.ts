@@ -44,6 +44,8 @@ export interface AddonContext {
   readonly gpuPools: readonly GpuPoolConfig[];
   /** Who grows and shrinks the GPU pools (EKS only). */
   readonly nodeAutoscaler: "cluster-autoscaler" | "karpenter" | "none";
+  /** The managed system node group (under Karpenter, CPU models get a NodePool of its instance types). */
+  readonly systemNodeGroup: { instanceTypes: string[]; maxSize: number; diskSizeGiB: number };
   /** EKS with Karpenter: the AWS ids its node classes select (known after deploy). */
   readonly karpenterNodes?: KarpenterNodeInputs;
   readonly usesKnative: boolean;

@@ -190,10 +190,9 @@ export function predictTimeToReady(
 type ReadinessInput = Pick<PlacedModels, "gpuPools" | "cluster" | "models">;
 
 /** The node autoscaler that would add a node for this model, or none. */
-function autoscalerFor(cfg: ReadinessInput, onGpu: boolean): NodeAutoscaler {
+function autoscalerFor(cfg: ReadinessInput): NodeAutoscaler {
   if (cfg.cluster.mode !== "eks") return "none";
-  // Under Karpenter the NodePools are the GPU pools; the managed system node group has no autoscaler.
-  if (cfg.cluster.nodeAutoscaler === "karpenter" && !onGpu) return "none";
+  // Under Karpenter, CPU models have a NodePool of their own (models/cluster/karpenterCpuPool.ts).
   return cfg.cluster.nodeAutoscaler;
 }
 
@@ -201,7 +200,7 @@ function autoscalerFor(cfg: ReadinessInput, onGpu: boolean): NodeAutoscaler {
 export function planTimeToReady(cfg: ReadinessInput): ModelConfig[] {
   return cfg.models.map((m) => {
     const pool = m.gpu ? cfg.gpuPools.find((p) => p.name === m.gpu!.pool) : undefined;
-    return { ...m, timeToReady: predictTimeToReady(m, pool, autoscalerFor(cfg, pool !== undefined)) };
+    return { ...m, timeToReady: predictTimeToReady(m, pool, autoscalerFor(cfg)) };
   });
 }
 

@@ -82,7 +82,7 @@ function blockDevices(pool: GpuPoolConfig) {
 }
 
 /** The objects' own labels: the platform's, and the stack's environment (policies read it). */
-function objectLabels(tags: Record<string, string>): Record<string, string> {
+export function objectLabels(tags: Record<string, string>): Record<string, string> {
   const env = tags[ENVIRONMENT_LABEL];
   return { ...PART_OF, ...(env ? { [ENVIRONMENT_LABEL]: env } : {}) };
 }
