@@ -65,6 +65,12 @@ describe("e2e: defects reintroduced into the dev plan are caught by the real con
     // 6. The weight-cache downloader without the GPU toleration (as KServe's LocalModelCache Jobs are):
     // it never lands on the tainted GPU nodes, so no node ever holds the weights.
     delete find((r) => r.type === "kubernetes:apps/v1:DaemonSet").spec.template.spec.tolerations;
+    // 7. A GPU NodePool whose template sets a label Karpenter reserves: the CRD's CEL rules refuse it.
+    find(
+      (r) =>
+        r.type === "kubernetes:karpenter.sh/v1:NodePool" &&
+        (r.inputs.metadata as { name: string }).name === "l4",
+    ).spec.template.metadata.labels["karpenter.sh/nodepool"] = "l4";
     const broken: Plan = { ...plan, resources };
 
     const state = await clusterUp(CLUSTER, fakeNodes(stackConfig("dev")), undefined, HELD_PODS);
@@ -147,6 +153,18 @@ describe("e2e: defects reintroduced into the dev plan are caught by the real con
         /DaemonSet models\/llama-31-8b-weights: downloaders on no node; every node of pool l4 \(l4-0, /.test(
           e,
         ),
+      ),
+      errors.join("\n"),
+    );
+  });
+
+  it("a NodePool template label in Karpenter's reserved domain (the CRD's CEL rule)", () => {
+    assert.ok(
+      errors.some(
+        (e) =>
+          /NodePool l4/.test(e) &&
+          /karpenter\.sh\/nodepool/.test(e) &&
+          /restricted|not allowed|Invalid/i.test(e),
       ),
       errors.join("\n"),
     );
