@@ -20,10 +20,10 @@ import { runCli, type CliSpec } from "./cli";
 
 type Schema = Record<string, unknown>;
 
-export const CRD_TYPES_DIR = path.resolve(__dirname, "..", "models", "crds");
+const CRD_TYPES_DIR = path.resolve(__dirname, "..", "models", "crds");
 
 /** The generated type's name: the kind, except Knative's Service (a core kind has that name). */
-export function crdTypeName(key: string): string {
+function crdTypeName(key: string): string {
   const [group, kind] = key.split("/") as [string, string];
   return group === "serving.knative.dev" && kind === "Service" ? "KnativeService" : kind;
 }

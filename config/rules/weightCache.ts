@@ -13,7 +13,7 @@ import { lookupGpuInstance } from "../../models/capacity/gpuInstances";
 const CACHEABLE = ["s3://", "hf://", "gs://", "https://"];
 
 /** GiB a model keeps on each node of its pool, or undefined when nobody can tell. */
-export function cachedGiB(model: PlacedModels["models"][number]): number | undefined {
+function cachedGiB(model: PlacedModels["models"][number]): number | undefined {
   const bytes = checkpointBytes(model);
   return model.nodeCache?.sizeGiB ?? (bytes === undefined ? undefined : Math.ceil(bytes / 2 ** 30));
 }
@@ -60,7 +60,7 @@ export function weightCacheProblems(cfg: Pick<PlacedModels, "models" | "gpuPools
  * The disk the kubelet's directory (and so the cache) is on: the instance-store NVMe array where every
  * instance type of the pool has one (the smallest of them), else the root volume.
  */
-export function kubeletDiskGiB(pool: PlacedModels["gpuPools"][number]): {
+function kubeletDiskGiB(pool: PlacedModels["gpuPools"][number]): {
   gib: number;
   key: string;
   what: string;

@@ -14,7 +14,7 @@
 import type { Architecture } from "./architectures";
 
 /** The ranks vLLM 0.24 accepts for --max-lora-rank (config/lora.py MaxLoRARanks). */
-export const LORA_RANKS = [1, 8, 16, 32, 64, 128, 256, 320, 512] as const;
+const LORA_RANKS = [1, 8, 16, 32, 64, 128, 256, 320, 512] as const;
 
 export interface LoraSlots {
   /** Adapters one batch may mix: every configured adapter. */

@@ -240,7 +240,7 @@ export function readinessProblems(cfg: ReadinessInput): { errors: Problem[]; war
 }
 
 /** Never a shorter startup window than this: a hung load is restarted within minutes, not hours. */
-export const MIN_PREDICTED_STARTUP_SECONDS = 300;
+const MIN_PREDICTED_STARTUP_SECONDS = 300;
 
 /**
  * The startup probe's window when config leaves it out: twice the slowest predicted load and engine
@@ -252,7 +252,7 @@ export function startupSecondsFromPrediction(t: ModelTimeToReady | undefined, fa
 }
 
 /** The scale-down calm when config leaves it out (seconds): 5 minutes, or a warm replica's slow return. */
-export const MIN_SCALE_DOWN_STABILIZATION_SECONDS = 300;
+const MIN_SCALE_DOWN_STABILIZATION_SECONDS = 300;
 
 export function scaleDownStabilizationFromPrediction(t: ModelTimeToReady | undefined): number {
   if (!t || t.warm.partial) return MIN_SCALE_DOWN_STABILIZATION_SECONDS;

@@ -5,14 +5,13 @@
  */
 import type { ClusterConfig, GpuPoolConfig } from "../../config/schema";
 import { customObject, type K8sObject } from "../k8s";
-import { NODE_METADATA_OPTIONS } from "./instanceMetadata";
 import { LABELS } from "./nodePools";
 import {
   amiAlias,
   KARPENTER_API,
-  KARPENTER_CAPACITY_TYPE,
-  KARPENTER_LABELS,
+  nodeClassBase,
   objectLabels,
+  poolRequirements,
   type NodeClassInputs,
 } from "./karpenterPools";
 
@@ -34,11 +33,8 @@ export function cpuNodeClass(sys: SystemNodes, inputs: NodeClassInputs, alias: s
   return customObject("karpenter.k8s.aws/v1/EC2NodeClass", {
     metadata: { name: CPU_POOL, labels: objectLabels(inputs.tags) },
     spec: {
-      role: inputs.nodeRoleName,
+      ...nodeClassBase(CPU_POOL, inputs),
       amiSelectorTerms: [{ alias }],
-      subnetSelectorTerms: inputs.subnetIds.map((id) => ({ id })),
-      securityGroupSelectorTerms: [{ id: inputs.securityGroupId }],
-      metadataOptions: { ...NODE_METADATA_OPTIONS, httpProtocolIPv6: "disabled" },
       blockDeviceMappings: [
         {
           deviceName: "/dev/xvda",
@@ -50,7 +46,6 @@ export function cpuNodeClass(sys: SystemNodes, inputs: NodeClassInputs, alias: s
           },
         },
       ],
-      tags: { ...inputs.tags, Name: `${inputs.clusterName}-${CPU_POOL}` },
     },
   });
 }
@@ -69,16 +64,7 @@ export function cpuNodePool(sys: SystemNodes, tags: Record<string, string>): K8s
         metadata: { labels: { [LABELS.pool]: CPU_POOL } },
         spec: {
           nodeClassRef: { group: KARPENTER_API.nodeClassGroup, kind: "EC2NodeClass", name: CPU_POOL },
-          requirements: [
-            { key: "node.kubernetes.io/instance-type", operator: "In", values: [...sys.instanceTypes] },
-            {
-              key: KARPENTER_LABELS.capacityType,
-              operator: "In",
-              values: [KARPENTER_CAPACITY_TYPE.ON_DEMAND],
-            },
-            { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
-            { key: "kubernetes.io/os", operator: "In", values: ["linux"] },
-          ],
+          requirements: poolRequirements(sys.instanceTypes, "ON_DEMAND"),
         },
       },
       disruption: {

@@ -22,7 +22,7 @@ export const KARPENTER_LABELS = {
 } as const;
 
 /** Karpenter's spelling of the EKS capacity types. */
-export const KARPENTER_CAPACITY_TYPE = { ON_DEMAND: "on-demand", SPOT: "spot" } as const;
+const KARPENTER_CAPACITY_TYPE = { ON_DEMAND: "on-demand", SPOT: "spot" } as const;
 
 /**
  * Disruption of GPU nodes. Consolidation only removes empty nodes (`WhenEmpty`): a node running a model
@@ -32,7 +32,7 @@ export const KARPENTER_CAPACITY_TYPE = { ON_DEMAND: "on-demand", SPOT: "spot" } 
  * the managed node groups' maxUnavailable 1, and waits on PodDisruptionBudgets. Nodes do not expire:
  * expiry is forceful (NodePool CRD: expireAfter), so node images change when config pins a new release.
  */
-export const GPU_POOL_DISRUPTION = {
+const GPU_POOL_DISRUPTION = {
   consolidationPolicy: "WhenEmpty",
   consolidateAfter: "10m",
   budgets: [{ nodes: "1" }],
@@ -87,29 +87,55 @@ export function objectLabels(tags: Record<string, string>): Record<string, strin
   return { ...PART_OF, ...(env ? { [ENVIRONMENT_LABEL]: env } : {}) };
 }
 
+/**
+ * What every node class of the platform's sets the same way: the node role, the cluster's subnets
+ * and security group, IMDSv2 with hop limit 1, and the stack's tags.
+ */
+export function nodeClassBase(name: string, inputs: NodeClassInputs, subnetIds = inputs.subnetIds) {
+  return {
+    role: inputs.nodeRoleName,
+    subnetSelectorTerms: subnetIds.map((id) => ({ id })),
+    securityGroupSelectorTerms: [{ id: inputs.securityGroupId }],
+    metadataOptions: { ...NODE_METADATA_OPTIONS, httpProtocolIPv6: "disabled" as const },
+    tags: { ...inputs.tags, Name: `${inputs.clusterName}-${name}` },
+  };
+}
+
+/** A NodePool's requirements: these instance types and capacity type, x86-64 Linux. */
+export function poolRequirements(
+  instanceTypes: readonly string[],
+  capacityType: keyof typeof KARPENTER_CAPACITY_TYPE,
+) {
+  return [
+    { key: "node.kubernetes.io/instance-type", operator: "In" as const, values: [...instanceTypes] },
+    {
+      key: KARPENTER_LABELS.capacityType,
+      operator: "In" as const,
+      values: [KARPENTER_CAPACITY_TYPE[capacityType]],
+    },
+    { key: "kubernetes.io/arch", operator: "In" as const, values: ["amd64"] },
+    { key: "kubernetes.io/os", operator: "In" as const, values: ["linux"] },
+  ];
+}
+
 export function ec2NodeClass(pool: GpuPoolConfig, inputs: NodeClassInputs): K8sObject {
+  // A cluster placement group lives in one zone (its first launch pins it): one subnet, or launches in
+  // the other zones fail until Karpenter happens to pick that one.
+  const subnets = pool.placementGroup ? inputs.subnetIds.slice(0, 1) : inputs.subnetIds;
   return customObject("karpenter.k8s.aws/v1/EC2NodeClass", {
     metadata: { name: pool.name, labels: objectLabels(inputs.tags) },
     spec: {
-      role: inputs.nodeRoleName,
+      ...nodeClassBase(pool.name, inputs, subnets),
       amiSelectorTerms: [{ alias: amiAlias(pool) }],
-      // A cluster placement group lives in one zone (its first launch pins it): one subnet, or launches
-      // in the other zones fail until Karpenter happens to pick that one.
-      subnetSelectorTerms: (pool.placementGroup ? inputs.subnetIds.slice(0, 1) : inputs.subnetIds).map(
-        (id) => ({ id }),
-      ),
-      securityGroupSelectorTerms: [{ id: inputs.securityGroupId }],
-      metadataOptions: { ...NODE_METADATA_OPTIONS, httpProtocolIPv6: "disabled" },
       blockDeviceMappings: blockDevices(pool),
       ...(hasInstanceStore(pool) ? { instanceStorePolicy: "RAID0" } : {}),
       ...(inputs.placementGroupName ? { placementGroupSelector: { name: inputs.placementGroupName } } : {}),
-      tags: { ...inputs.tags, Name: `${inputs.clusterName}-${pool.name}` },
     },
   });
 }
 
 /** Labels every node of the pool carries (the same as the managed node group's), set by the NodePool template. */
-export function karpenterTemplateLabels(pool: GpuPoolConfig): Record<string, string> {
+function karpenterTemplateLabels(pool: GpuPoolConfig): Record<string, string> {
   return {
     ...gpuNodeLabels(pool),
     ...(pool.os === "al2023" ? { [DEVICE_PLUGIN_LABEL]: "daemonset" } : {}),
@@ -126,16 +152,7 @@ export function nodePool(pool: GpuPoolConfig, weight: number, tags: Record<strin
         metadata: { labels: karpenterTemplateLabels(pool) },
         spec: {
           nodeClassRef: { group: KARPENTER_API.nodeClassGroup, kind: "EC2NodeClass", name: pool.name },
-          requirements: [
-            { key: "node.kubernetes.io/instance-type", operator: "In", values: [...pool.instanceTypes] },
-            {
-              key: KARPENTER_LABELS.capacityType,
-              operator: "In",
-              values: [KARPENTER_CAPACITY_TYPE[pool.capacityType]],
-            },
-            { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
-            { key: "kubernetes.io/os", operator: "In", values: ["linux"] },
-          ],
+          requirements: poolRequirements(pool.instanceTypes, pool.capacityType),
           taints: [{ ...GPU_TAINT }],
           expireAfter: "Never",
         },

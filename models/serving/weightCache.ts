@@ -63,11 +63,11 @@ export function weightCacheKey(storageUri: string): string {
   return shortHash(storageUri, 16);
 }
 
-export function weightCacheDir(model: Pick<ResolvedModel, "namespace" | "name">): string {
+function weightCacheDir(model: Pick<ResolvedModel, "namespace" | "name">): string {
   return `${WEIGHT_CACHE.hostRoot}/${model.namespace}-${model.name}`;
 }
 
-export function weightCacheName(model: Pick<ResolvedModel, "name">): string {
+function weightCacheName(model: Pick<ResolvedModel, "name">): string {
   return `${model.name}-weights`;
 }
 
