@@ -9,6 +9,7 @@ import { HelmAddon } from "./helmAddon";
 import { registerObject, objectResourceName } from "./k8sObject";
 import { addonNamespaces } from "../models/addons/podSecurity";
 import { storageClassObjects } from "../models/addons/storageClass";
+import { efaDevicePluginObjects } from "../models/addons/efaDevicePlugin";
 import type { DeployEnvironment } from "../config/deployEnvironment";
 
 export interface PlatformAddonsArgs {
@@ -54,6 +55,13 @@ export class PlatformAddons extends pulumi.ComponentResource {
         dependsOn: args.clusterReady ?? [],
       }),
     );
+    // Node-level device plugins that are no chart's: EFA interfaces for multi-node models.
+    for (const ds of efaDevicePluginObjects(args.context))
+      registerObject(objectResourceName(ds), ds, {
+        parent: this,
+        provider: args.provider,
+        dependsOn: args.clusterReady ?? [],
+      });
     for (const spec of specs) {
       const deps = [
         ...storageClasses,

@@ -4,6 +4,7 @@
  * this module composes them and checks placement (what the capacity planner decided).
  */
 import { weightCacheProblems } from "./rules/weightCache";
+import { multiNodeProblems } from "./rules/multiNode";
 import { WEIGHT_CACHE_REQUESTS } from "../models/serving/weightCache";
 import type { PlatformInput } from "./schema";
 import type { ModelConfig, PlacedModels } from "../models/plannedModel";
@@ -154,7 +155,7 @@ function batchJobProblems(model: ModelInput, at: string): Problem[] {
 
 /** Rules that need each model's resolved placement (after capacity planning). */
 export function checkPlacement(cfg: PlacedModels): Problem[] {
-  const problems: Problem[] = [...weightCacheProblems(cfg)];
+  const problems: Problem[] = [...weightCacheProblems(cfg), ...multiNodeProblems(cfg)];
   cfg.models.forEach((model, i) => {
     const at = `models[${i}]`;
     // A multi-model server's TrainedModels must fit the memory its pods really get (GPU hosts get a
@@ -177,7 +178,7 @@ export function checkPlacement(cfg: PlacedModels): Problem[] {
     if (gpu.count > spec.instance.gpus) {
       problems.push({
         path: `${at}.gpu.count`,
-        message: `${gpu.count} GPUs per replica, but ${pool.instanceTypes[0]} nodes in pool "${pool.name}" have ${spec.instance.gpus}; a replica cannot span nodes`,
+        message: `${gpu.count} GPUs per node of a replica, but ${pool.instanceTypes[0]} nodes in pool "${pool.name}" have ${spec.instance.gpus}; to span nodes, set gpu.nodes (vLLM: pipeline parallel across them)`,
       });
       return;
     }

@@ -101,11 +101,20 @@ export const gpuSchema = z.union([
   z.strictObject({
     pool: dnsLabel,
     count: z.number().int().min(1).max(8).optional(),
+    /**
+     * Nodes one replica spans (vLLM only): tensor parallel over `count` GPUs within each node (all of
+     * the node's when left out), pipeline parallel across the nodes. Left out: one node when the model
+     * fits one, else the fewest that hold it (capacity/planner.ts).
+     */
+    nodes: z.number().int().min(2).max(8).optional(),
   }),
 ]);
 export interface GpuPlacement {
   readonly pool: string;
+  /** GPUs per node of a replica. */
   readonly count: number;
+  /** Nodes a replica spans (multi-node, one pipeline stage each); absent: one. */
+  readonly nodes?: number;
 }
 
 /** A LoRA adapter on a vLLM model: served under its own name on the OpenAI API, next to the base model. */

@@ -198,6 +198,14 @@ export const IMAGES = {
   torchserve: { repository: "pytorch/torchserve-kfs", tag: "0.9.0" },
   /** KServe's storage initializer: the same download (and credentials) the predictors use, for batch jobs. */
   storageInitializer: { repository: "kserve/storage-initializer", tag: KSERVE_VERSION },
+  /**
+   * The EFA device plugin, as aws/eks-charts stable/aws-efa-k8s-device-plugin (chart v0.5.30, appVersion
+   * v0.5.20) pulls it: its values.yaml hard-codes the us-west-2 registry of EKS's image account.
+   */
+  efaDevicePlugin: {
+    repository: "602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/aws-efa-k8s-device-plugin",
+    tag: "v0.5.20",
+  },
 } as const;
 
 /** Cluster Autoscaler image (registry.k8s.io/autoscaling/cluster-autoscaler) per cluster minor: it must

@@ -340,7 +340,7 @@ const cases: Case[] = [
     "max-gpus-per-stack",
     "prod",
     (rs) => edit(rs, ofType(NODE_GROUP, "gpu-l40s-x4-ng"), (p) => (p.scalingConfig.maxSize = 20)),
-    /can grow to 92 GPUs .*the limit is 64/,
+    /can grow to 108 GPUs .*the limit is 64/,
   ],
   [
     "max-gpus-per-stack",
@@ -493,6 +493,26 @@ const cases: Case[] = [
           .concat("--tensor-parallel-size=2");
       }),
     /llama-3.1-70b on 2× L40S leaves 0 KV tokens .*: the GPU request is too small for the model/,
+  ],
+  [
+    "model-fits-gpu",
+    "prod",
+    // The 405B replica over one node's GPUs instead of two nodes' pipeline stages.
+    (rs) => edit(rs, isvc("llama-31-405b"), (p) => (p.spec.predictor.workerSpec.pipelineParallelSize = 1)),
+    /llama-3.1-405b on 8× H100-80GB-HBM3 leaves 0 KV tokens/,
+  ],
+  [
+    "multi-node-on-efa-in-prod",
+    "prod",
+    (rs) => edit(rs, ofType(NODE_GROUP, "gpu-h100-efa-ng"), (p) => delete p.labels["inference-platform/efa"]),
+    /llama-31-405b: served across nodes on pool "h100-efa", which has no EFA/,
+  ],
+  [
+    "max-gpus-per-model",
+    "prod",
+    // Worker pods count: a replica is the head and pipelineParallelSize − 1 workers.
+    (rs) => edit(rs, isvc("llama-31-405b"), (p) => (p.spec.predictor.workerSpec.pipelineParallelSize = 5)),
+    /llama-31-405b: up to 40 GPUs/,
   ],
   [
     "image-cuda-vs-driver",

@@ -175,7 +175,8 @@ export function capacityLines(capacity: StackCapacity | undefined): string[] {
   if (!capacity || capacity.models.length === 0) return [];
   const lines = ["", `Capacity (on-demand ${capacity.pricing.region} prices of ${capacity.pricing.date}):`];
   for (const p of capacity.models) {
-    const where = `${p.gpusPerReplica}× ${p.gpuModel} on ${p.instanceType} (pool ${p.pool}${p.autoPlaced ? ", auto" : ""})`;
+    const nodes = p.nodesPerReplica ? `${p.nodesPerReplica} nodes × ` : "";
+    const where = `${nodes}${p.gpusPerReplica}× ${p.gpuModel} on ${p.instanceType} (pool ${p.pool}${p.autoPlaced ? ", auto" : ""})`;
     const replicas = p.tracks.map((t) => `${t.track} ${t.min}..${t.max}`).join(", ");
     const share = `replicas ${replicas}; GPU share ${usd(p.gpuShareHour)}/h per replica`;
     if (!p.llm) {
@@ -264,7 +265,11 @@ export function summarize(plan: Plan): string {
     };
     const predictor = (object.spec as { predictor: Record<string, unknown> }).predictor;
     const model = predictor.model as { resources: { limits: Record<string, string> } };
-    const gpus = model.resources.limits["nvidia.com/gpu"] ?? "0";
+    const perPod = model.resources.limits["nvidia.com/gpu"] ?? "0";
+    // A multi-node replica: pipelineParallelSize pods (head and workers) of perPod GPUs each.
+    const stages = (predictor.workerSpec as { pipelineParallelSize?: number } | undefined)
+      ?.pipelineParallelSize;
+    const gpus = stages && stages > 1 ? `${stages}×${perPod}` : perPod;
     const pool =
       (predictor.nodeSelector as Record<string, string> | undefined)?.["inference-platform/pool"] ?? "cpu";
     const mode = meta.annotations["serving.kserve.io/deploymentMode"];

@@ -75,6 +75,11 @@ export function hardwareProblems(cfg: PlatformInput, model: ModelInput, at: stri
         `no GPU pool "${gpu.pool}" (pools: ${cfg.gpuPools.map((p) => p.name).join(", ") || "none"})`,
       );
   }
+  if (model.gpu && model.gpu !== "auto" && model.gpu.nodes !== undefined && model.runtime !== "vllm")
+    add(
+      `${at}.gpu.nodes`,
+      `only vLLM models span nodes (KServe's multi-node runtime is the Hugging Face server's vLLM backend); ${model.runtime} runs on one node per replica`,
+    );
   if (model.gpu === "auto" && cfg.gpuPools.length === 0)
     add(`${at}.gpu`, "gpu: auto chooses among gpuPools, and there are none");
   if (!llm && model.architecture !== undefined)

@@ -67,6 +67,21 @@ export const ARCHITECTURES = {
     tiedEmbeddings: false,
     maxContext: 131072,
   }),
+  // https://huggingface.co/meta-llama/Llama-3.1-405B/blob/main/config.json (BF16 ~756 GiB: no single
+  // 8-GPU node but p5e/p5en's H200 holds it; the planner splits it over nodes with pipeline parallelism).
+  "llama-3.1-405b": arch({
+    hfArchitecture: "LlamaForCausalLM",
+    parameters: 405_853_388_800,
+    layers: 126,
+    hiddenSize: 16384,
+    intermediateSize: 53248,
+    attentionHeads: 128,
+    kvHeads: 8,
+    headDim: 128,
+    vocabSize: 128256,
+    tiedEmbeddings: false,
+    maxContext: 131072,
+  }),
   "llama-3.2-1b": arch({
     hfArchitecture: "LlamaForCausalLM",
     parameters: 1_235_814_400,

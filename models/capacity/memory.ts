@@ -15,6 +15,11 @@
  * - Tensor parallelism over t GPUs splits the weights and the KV heads t ways (KV heads are replicated
  *   when t exceeds them, so each GPU keeps at least one). vLLM sizes blocks by the smallest rank
  *   (kv_cache_utils.py:2121-2135); ranks are symmetric here.
+ * - Pipeline parallelism over p stages (one per node, multi-node replicas) splits the decoder layers:
+ *   vLLM gives each stage floor(L/p) layers and one more to `L mod p` of them (vllm/distributed/
+ *   utils.py get_pp_indices), so the largest stage has ceil(L/p). The first stage also holds the
+ *   embedding, the last the LM head (one matrix each; both when tied). Each stage's GPUs hold the KV
+ *   of their own layers only; the largest stage bounds the cache.
  */
 import { embeddingParameters, type Architecture } from "./architectures";
 import { loraBytesPerGpu, type LoraSlots } from "./lora";
@@ -89,10 +94,44 @@ export function weightBytes(a: Architecture, e: EnginePrecision): number {
   return (a.parameters - embeddings) * BYTES_PER_PARAMETER[precision] + embeddings * activationBytes(e);
 }
 
-export function kvBytesPerToken(a: Architecture, e: EnginePrecision, tensorParallel = 1): number {
+/** How a replica splits the model: tensor parallel within a node, pipeline stages across nodes. */
+export interface Parallelism {
+  readonly tensor: number;
+  readonly pipeline: number;
+}
+
+function layout(p: number | Parallelism): Parallelism {
+  return typeof p === "number" ? { tensor: p, pipeline: 1 } : p;
+}
+
+/** Decoder layers of the largest pipeline stage (vLLM get_pp_indices). */
+export function stageLayers(a: Architecture, pipeline: number): number {
+  return Math.ceil(a.layers / pipeline);
+}
+
+export function kvBytesPerToken(
+  a: Architecture,
+  e: EnginePrecision,
+  parallelism: number | Parallelism = 1,
+): number {
+  const { tensor, pipeline } = layout(parallelism);
   const bytes = e.kvCacheDtype === "auto" ? activationBytes(e) : 1;
-  const kvHeadsPerGpu = Math.max(1, a.kvHeads / tensorParallel);
-  return 2 * a.layers * kvHeadsPerGpu * a.headDim * bytes;
+  const kvHeadsPerGpu = Math.max(1, a.kvHeads / tensor);
+  return 2 * stageLayers(a, pipeline) * kvHeadsPerGpu * a.headDim * bytes;
+}
+
+/**
+ * Weight bytes of the largest pipeline stage (the whole model with one stage): its share of the
+ * decoder layers plus one embedding-sized matrix (the embedding on the first stage, the LM head on
+ * the last), in the precision weightBytes gives them.
+ */
+export function stageWeightBytes(a: Architecture, e: EnginePrecision, pipeline: number): number {
+  const total = weightBytes(a, e);
+  if (pipeline <= 1) return total;
+  // Embeddings are in the activation precision whether or not the linear layers are quantized.
+  const embeddingBytes = embeddingParameters(a) * activationBytes(e);
+  const perMatrix = embeddingBytes / (a.tiedEmbeddings ? 1 : 2);
+  return ((total - embeddingBytes) * stageLayers(a, pipeline)) / a.layers + perMatrix;
 }
 
 export interface ReplicaMemory {
@@ -122,21 +161,22 @@ export function replicaMemory(
   a: Architecture,
   e: EnginePrecision,
   gpu: MemoryGpu,
-  tensorParallel: number,
+  parallelism: number | Parallelism,
   gpuMemoryUtilization: number,
   batch: BatchShape,
   accounting: VllmAccounting = PINNED_VLLM,
 ): ReplicaMemory {
+  const { tensor: tensorParallel, pipeline } = layout(parallelism);
   const budgetBytes = gpu.torchTotalGiB * GIB * gpuMemoryUtilization;
   const usableGiB = (accounting.ceilBudget ? Math.ceil(budgetBytes) : budgetBytes) / GIB;
   const lora = e.lora ? loraBytesPerGpu(a, e.lora, tensorParallel, activationBytes(e)) : 0;
-  const weightsGiB = (weightBytes(a, e) / tensorParallel + lora) / GIB;
+  const weightsGiB = (stageWeightBytes(a, e, pipeline) / tensorParallel + lora) / GIB;
   const activation = activationGiB(a, batch, accounting);
   const nonTorch = nonTorchGiB(gpu, tensorParallel, accounting);
   const graphs = cudaGraphGiB(a, gpu, accounting);
   const overheadGiB = activation + nonTorch + graphs;
   const kvCacheGiB = usableGiB - weightsGiB - overheadGiB;
-  const perToken = kvBytesPerToken(a, e, tensorParallel);
+  const perToken = kvBytesPerToken(a, e, parallelism);
   const blocks = kvCacheGiB > 0 ? Math.floor((kvCacheGiB * GIB) / (perToken * BLOCK_TOKENS)) : 0;
   return {
     usableGiB,

@@ -1,6 +1,6 @@
 /**
  * What a GPU pool's node group must run: every replica of every model and rollout candidate placed
- * on it, packed onto whole nodes (a replica never spans nodes), at the models' minimum and maximum
+ * on it, packed onto whole nodes (a replica's pod never spans nodes), at the models' minimum and maximum
  * replicas. Nodes are billed whole, so this — not each replica's share of a node — is the bill.
  */
 import type { PoolHardware } from "./planner";
@@ -8,7 +8,10 @@ import type { PoolHardware } from "./planner";
 export interface PoolReplicas {
   readonly model: string;
   readonly track: "stable" | "candidate";
+  /** GPUs per node of a replica. */
   readonly gpusPerReplica: number;
+  /** Nodes one replica spans (multi-node): each takes gpusPerReplica GPUs on its own node. */
+  readonly nodesPerReplica: number;
   readonly min: number;
   readonly max: number;
 }
@@ -59,7 +62,8 @@ function load(
   replicas: readonly PoolReplicas[],
   which: "min" | "max",
 ): PoolLoad {
-  const sizes = replicas.flatMap((r) => Array<number>(r[which]).fill(r.gpusPerReplica));
+  // A multi-node replica is nodesPerReplica pods, one per node (KServe's head and worker Deployments).
+  const sizes = replicas.flatMap((r) => Array<number>(r[which] * r.nodesPerReplica).fill(r.gpusPerReplica));
   const packedNodes = nodesFor(hw.instance.gpus, sizes);
   const nodes = Math.max(minNodes, packedNodes);
   return {

@@ -20,6 +20,7 @@ import {
   BLOCK_TOKENS,
   GIB,
   replicaMemory,
+  stageLayers,
   validTensorParallel,
   weightPrecision,
   type ReplicaMemory,
@@ -32,8 +33,18 @@ export const MIN_DERIVED_CONTEXT = 2048;
 
 export interface GpuChoice {
   readonly pool: string;
+  /** GPUs per node of the replica (its tensor-parallel degree). */
   readonly count: number;
+  /** Nodes the replica spans, one pipeline stage each (absent: one). */
+  readonly nodes?: number;
 }
+
+/**
+ * Most nodes one replica may span. KServe's multi-node runtime runs one Ray cluster per replica
+ * (kserve-huggingfaceserver-multinode); beyond a few stages pipeline bubbles and the inter-node hops
+ * cost more than a larger instance type would.
+ */
+export const MAX_REPLICA_NODES = 8;
 
 export interface PoolHardware {
   readonly name: string;
@@ -70,7 +81,13 @@ export interface CapacityPlan {
   readonly pool: string;
   readonly instanceType: string;
   readonly gpuModel: string;
+  /** GPUs per node of a replica: all of them for a single-node replica (its tensor-parallel degree). */
   readonly gpusPerReplica: number;
+  /**
+   * Nodes one replica spans (multi-node: tensor parallel over gpusPerReplica within each node,
+   * pipeline parallel across the nodes). Absent: one node.
+   */
+  readonly nodesPerReplica?: number;
   readonly autoPlaced: boolean;
   readonly llm?: LlmCapacity;
   /**
@@ -163,12 +180,13 @@ function evaluate(
   count: number,
   minConcurrency: number,
   shortContextOk = true,
+  nodes = 1,
 ): Evaluation {
   const util = engine.gpuMemoryUtilization ?? DEFAULT_GPU_MEMORY_UTILIZATION;
   const target = engine.maxModelLen ?? Math.min(a.maxContext, SIZING_CONTEXT);
   const batch = profileBatch(hw.gpu, engine, target);
-  const memory = replicaMemory(a, engine, hw.gpu, count, util, batch);
-  const valid = validTensorParallel(a, count);
+  const memory = replicaMemory(a, engine, hw.gpu, { tensor: count, pipeline: nodes }, util, batch);
+  const valid = validTensorParallel(a, count) && nodes <= a.layers;
   if (engine.maxModelLen !== undefined) {
     const neededTokens = target * minConcurrency;
     return {
@@ -196,6 +214,7 @@ function evaluate(
 interface Option {
   readonly hw: PoolHardware;
   readonly count: number;
+  readonly nodes: number;
   readonly engine: EngineInput;
   readonly changes: string[];
   readonly evaluation: Evaluation;
@@ -238,35 +257,57 @@ interface OptionQuery {
   /** Also try FP8 weights and KV cache (for fixes). */
   readonly variants: boolean;
   readonly shortContextOk: boolean;
+  /** Layouts across nodes (whole nodes, one pipeline stage each) instead of within one node. */
+  readonly multiNode?: boolean;
+}
+
+/**
+ * The GPU counts and node spans a replica may take on a pool. The planner spans nodes only of the
+ * instance types AWS builds for it (EFA-capable: the 48xlarge sizes, p4d/p5): elsewhere the stages'
+ * traffic crosses ordinary networking, which `gpu.nodes` in config may still ask for.
+ */
+function layouts(hw: PoolHardware, multiNode: boolean): Array<{ count: number; nodes: number }> {
+  if (!multiNode) return replicaGpuCounts(hw).map((count) => ({ count, nodes: 1 }));
+  if (!hw.instance.efa) return [];
+  const spans = Array.from({ length: MAX_REPLICA_NODES - 1 }, (_, i) => i + 2);
+  return spans.map((nodes) => ({ count: hw.instance.gpus, nodes }));
 }
 
 function options(pools: readonly PoolHardware[], q: OptionQuery): Option[] {
   const out: Option[] = [];
   for (const hw of pools)
-    for (const count of replicaGpuCounts(hw)) {
+    for (const { count, nodes } of layouts(hw, q.multiNode ?? false)) {
       if (q.engine.tensorParallelSize !== undefined && count !== q.engine.tensorParallelSize) continue;
       for (const v of engineVariants(q.engine, hw, q.variants)) {
-        const evaluation = evaluate(q.a, v.engine, hw, count, q.minConcurrency, q.shortContextOk);
+        const evaluation = evaluate(q.a, v.engine, hw, count, q.minConcurrency, q.shortContextOk, nodes);
         if (!evaluation.fits) continue;
         const perGpu = pricePerGpuHour(hw);
         out.push({
           hw,
           count,
+          nodes,
           engine: v.engine,
           changes: v.changes,
           evaluation,
-          costPerReplicaHour: perGpu === null ? Number.POSITIVE_INFINITY : perGpu * count,
+          costPerReplicaHour: perGpu === null ? Number.POSITIVE_INFINITY : perGpu * count * nodes,
         });
       }
     }
-  // Cheapest share first; then fewer GPUs (less NCCL traffic), fewer config changes, the stack's pool order.
+  // Cheapest share first; then fewer nodes and GPUs (less NCCL traffic), fewer config changes, the stack's pool order.
   return out.sort(
     (x, y) =>
       x.costPerReplicaHour - y.costPerReplicaHour ||
+      x.nodes - y.nodes ||
       x.count - y.count ||
       x.changes.length - y.changes.length ||
       pools.indexOf(x.hw) - pools.indexOf(y.hw),
   );
+}
+
+/** Single-node layouts, or — only when none holds the model — layouts across nodes. */
+function optionsPreferringOneNode(pools: readonly PoolHardware[], q: OptionQuery): Option[] {
+  const single = options(pools, q);
+  return single.length > 0 ? single : options(pools, { ...q, multiNode: true });
 }
 
 /** Every catalog instance type as a would-be pool: fixes to suggest when no configured pool can fit. */
@@ -285,18 +326,26 @@ function money(x: number): string {
 
 function describeFix(o: Option, current: GpuChoice | undefined): string {
   const changes = [...o.changes];
+  const span = o.nodes > 1 ? `, nodes: ${o.nodes}` : "";
   if (o.hw.suggested)
     changes.unshift(
-      `a new pool of ${o.hw.instance.instanceType} (${o.hw.instance.gpus}× ${o.hw.gpu.name}) with gpu.count: ${o.count}`,
+      `a new pool of ${o.hw.instance.instanceType} (${o.hw.instance.gpus}× ${o.hw.gpu.name}) with gpu.count: ${o.count}${span}`,
     );
-  else if (!current || current.pool !== o.hw.name || current.count !== o.count)
-    changes.unshift(`gpu: {pool: ${o.hw.name}, count: ${o.count}}`);
+  else if (
+    !current ||
+    current.pool !== o.hw.name ||
+    current.count !== o.count ||
+    (current.nodes ?? 1) !== o.nodes
+  )
+    changes.unshift(`gpu: {pool: ${o.hw.name}, count: ${o.count}${span}}`);
   const seqs = Math.floor(o.evaluation.memory.kvTokens / o.evaluation.maxModelLen);
   const perNode = o.hw.instance.gpus / o.count;
   const node =
     o.hw.instance.pricePerHour === null
       ? ""
-      : `; a ${o.hw.instance.instanceType} node is ${money(o.hw.instance.pricePerHour)} for ${perNode} such replica${perNode === 1 ? "" : "s"}`;
+      : o.nodes > 1
+        ? `; ${o.nodes} ${o.hw.instance.instanceType} nodes are ${money(o.nodes * o.hw.instance.pricePerHour)} for one replica`
+        : `; a ${o.hw.instance.instanceType} node is ${money(o.hw.instance.pricePerHour)} for ${perNode} such replica${perNode === 1 ? "" : "s"}`;
   return `${changes.join(" + ")} (${money(o.costPerReplicaHour)} per replica${node}, ${seqs} sequences of ${o.evaluation.maxModelLen} tokens)`;
 }
 
@@ -308,8 +357,8 @@ function cheapestFixes(
   current: GpuChoice | undefined,
 ): string {
   const query = { a, engine, minConcurrency, variants: true, shortContextOk: false };
-  let fixes = options(pools, query);
-  if (fixes.length === 0) fixes = options(catalogPools(), query);
+  let fixes = optionsPreferringOneNode(pools, query);
+  if (fixes.length === 0) fixes = optionsPreferringOneNode(catalogPools(), query);
   if (fixes.length === 0)
     return "no GPU in the catalog holds it even with FP8 weights and KV cache; lower engine.maxModelLen or minConcurrency";
   const seen = new Set<string>();
@@ -335,7 +384,13 @@ function shortfall(e: Evaluation, minConcurrency: number): string {
 }
 
 /** Where a model runs: the part of a plan every GPU model has. */
-function placement(model: ModelInput, hw: PoolHardware, count: number, autoPlaced: boolean): CapacityPlan {
+function placement(
+  model: ModelInput,
+  hw: PoolHardware,
+  count: number,
+  autoPlaced: boolean,
+  nodes = 1,
+): CapacityPlan {
   const perGpu = pricePerGpuHour(hw);
   return {
     model: model.name,
@@ -343,8 +398,9 @@ function placement(model: ModelInput, hw: PoolHardware, count: number, autoPlace
     instanceType: hw.instance.instanceType,
     gpuModel: hw.gpu.name,
     gpusPerReplica: count,
+    ...(nodes > 1 ? { nodesPerReplica: nodes } : {}),
     autoPlaced,
-    gpuShareHour: perGpu === null ? null : perGpu * count,
+    gpuShareHour: perGpu === null ? null : perGpu * count * nodes,
   };
 }
 
@@ -418,9 +474,9 @@ export function autoPlacements(input: Omit<PlanInput, "placement">): AutoPlaceme
   if (!resolved) return { choices: [], problems };
   const a = resolved.architecture;
   const query = { a, engine: model.engine, minConcurrency: model.minConcurrency, variants: false };
-  let found = options(hardware, { ...query, shortContextOk: false });
+  let found = optionsPreferringOneNode(hardware, { ...query, shortContextOk: false });
   if (found.length === 0 && model.engine.maxModelLen === undefined)
-    found = options(hardware, { ...query, shortContextOk: true });
+    found = optionsPreferringOneNode(hardware, { ...query, shortContextOk: true });
   if (found.length === 0) {
     const tp = model.engine.tensorParallelSize;
     add(
@@ -428,7 +484,14 @@ export function autoPlacements(input: Omit<PlanInput, "placement">): AutoPlaceme
       `gpu: auto found no pool and GPU count${tp !== undefined ? ` of ${tp} (engine.tensorParallelSize)` : ""} that holds ${resolved.name} with ${model.minConcurrency} sequence(s) of ${model.engine.maxModelLen ?? `${Math.min(a.maxContext, SIZING_CONTEXT)} (or at least ${MIN_DERIVED_CONTEXT})`} tokens; ${cheapestFixes(a, model.engine, hardware, model.minConcurrency, undefined)}`,
     );
   }
-  return { choices: found.map((o) => ({ pool: o.hw.name, count: o.count })), problems };
+  return {
+    choices: found.map((o) => ({
+      pool: o.hw.name,
+      count: o.count,
+      ...(o.nodes > 1 ? { nodes: o.nodes } : {}),
+    })),
+    problems,
+  };
 }
 
 /**
@@ -441,25 +504,27 @@ function llmPlacement(args: {
   choice: GpuChoice | undefined;
   hardware: PoolHardware[];
   add: (path: string, message: string) => void;
-}): { hw: PoolHardware; count: number } | undefined {
+}): { hw: PoolHardware; count: number; nodes: number } | undefined {
   const { model, resolved, choice, hardware, add } = args;
   const a = resolved.architecture;
   const engine = model.engine;
   const minConcurrency = model.minConcurrency;
   if (choice) {
     const hw = hardware.find((h) => h.name === choice.pool);
-    return hw ? { hw, count: choice.count } : undefined;
+    return hw ? { hw, count: choice.count, nodes: choice.nodes ?? 1 } : undefined;
   }
   const gpu = model.gpu;
   if (!gpu || gpu === "auto") return undefined;
   const pool = hardware.find((h) => h.name === gpu.pool);
   if (!pool) return undefined; // unknown pool: reported by the semantic checks
-  if (gpu.count !== undefined) {
-    if (validTensorParallel(a, gpu.count)) return { hw: pool, count: gpu.count };
+  const nodes = gpu.nodes ?? 1;
+  if (gpu.count !== undefined || gpu.nodes !== undefined) {
+    const count = gpu.count ?? pool.instance.gpus;
+    if (validTensorParallel(a, count)) return { hw: pool, count, nodes };
     const valid = replicaGpuCounts(pool).filter((n) => validTensorParallel(a, n));
     add(
       "gpu.count",
-      `tensor parallelism over ${gpu.count} GPUs must divide ${resolved.name}'s ${a.attentionHeads} attention heads and ${a.kvHeads} KV heads; valid on pool "${pool.name}": ${valid.join(", ")}`,
+      `tensor parallelism over ${count} GPUs must divide ${resolved.name}'s ${a.attentionHeads} attention heads and ${a.kvHeads} KV heads; valid on pool "${pool.name}": ${valid.join(", ")}`,
     );
     return undefined;
   }
@@ -469,7 +534,18 @@ function llmPlacement(args: {
   const count =
     counts.find((n) => evaluate(a, engine, pool, n, minConcurrency, false).fits) ??
     counts.find((n) => evaluate(a, engine, pool, n, minConcurrency, true).fits);
-  if (count !== undefined) return { hw: pool, count };
+  if (count !== undefined) return { hw: pool, count, nodes: 1 };
+  // No single node holds it: the fewest whole nodes of the pool that do, one pipeline stage each.
+  const across = options([pool], {
+    a,
+    engine,
+    minConcurrency,
+    variants: false,
+    shortContextOk: false,
+    multiNode: true,
+  });
+  const fewest = across.sort((x, y) => x.nodes - y.nodes)[0];
+  if (fewest) return { hw: pool, count: fewest.count, nodes: fewest.nodes };
   add(
     "gpu.count",
     `${resolved.name} does not fit pool "${pool.name}" (${pool.instance.gpus}× ${pool.gpu.name} per node) at any GPU count${engine.tensorParallelSize !== undefined ? ` of ${engine.tensorParallelSize} (engine.tensorParallelSize)` : ""}; ${cheapestFixes(a, engine, hardware, minConcurrency, undefined)}`,
@@ -518,11 +594,12 @@ function sizedLlmPlan(p: {
   resolved: { name: string; architecture: Architecture };
   hw: PoolHardware;
   count: number;
+  nodes: number;
   auto: boolean;
   evaluation: Evaluation;
   add: (path: string, message: string) => void;
 }): CapacityPlan {
-  const { model, resolved, hw, count, auto, evaluation, add } = p;
+  const { model, resolved, hw, count, nodes, auto, evaluation, add } = p;
   const a = resolved.architecture;
   const engine = model.engine;
   const minConcurrency = model.minConcurrency;
@@ -539,12 +616,16 @@ function sizedLlmPlan(p: {
     notes.push(
       `LoRA: ${lora.maxLoras} adapter slot(s) of rank ${lora.maxRank} take ${(loraBytesPerGpu(a, lora, count, engine.dtype === "float32" ? 4 : 2) / GIB).toFixed(2)} GiB per GPU, counted with the weights`,
     );
+  if (nodes > 1)
+    notes.push(
+      `multi-node: ${nodes} ${hw.instance.instanceType} nodes per replica, tensor parallel ${count} within each and pipeline parallel ${nodes} across them (${stageLayers(a, nodes)} of ${a.layers} layers on the largest stage); KServe's multi-node runtime serves it as one Ray cluster`,
+    );
   if (evaluation.shortContext)
     notes.push(
       `maxModelLen derived as ${maxModelLen}, below the ${Math.min(a.maxContext, SIZING_CONTEXT)} the planner aims for: that is what ${count}× ${hw.gpu.name} hold for ${minConcurrency} sequence(s); set engine.maxModelLen to require more, or give the model more GPUs`,
     );
   return {
-    ...placement(model, hw, count, auto),
+    ...placement(model, hw, count, auto, nodes),
     llm: {
       architecture: resolved.name,
       precision: weightPrecision(engine),
@@ -603,7 +684,7 @@ export function planModel(input: PlanInput): CapacityResult {
 
   const placed = llmPlacement({ model, resolved, choice, hardware, add });
   if (!placed) return { problems };
-  const { hw, count } = placed;
+  const { hw, count, nodes } = placed;
 
   if (engine.tensorParallelSize !== undefined && engine.tensorParallelSize !== count)
     add(
@@ -611,14 +692,15 @@ export function planModel(input: PlanInput): CapacityResult {
       `tensor parallel size ${engine.tensorParallelSize} must equal the GPUs per replica (${count}${auto || (typeof gpu === "object" && gpu.count === undefined) ? ", chosen by the planner" : ""})`,
     );
 
-  const evaluation = evaluate(a, engine, hw, count, minConcurrency);
+  const evaluation = evaluate(a, engine, hw, count, minConcurrency, true, nodes);
   if (!evaluation.fits) {
+    const where = nodes > 1 ? `${nodes} nodes × ${count}× ${hw.gpu.name}` : `${count}× ${hw.gpu.name}`;
     add(
       engine.maxModelLen !== undefined ? "engine.maxModelLen" : "gpu",
-      `${resolved.name} (${weightPrecision(engine)} weights, ${engine.kvCacheDtype === "auto" ? "16-bit" : "fp8"} KV cache) does not fit ${count}× ${hw.gpu.name} of pool "${hw.name}": ${shortfall(evaluation, minConcurrency)}; ${cheapestFixes(a, engine, hardware, minConcurrency, { pool: hw.name, count })}`,
+      `${resolved.name} (${weightPrecision(engine)} weights, ${engine.kvCacheDtype === "auto" ? "16-bit" : "fp8"} KV cache) does not fit ${where} of pool "${hw.name}": ${shortfall(evaluation, minConcurrency)}; ${cheapestFixes(a, engine, hardware, minConcurrency, { pool: hw.name, count, nodes })}`,
     );
     return { problems };
   }
 
-  return { problems, plan: sizedLlmPlan({ model, resolved, hw, count, auto, evaluation, add }) };
+  return { problems, plan: sizedLlmPlan({ model, resolved, hw, count, nodes, auto, evaluation, add }) };
 }

@@ -69,6 +69,15 @@ export function poolSize(
     : { minNodes: fixed, maxNodes: fixed, autoscaled };
 }
 
+/** The pool, GPUs per node and nodes of a planned replica. */
+function placementOf(plan: CapacityPlan): GpuChoice {
+  return {
+    pool: plan.pool,
+    count: plan.gpusPerReplica,
+    ...(plan.nodesPerReplica ? { nodes: plan.nodesPerReplica } : {}),
+  };
+}
+
 function tracksOf(model: ModelInput): TrackReplicas[] {
   return trackReplicas({ ...model, deploymentMode: defaultDeploymentMode(model) });
 }
@@ -93,6 +102,7 @@ function pools(
           model: p.model.name,
           track: t.track,
           gpusPerReplica: p.choice.count,
+          nodesPerReplica: p.choice.nodes ?? 1,
           min: t.min,
           max: t.max,
         })),
@@ -144,7 +154,7 @@ function placeModels(
   const fixed: Placed[] = [...plans].map(([index, plan]) => ({
     index,
     model: cfg.models[index]!,
-    choice: { pool: plan.pool, count: plan.gpusPerReplica },
+    choice: placementOf(plan),
   }));
   for (const p of chooseAutoPlacements(cfg, hardware, fixed, autos)) {
     const result = planModel({
@@ -170,7 +180,8 @@ function poolOverflowProblems(cfg: StackInput, loads: PoolCapacity[]): Problem[]
     const who = l.replicas
       .filter((r) => r.max > 0)
       .map(
-        (r) => `${r.model}${r.track === "candidate" ? " (candidate)" : ""} ${r.max}×${r.gpusPerReplica} GPU`,
+        (r) =>
+          `${r.model}${r.track === "candidate" ? " (candidate)" : ""} ${r.max}×${r.nodesPerReplica > 1 ? `${r.nodesPerReplica} nodes×` : ""}${r.gpusPerReplica} GPU`,
       )
       .join(", ");
     problems.push({
@@ -234,9 +245,13 @@ export function planStackCapacity(cfg: StackInput): StackPlan {
     const at = `models[${i}]`;
     const plan = plans.get(i);
     const gpu: GpuPlacement | undefined = plan
-      ? { pool: plan.pool, count: plan.gpusPerReplica }
+      ? placementOf(plan)
       : model.gpu && model.gpu !== "auto"
-        ? { pool: model.gpu.pool, count: model.gpu.count ?? 1 }
+        ? {
+            pool: model.gpu.pool,
+            count: model.gpu.count ?? 1,
+            ...(model.gpu.nodes ? { nodes: model.gpu.nodes } : {}),
+          }
         : undefined;
     // A candidate may change engine settings (context length, quantization): it must fit the same GPUs.
     const candidateEngine = model.rollout?.candidate.engine;
@@ -257,7 +272,7 @@ export function planStackCapacity(cfg: StackInput): StackPlan {
   const placed: Placed[] = [...plans].map(([index, plan]) => ({
     index,
     model: cfg.models[index]!,
-    choice: { pool: plan.pool, count: plan.gpusPerReplica },
+    choice: placementOf(plan),
   }));
   const loads = pools(cfg, hardware, placed);
   problems.push(...poolOverflowProblems(cfg, loads));

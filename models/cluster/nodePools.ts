@@ -22,6 +22,8 @@ export const LABELS = {
   gpuMemory: "nvidia.com/gpu.memory",
   /** Cluster Autoscaler's AWS provider reads this label to know a node will have GPUs (GPULabel). */
   accelerator: "k8s.amazonaws.com/accelerator",
+  /** Nodes with an EFA interface (pools with efa: true): the EFA device plugin runs there. */
+  efa: "inference-platform/efa",
 } as const;
 
 /** Set on GPU nodes whose OS does not ship the device plugin (AL2023): the plugin's DaemonSet selects it. */
@@ -84,6 +86,7 @@ export function gpuNodeLabels(pool: GpuPoolConfig): Record<string, string> {
     [LABELS.gpuProduct]: gpu.model.name,
     [LABELS.gpuMemory]: String(Math.round(gpu.model.memoryGiB * 1024)),
     [LABELS.accelerator]: gpu.model.acceleratorLabel,
+    ...(pool.efa ? { [LABELS.efa]: "true" } : {}),
   };
 }
 
@@ -102,6 +105,9 @@ export function clusterAutoscalerTags(pool: GpuPoolConfig, clusterName: string):
   for (const [key, value] of Object.entries(gpuNodeLabels(pool))) tags[`${prefix}/label/${key}`] = value;
   const gpu = poolGpu(pool);
   if (gpu) tags[`${prefix}/resources/nvidia.com/gpu`] = String(gpu.instance.gpus);
+  // Pods of a multi-node model request the EFA interface: without it in the template, Cluster
+  // Autoscaler would not scale the pool up from zero for them. One interface per node (the launch template's).
+  if (pool.efa) tags[`${prefix}/resources/vpc.amazonaws.com/efa`] = "1";
   return tags;
 }
 

@@ -12,6 +12,7 @@ import type * as crds from "../crds";
 import { predictorDeploymentName } from "../names";
 import { entryComponent, serviceHost } from "./traffic";
 import type { ResolvedModel } from "./resolve";
+import { isMultiNode } from "./multiNode";
 
 export interface PrometheusTarget {
   /** Query endpoint (in-cluster Prometheus, or an AMP workspace URL). */
@@ -285,7 +286,9 @@ export function componentScaling(
 }
 
 /** Which autoscaler KServe should run for this model. */
-export function autoscalerClass(model: ResolvedModel): "external" | "hpa" | undefined {
+export function autoscalerClass(model: ResolvedModel): "external" | "hpa" | "none" | undefined {
   if (model.deploymentMode === "Knative") return undefined;
+  // KServe's multi-node serving runs without an autoscaler (inference_service_validation.go 414-416).
+  if (isMultiNode(model)) return "none";
   return model.triggers.some((t) => t.type === "cpu" || t.type === "memory") ? "hpa" : "external";
 }

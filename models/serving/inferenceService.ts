@@ -14,6 +14,14 @@ import { ADAPTER_DIR, modelArgs, runtimeSpec } from "./runtimes";
 import { hfTokenEnv } from "./namespace";
 import { doubleCpu } from "./quantity";
 import { nodeCachePredictor, readsFromNodeCache } from "./weightCache";
+import {
+  efaSettings,
+  isMultiNode,
+  MULTI_NODE_RUNTIME,
+  MULTI_NODE_SHM_VOLUME,
+  multiNodeStartupProbe,
+  workerSpec,
+} from "./multiNode";
 
 export type Track = "stable" | "candidate";
 
@@ -61,7 +69,12 @@ function resources(model: ResolvedModel): Record<string, Record<string, string>>
   if (model.resolvedGpu) {
     // GPU pods: requests = limits (Guaranteed QoS), so a GPU node's RAM that holds the weights is never
     // overcommitted and the pod is the last to be evicted.
-    const all = { cpu: model.cpu, memory: model.memory, "nvidia.com/gpu": String(model.resolvedGpu.count) };
+    const all = {
+      cpu: model.cpu,
+      memory: model.memory,
+      "nvidia.com/gpu": String(model.resolvedGpu.count),
+      ...(isMultiNode(model) ? efaSettings(model).resources : {}),
+    };
     return { requests: all, limits: all };
   }
   // CPU models: memory limit = request (no OOM surprises), CPU may burst to twice its request instead of
@@ -118,7 +131,8 @@ type Component = NonNullable<DeepInput<NonNullable<crds.InferenceService["spec"]
 function modelContainer(model: ResolvedModel, opts: IsvcOptions): ModelSpec {
   const spec = runtimeSpec(model.runtime, model.format);
   const engine = { ...model.engine, ...(opts.version.engine ?? {}) };
-  const tp = model.resolvedGpu?.count ?? 1;
+  const multiNode = isMultiNode(model);
+  const tp = multiNode ? undefined : (model.resolvedGpu?.count ?? 1);
   const args = modelArgs(
     model.runtime,
     opts.version,
@@ -137,10 +151,13 @@ function modelContainer(model: ResolvedModel, opts: IsvcOptions): ModelSpec {
     opts.version.image ??
     model.image ??
     (model.runtime === "vllm" || model.runtime === "triton" ? spec.image : undefined);
-  const env = opts.hfTokenSecretName ? [hfTokenEnv(opts.hfTokenSecretName)] : [];
+  const env = [
+    ...(opts.hfTokenSecretName ? [hfTokenEnv(opts.hfTokenSecretName)] : []),
+    ...(multiNode ? efaSettings(model).env : []),
+  ];
   // Same name as the runtime's volume: KServe merges pod specs by volume name, so this sets the size.
   const volumeMounts: Array<NonNullable<ModelSpec["volumeMounts"]>[number]> = model.shmSize
-    ? [{ name: "devshm", mountPath: "/dev/shm" }]
+    ? [{ name: shmVolume(model), mountPath: "/dev/shm" }]
     : [];
   const uri = opts.version.storageUri;
   // Weights from the node's copy: no storageUri, so KServe injects no download.
@@ -148,7 +165,7 @@ function modelContainer(model: ResolvedModel, opts: IsvcOptions): ModelSpec {
   if (cached) volumeMounts.push(...nodeCachePredictor(model, uri!).volumeMounts);
   return {
     modelFormat: { name: spec.modelFormat },
-    runtime: spec.runtime,
+    runtime: multiNode ? MULTI_NODE_RUNTIME : spec.runtime,
     protocolVersion: model.protocol ?? spec.protocol,
     // With LoRA adapters every download is a predictor storageUris entry (KServe refuses both fields).
     ...(uri && !cached && model.adapters.length === 0 ? { storageUri: uri } : {}),
@@ -157,8 +174,14 @@ function modelContainer(model: ResolvedModel, opts: IsvcOptions): ModelSpec {
     ...(env.length > 0 ? { env } : {}),
     resources: resources(model),
     ...(volumeMounts.length > 0 ? { volumeMounts } : {}),
-    ...probes(model, spec.health, spec.port),
+    // The multi-node runtime's own exec probes stay (a second handler would make the probe invalid).
+    ...(multiNode ? { startupProbe: multiNodeStartupProbe(model) } : probes(model, spec.health, spec.port)),
   };
+}
+
+/** The runtime's /dev/shm volume name: the platform's volume of that name replaces it (sizes it). */
+function shmVolume(model: ResolvedModel): string {
+  return isMultiNode(model) ? MULTI_NODE_SHM_VOLUME : "devshm";
 }
 
 /** Where predictor pods run: the model's GPU pool (tolerating its taint), spread over zones and nodes. */
@@ -248,7 +271,7 @@ function auxiliaryComponent(model: ResolvedModel, c: AuxiliaryComponentConfig, n
 /** Pod volumes and init containers of the predictor: /dev/shm, and the node's weight copy when cached. */
 function predictorVolumes(model: ResolvedModel, opts: IsvcOptions): Partial<Predictor> {
   const volumes: Array<NonNullable<Predictor["volumes"]>[number]> = model.shmSize
-    ? [{ name: "devshm", emptyDir: { medium: "Memory", sizeLimit: model.shmSize } }]
+    ? [{ name: shmVolume(model), emptyDir: { medium: "Memory", sizeLimit: model.shmSize } }]
     : [];
   const uri = opts.version.storageUri;
   const cached = readsFromNodeCache(model, uri);
@@ -298,6 +321,11 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
     ...(opts.canaryTrafficPercent !== undefined ? { canaryTrafficPercent: opts.canaryTrafficPercent } : {}),
     model: modelContainer(model, opts),
   };
+  if (isMultiNode(model))
+    predictor.workerSpec = workerSpec(model, {
+      resources: resources(model),
+      serviceAccountName: opts.serviceAccountName,
+    });
   return customObject("serving.kserve.io/v1beta1/InferenceService", {
     metadata: {
       name: opts.name,

@@ -10,7 +10,10 @@ import { scaleDownStabilizationFromPrediction, startupSecondsFromPrediction } fr
 
 export interface ResolvedGpu {
   readonly pool: GpuPoolConfig;
+  /** GPUs per pod (per node of a multi-node replica). */
   readonly count: number;
+  /** Nodes a replica spans (multi-node); absent: one. */
+  readonly nodes?: number;
 }
 
 export interface ResolvedModel extends ModelConfig {
@@ -47,7 +50,9 @@ export function resolveGpu(model: ModelConfig, pools: readonly GpuPoolConfig[]):
   if (!model.gpu) return undefined;
   const gpu = model.gpu;
   const pool = pools.find((p) => p.name === gpu.pool);
-  return pool ? { pool, count: gpu.count } : undefined;
+  return pool
+    ? { pool, count: gpu.count, ...(gpu.nodes && gpu.nodes > 1 ? { nodes: gpu.nodes } : {}) }
+    : undefined;
 }
 
 export function defaultDeploymentMode(

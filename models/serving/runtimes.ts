@@ -129,7 +129,8 @@ export interface EngineArgsInput {
   readonly engine: EngineSettings;
   /** Values the capacity planner derived when config left them out. */
   readonly derived: { maxModelLen?: number; maxNumSeqs?: number; gpuMemoryUtilization?: number };
-  readonly tensorParallelSize: number;
+  /** Left out for a multi-node replica: its runtime passes the degree the controller sets. */
+  readonly tensorParallelSize?: number;
 }
 
 function speculativeConfig(spec: NonNullable<EngineSettings["speculative"]>): string {
@@ -156,7 +157,8 @@ export function vllmArgs(input: EngineArgsInput): string[] {
     // so vLLM's model_name metric label would be the path /mnt/models; the autoscaling queries select on it.
     `--served-model-name=${input.servedName}`,
     "--backend=vllm",
-    `--tensor-parallel-size=${input.tensorParallelSize}`,
+    // Multi-node: the runtime's command passes the controller's TENSOR/PIPELINE_PARALLEL_SIZE itself.
+    ...(input.tensorParallelSize !== undefined ? [`--tensor-parallel-size=${input.tensorParallelSize}`] : []),
     `--gpu-memory-utilization=${util}`,
   ];
   if (maxModelLen) args.push(`--max-model-len=${maxModelLen}`);
@@ -207,7 +209,7 @@ export function tgiArgs(input: EngineArgsInput): string[] {
   const e = input.engine;
   const maxModelLen = e.maxModelLen ?? input.derived.maxModelLen;
   const maxNumSeqs = e.maxNumSeqs ?? input.derived.maxNumSeqs;
-  const args = ["--model-id=/mnt/models", "--port=8080", `--num-shard=${input.tensorParallelSize}`];
+  const args = ["--model-id=/mnt/models", "--port=8080", `--num-shard=${input.tensorParallelSize ?? 1}`];
   if (maxModelLen) args.push(`--max-total-tokens=${maxModelLen}`, `--max-input-tokens=${maxModelLen - 1}`);
   // TGI's --max-batch-size is the number of requests decoded together: vLLM's max-num-seqs.
   if (maxNumSeqs) args.push(`--max-batch-size=${maxNumSeqs}`);

@@ -53,10 +53,17 @@ export const maxGpusPerModel: ResourceValidationPolicy = {
     const { maxGpusPerModel } = withDefaults(COST_DEFAULTS, args.getConfig());
     const props = args.props as Props;
     const predictor = predictorOf(props);
-    const perReplica = podViews(args.type, props)
-      .filter((v) => v.at === "spec.predictor")
-      .flatMap((v) => v.containers)
-      .reduce((s, c) => s + gpuLimit(c), 0);
+    const views = podViews(args.type, props);
+    const gpusOf = (at: string) =>
+      views
+        .filter((v) => v.at === at)
+        .flatMap((v) => v.containers)
+        .reduce((s, c) => s + gpuLimit(c), 0);
+    // A multi-node replica: the head and pipelineParallelSize − 1 worker pods.
+    const worker = (predictor as { workerSpec?: { pipelineParallelSize?: number } }).workerSpec;
+    const perReplica =
+      gpusOf("spec.predictor") +
+      gpusOf("spec.predictor.workerSpec") * ((worker?.pipelineParallelSize ?? 1) - 1);
     const total = perReplica * (predictor.maxReplicas ?? predictor.minReplicas ?? 1);
     if (total > maxGpusPerModel)
       report(

@@ -7,6 +7,7 @@ import { COST_RESOURCE_POLICIES, COST_STACK_POLICIES } from "./cost";
 import { SECURITY_RESOURCE_POLICIES, SECURITY_STACK_POLICIES } from "./security";
 import { SERVING_POLICIES } from "./serving";
 import { STACK_POLICIES } from "./stack";
+import { multiNodeOnEfaInProd } from "./multiNode";
 
 export const PACK_NAME = "inference-platform";
 
@@ -19,5 +20,6 @@ export const POLICIES: Array<ResourceValidationPolicy | StackValidationPolicy> =
   ...COST_RESOURCE_POLICIES,
   ...COST_STACK_POLICIES,
   ...STACK_POLICIES,
+  multiNodeOnEfaInProd,
   ...AVAILABILITY_POLICIES,
 ];

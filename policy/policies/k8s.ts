@@ -72,7 +72,18 @@ export function podViews(type: string, props: Obj): PodView[] {
       const containers = [...((component.containers as Container[] | undefined) ?? [])];
       const model = component.model as Obj | undefined;
       if (model) containers.unshift({ name: "kserve-container", ...(model as object) } as Container);
-      return [{ at: `spec.${c}`, spec: component, containers }];
+      // A multi-node predictor's worker pods: their own pod spec (KServe copies nothing of the head's).
+      const worker = component.workerSpec as Obj | undefined;
+      const workers = worker
+        ? [
+            {
+              at: `spec.${c}.workerSpec`,
+              spec: worker,
+              containers: (worker.containers as Container[] | undefined) ?? [],
+            },
+          ]
+        : [];
+      return [{ at: `spec.${c}`, spec: component, containers }, ...workers];
     });
   }
   if (type === K8S.servingRuntime || type === K8S.clusterServingRuntime) {

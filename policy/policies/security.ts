@@ -1,13 +1,19 @@
 /**
  * Security policies for the serving plane: privileges, credentials, mTLS and a public ingress.
  */
+import { EFA_DEVICE_PLUGIN } from "../../models/addons/efaDevicePlugin";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { K8S, labels, nameOf, podViews, withDefaults } from "./k8s";
 import { WEIGHT_CACHE } from "../../models/serving/weightCache";
 
 type Props = Record<string, unknown>;
 
-const PRIVILEGED_DEFAULTS = { allowed: ["nvidia-device-plugin", "dcgm-exporter"] };
+const PRIVILEGED_DEFAULTS = { allowed: ["nvidia-device-plugin", "dcgm-exporter", EFA_DEVICE_PLUGIN] };
+
+/** Host paths a device plugin opens, by DaemonSet (models/addons/efaDevicePlugin.ts). */
+const DEVICE_PLUGIN_HOST_PATHS: Readonly<Record<string, readonly string[]>> = {
+  [EFA_DEVICE_PLUGIN]: ["/var/lib/kubelet/device-plugins", "/dev/infiniband/"],
+};
 
 export const noPrivilegedContainers: ResourceValidationPolicy = {
   name: "no-privileged-containers",
@@ -266,10 +272,13 @@ export const modelNamespacesDefaultDeny: StackValidationPolicy = {
  */
 export const hostPathOnlyWeightCache: ResourceValidationPolicy = {
   name: "host-paths-only-weight-cache",
-  description: `Platform workloads mount no host path but the weight cache (${WEIGHT_CACHE.hostRoot}), and model servers only read it.`,
+  description: `Platform workloads mount no host path but the weight cache (${WEIGHT_CACHE.hostRoot}), and model servers only read it; the EFA device plugin its devices.`,
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     const props = args.props as Props;
+    const name = ((props.metadata as Props | undefined)?.name as string | undefined) ?? "";
+    const devicePaths =
+      args.type === "kubernetes:apps/v1:DaemonSet" ? (DEVICE_PLUGIN_HOST_PATHS[name] ?? []) : [];
     for (const view of podViews(args.type, props)) {
       const volumes = (
         (view.spec.volumes ?? []) as Array<{ name: string; hostPath?: { path?: string } }>
@@ -281,6 +290,7 @@ export const hostPathOnlyWeightCache: ResourceValidationPolicy = {
       ];
       for (const v of volumes) {
         const path = v.hostPath!.path ?? "";
+        if (devicePaths.includes(path)) continue;
         if (!path.startsWith(`${WEIGHT_CACHE.hostRoot}/`) || path.split("/").includes("..")) {
           report(
             `${nameOf(props)} ${view.at}: host path ${path} (only ${WEIGHT_CACHE.hostRoot}/<model> is allowed)`,

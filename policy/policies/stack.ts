@@ -172,7 +172,16 @@ export const modelFitsGpu: StackValidationPolicy = {
       }
       const gpus = gpuLimit(c);
       const args_ = c.args ?? [];
-      const tp = Number(flag(args_, "--tensor-parallel-size") ?? flag(args_, "--num-shard") ?? gpus);
+      // Multi-node: the degrees are the workerSpec's (KServe passes them to the runtime's command).
+      const worker = (isvc.props.spec as { predictor?: { workerSpec?: WorkerDegrees } } | undefined)
+        ?.predictor?.workerSpec;
+      const pp = worker ? (worker.pipelineParallelSize ?? 1) : 1;
+      const tp = Number(
+        worker?.tensorParallelSize ??
+          flag(args_, "--tensor-parallel-size") ??
+          flag(args_, "--num-shard") ??
+          gpus,
+      );
       const quantization = (flag(args_, "--quantization") ?? flag(args_, "--quantize")) as
         "awq" | "gptq" | "fp8" | undefined;
       const kv = flag(args_, "--kv-cache-dtype");
@@ -207,16 +216,28 @@ export const modelFitsGpu: StackValidationPolicy = {
         },
         maxLen,
       );
-      const m = replicaMemory(arch.architecture, engine, gpu, Math.max(1, tp), util, batch);
+      const m = replicaMemory(
+        arch.architecture,
+        engine,
+        gpu,
+        { tensor: Math.max(1, tp), pipeline: pp },
+        util,
+        batch,
+      );
       if (m.kvTokens < Math.max(1, maxLen))
         report(
-          `${nameOf(isvc.props)}: ${arch.name} on ${gpus}× ${gpu.name} leaves ${m.kvTokens} KV tokens (${m.kvCacheGiB.toFixed(1)} GiB per GPU after ${m.weightsGiB.toFixed(1)} GiB of weights) for a ${maxLen || "?"}-token context: the GPU request is too small for the model`,
+          `${nameOf(isvc.props)}: ${arch.name} on ${pp > 1 ? `${pp} nodes × ` : ""}${gpus}× ${gpu.name} leaves ${m.kvTokens} KV tokens (${m.kvCacheGiB.toFixed(1)} GiB per GPU after ${m.weightsGiB.toFixed(1)} GiB of weights) for a ${maxLen || "?"}-token context: the GPU request is too small for the model`,
         );
     }
   },
 };
 
 const optionalNumber = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+
+interface WorkerDegrees {
+  readonly tensorParallelSize?: number;
+  readonly pipelineParallelSize?: number;
+}
 
 /** Charts whose releases install CRDs: deleting one deletes every custom resource of its kinds. */
 const CRD_CHARTS = [
