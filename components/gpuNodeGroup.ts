@@ -14,6 +14,7 @@ import {
   GPU_TAINT_EKS,
   NODE_GROUP_UPDATE,
   nodeLocalStorageUserData,
+  poolSubnets,
   scalingConfig,
 } from "../models/cluster/nodePools";
 import { NODE_METADATA_OPTIONS } from "../models/cluster/instanceMetadata";
@@ -80,7 +81,7 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
         clusterName: args.clusterName,
         nodeGroupNamePrefix: `${args.clusterName}-${pool.name}-`,
         nodeRoleArn: args.nodeRoleArn,
-        subnetIds: args.subnetIds,
+        subnetIds: poolSubnets(pool, args.subnetIds),
         instanceTypes: pool.instanceTypes,
         amiType: ami.amiType,
         ...(pool.releaseVersion ? { releaseVersion: pool.releaseVersion } : {}),

@@ -10,7 +10,8 @@
  */
 import type { PlatformConfig } from "../models/plannedConfig";
 import { DEVICE_PLUGIN_LABEL } from "../models/addons/gpu";
-import { GPU_TAINT, gpuNodeLabels, LABELS } from "../models/cluster/nodePools";
+import { GPU_TAINT, gpuNodeLabels, LABELS, poolSubnets } from "../models/cluster/nodePools";
+import { EFA_RESOURCE } from "../models/serving/multiNode";
 import { KARPENTER_LABELS, nodePool } from "../models/cluster/karpenterPools";
 import { stackZones } from "../models/cluster/network";
 import { nodeShape } from "../models/cluster/nodeShape";
@@ -26,9 +27,17 @@ function shapeOf(instanceType: string) {
   return shape;
 }
 
-function resources(instanceType: string): Pick<FakeNode, "capacity" | "allocatable"> {
+/**
+ * What the kubelet reports: the shape's CPU, memory and pods, the GPUs the NVIDIA device plugin
+ * advertises and, on EFA pools, the one interface the launch template attaches (as the EFA device
+ * plugin advertises it).
+ */
+function resources(instanceType: string, efa = false): Pick<FakeNode, "capacity" | "allocatable"> {
   const s = shapeOf(instanceType);
-  const gpu: Record<string, string> = s.gpus > 0 ? { "nvidia.com/gpu": String(s.gpus) } : {};
+  const gpu: Record<string, string> = {
+    ...(s.gpus > 0 ? { "nvidia.com/gpu": String(s.gpus) } : {}),
+    ...(efa ? { [EFA_RESOURCE]: "1" } : {}),
+  };
   return {
     capacity: {
       cpu: String(s.vcpu),
@@ -97,18 +106,20 @@ export function fakeNodes(cfg: PlatformConfig): FakeNode[] {
       nodes.push(...karpenterNodes(pool, type, zones, cfg.region));
       continue;
     }
+    // A placement-group pool launches in its first subnet's zone only (poolSubnets).
+    const poolZones = poolSubnets(pool, zones);
     for (let i = 0; i < Math.min(pool.maxSize, MAX_NODES_PER_POOL); i++) {
       const name = `${pool.name}-${i}`;
       nodes.push({
         name,
         labels: {
-          ...baseLabels(name, type, zones[i % zones.length]!, cfg.region),
+          ...baseLabels(name, type, poolZones[i % poolZones.length]!, cfg.region),
           ...gpuNodeLabels(pool),
           ...(pool.os === "al2023" ? { [DEVICE_PLUGIN_LABEL]: "daemonset" } : {}),
           "eks.amazonaws.com/capacityType": pool.capacityType,
         },
         taints: [{ key: GPU_TAINT.key, value: GPU_TAINT.value, effect: GPU_TAINT.effect }],
-        ...resources(type),
+        ...resources(type, pool.efa),
       });
     }
   }

@@ -32,6 +32,17 @@ export interface ChartPin {
 
 export const ISTIO_VERSION = "1.30.3";
 export const KSERVE_VERSION = "v0.20.0";
+/**
+ * Why the pinned KServe cannot serve a model across nodes, or undefined once it can. v0.20.0's
+ * predictor reconciler deletes the multi-node worker Deployment and the head/worker Services as
+ * "orphaned" in the same reconcile that creates them (pkg/controller/v1beta1/inferenceservice/
+ * components/predictor.go 1000-1042: the kept names are the stable and canary predictors only), so the
+ * Ray cluster never forms — kserve/kserve#6113, fixed on master by #5899 and not in a release the Go
+ * module proxy serves. e2e/test/multiNode.test.ts shows it on the real controller and fails once a
+ * KServe pin without it is tried, which is when this becomes undefined.
+ */
+export const KSERVE_MULTI_NODE_DEFECT: string | undefined =
+  `KServe ${KSERVE_VERSION}, which the platform pins, deletes a multi-node predictor's worker Deployment and Services on every reconcile (kserve/kserve#6113, fixed on master by #5899, unreleased): the replica would never form`;
 export const KNATIVE_VERSION = "1.23.0";
 export const KEDA_VERSION = "2.20.2";
 export const KARPENTER_VERSION = "1.14.1";

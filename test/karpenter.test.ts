@@ -145,8 +145,7 @@ describe("Karpenter GPU pools", function () {
     const prodErr = configError(prod, "prod");
     assert.deepEqual(
       prodErr.problems.filter((p) => p.path.startsWith("gpuPools")).map((p) => p.path),
-      // The 405B model's EFA pool: the Karpenter node class attaches no EFA interfaces.
-      ["gpuPools[1].releaseVersion", "gpuPools[2].efa"],
+      ["gpuPools[1].releaseVersion"],
     );
   });
 

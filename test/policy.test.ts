@@ -27,6 +27,13 @@ const isvc = (name: string) => (r: PolicyInput) =>
 const ofType = (type: string, name?: string) => (r: PolicyInput) =>
   r.type === type && (name === undefined || r.name === name);
 const model70b = (p: Props) => p.spec.predictor.model;
+/** A predictor's workerSpec as models/serving/multiNode.ts writes it (GPUs per worker pod = tensor). */
+const asMultiNode = (tensor: number, pipeline: number) => ({
+  tensorParallelSize: tensor,
+  pipelineParallelSize: pipeline,
+  nodeSelector: { "inference-platform/pool": "l40s-x4" },
+  containers: [{ name: "worker-container", resources: { limits: { "nvidia.com/gpu": String(tensor) } } }],
+});
 
 /** Runs one policy, mandatory, with the stack's own config for it (thresholds, allow-lists). */
 async function violationsOf(policy: string, stack: string, resources: PolicyInput[]) {
@@ -340,7 +347,7 @@ const cases: Case[] = [
     "max-gpus-per-stack",
     "prod",
     (rs) => edit(rs, ofType(NODE_GROUP, "gpu-l40s-x4-ng"), (p) => (p.scalingConfig.maxSize = 20)),
-    /can grow to 108 GPUs .*the limit is 64/,
+    /can grow to 92 GPUs .*the limit is 64/,
   ],
   [
     "max-gpus-per-stack",
@@ -497,22 +504,31 @@ const cases: Case[] = [
   [
     "model-fits-gpu",
     "prod",
-    // The 405B replica over one node's GPUs instead of two nodes' pipeline stages.
-    (rs) => edit(rs, isvc("llama-31-405b"), (p) => (p.spec.predictor.workerSpec.pipelineParallelSize = 1)),
-    /llama-3.1-405b on 8× H100-80GB-HBM3 leaves 0 KV tokens/,
+    // The 70B in BF16 as a multi-node replica of two pipeline stages of one GPU each: the degrees are
+    // the workerSpec's, not the model args'.
+    (rs) =>
+      edit(rs, isvc("llama-31-70b"), (p) => {
+        const m = model70b(p);
+        m.resources.requests["nvidia.com/gpu"] = m.resources.limits["nvidia.com/gpu"] = "1";
+        m.args = m.args.filter(
+          (a: string) => !/^--(quantization|kv-cache-dtype|tensor-parallel-size)=/.test(a),
+        );
+        p.spec.predictor.workerSpec = asMultiNode(1, 2);
+      }),
+    /llama-3.1-70b on 2 nodes × 1× L40S leaves 0 KV tokens/,
   ],
   [
     "multi-node-on-efa-in-prod",
     "prod",
-    (rs) => edit(rs, ofType(NODE_GROUP, "gpu-h100-efa-ng"), (p) => delete p.labels["inference-platform/efa"]),
-    /llama-31-405b: served across nodes on pool "h100-efa", which has no EFA/,
+    (rs) => edit(rs, isvc("llama-31-70b"), (p) => (p.spec.predictor.workerSpec = asMultiNode(4, 2))),
+    /llama-31-70b: served across nodes on pool "l40s-x4", which has no EFA/,
   ],
   [
     "max-gpus-per-model",
     "prod",
-    // Worker pods count: a replica is the head and pipelineParallelSize − 1 workers.
-    (rs) => edit(rs, isvc("llama-31-405b"), (p) => (p.spec.predictor.workerSpec.pipelineParallelSize = 5)),
-    /llama-31-405b: up to 40 GPUs/,
+    // Worker pods count: a replica is the head and pipelineParallelSize − 1 workers (4 + 2 × 4, 4 replicas).
+    (rs) => edit(rs, isvc("llama-31-70b"), (p) => (p.spec.predictor.workerSpec = asMultiNode(4, 3))),
+    /llama-31-70b: up to 48 GPUs/,
   ],
   [
     "image-cuda-vs-driver",

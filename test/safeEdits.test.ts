@@ -82,7 +82,7 @@ describe("dangerous edits to prod", function () {
         .filter((o) => o.object.kind === "InferenceService")
         .map((o) => o.object.metadata!.name)
         .sort();
-    assert.deepEqual(isvcs(renamed), ["llama-31-405b", "llama-31-70b", "qwen25-7b-instruct"]);
+    assert.deepEqual(isvcs(renamed), ["llama-31-70b", "qwen25-7b-instruct"]);
     assert.deepEqual(protectedUrns(renamed), protectedUrns(baseline));
   });
 
@@ -121,8 +121,7 @@ describe("dangerous edits to prod", function () {
     const err = configError(raw, "prod");
     assert.ok(
       err.problems.some(
-        (p) =>
-          p.path === "models[1].gpu.pool" && /no GPU pool "l4" \(pools: l40s-x4, h100-efa\)/.test(p.message),
+        (p) => p.path === "models[1].gpu.pool" && /no GPU pool "l4" \(pools: l40s-x4\)/.test(p.message),
       ),
     );
   });

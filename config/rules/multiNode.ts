@@ -6,6 +6,8 @@
 import type { Problem } from "../problems";
 import type { PlacedModels } from "../../models/plannedModel";
 import { defaultDeploymentMode } from "../../models/serving/resolve";
+import { oneNodeFixes } from "../../models/capacity/planner";
+import { KSERVE_MULTI_NODE_DEFECT } from "../../models/versions";
 
 /** Storage the multi-node predictor accepts (inference_service_validation.go 406-412). */
 const MULTI_NODE_SCHEMES = ["pvc", "oci"];
@@ -23,6 +25,11 @@ function modelProblems(
   const add = (path: string, message: string) => problems.push({ path: `${at}.${path}`, message });
   const nodes = model.gpu!.nodes!;
   const span = `a replica over ${nodes} nodes`;
+  if (KSERVE_MULTI_NODE_DEFECT)
+    add(
+      "gpu",
+      `${model.name} needs ${span} (tensor parallel ${model.gpu!.count} × pipeline parallel ${nodes}), but ${KSERVE_MULTI_NODE_DEFECT}; hold it on one node instead — ${oneNodeFixes(model, cfg.gpuPools)}`,
+    );
   if (model.runtime !== "vllm")
     add(
       "runtime",

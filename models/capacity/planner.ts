@@ -355,10 +355,12 @@ function cheapestFixes(
   pools: readonly PoolHardware[],
   minConcurrency: number,
   current: GpuChoice | undefined,
+  oneNodeOnly = false,
 ): string {
   const query = { a, engine, minConcurrency, variants: true, shortContextOk: false };
-  let fixes = optionsPreferringOneNode(pools, query);
-  if (fixes.length === 0) fixes = optionsPreferringOneNode(catalogPools(), query);
+  const search = oneNodeOnly ? options : optionsPreferringOneNode;
+  let fixes = search(pools, query);
+  if (fixes.length === 0) fixes = search(catalogPools(), query);
   if (fixes.length === 0)
     return "no GPU in the catalog holds it even with FP8 weights and KV cache; lower engine.maxModelLen or minConcurrency";
   const seen = new Set<string>();
@@ -642,6 +644,24 @@ function sizedLlmPlan(p: {
       notes,
     },
   };
+}
+
+/**
+ * The cheapest ways to hold an LLM on one node (the stack's pools, else the catalog's instance types),
+ * for when spanning nodes is not possible.
+ */
+export function oneNodeFixes(model: ModelInput, pools: readonly GpuPoolConfig[]): string {
+  const resolved = resolveArchitecture(model);
+  if ("error" in resolved) return resolved.error;
+  const hardware = pools.map(poolHardware).filter((h): h is PoolHardware => h !== undefined);
+  return cheapestFixes(
+    resolved.architecture,
+    withLoraSlots(model).engine,
+    hardware,
+    model.minConcurrency,
+    undefined,
+    true,
+  );
 }
 
 /** Places one model and sizes its engine. Models without GPUs get no plan and no problems. */

@@ -10,7 +10,14 @@ import type { GpuPoolConfig } from "../../config/schema";
 import { lookupGpuInstance } from "../capacity/gpuInstances";
 import { customObject, ENVIRONMENT_LABEL, PART_OF, type K8sObject } from "../k8s";
 import { NODE_METADATA_OPTIONS } from "./instanceMetadata";
-import { DEVICE_PLUGIN_LABEL, GPU_TAINT, gpuNodeLabels, hasInstanceStore, poolGpu } from "./nodePools";
+import {
+  DEVICE_PLUGIN_LABEL,
+  GPU_TAINT,
+  gpuNodeLabels,
+  hasInstanceStore,
+  poolGpu,
+  poolSubnets,
+} from "./nodePools";
 
 export const KARPENTER_API = { nodeClassGroup: "karpenter.k8s.aws" } as const;
 
@@ -121,7 +128,7 @@ export function poolRequirements(
 export function ec2NodeClass(pool: GpuPoolConfig, inputs: NodeClassInputs): K8sObject {
   // A cluster placement group lives in one zone (its first launch pins it): one subnet, or launches in
   // the other zones fail until Karpenter happens to pick that one.
-  const subnets = pool.placementGroup ? inputs.subnetIds.slice(0, 1) : inputs.subnetIds;
+  const subnets = poolSubnets(pool, inputs.subnetIds);
   return customObject("karpenter.k8s.aws/v1/EC2NodeClass", {
     metadata: { name: pool.name, labels: objectLabels(inputs.tags) },
     spec: {

@@ -111,6 +111,15 @@ export function clusterAutoscalerTags(pool: GpuPoolConfig, clusterName: string):
   return tags;
 }
 
+/**
+ * The subnets a pool launches into: a cluster placement group lives in one Availability Zone (EC2
+ * user guide, "Placement groups": a cluster placement group can't span multiple AZs), so its pool gets
+ * the first subnet only; launches in the others would fail.
+ */
+export function poolSubnets<T>(pool: Pick<GpuPoolConfig, "placementGroup">, subnets: readonly T[]): T[] {
+  return pool.placementGroup ? subnets.slice(0, 1) : [...subnets];
+}
+
 /** Size of the managed node group; desired defaults to min so `pulumi up` never scales GPU nodes up. */
 /**
  * Rolling replacement of a managed node group (new AMI, launch template or instance type): one node at a

@@ -15,6 +15,7 @@ import { hfTokenEnv } from "./namespace";
 import { doubleCpu } from "./quantity";
 import { nodeCachePredictor, readsFromNodeCache } from "./weightCache";
 import {
+  efaAnnotations,
   efaSettings,
   isMultiNode,
   MULTI_NODE_RUNTIME,
@@ -221,6 +222,7 @@ function isvcAnnotations(model: ResolvedModel): Record<string, Input<string>> {
   };
   const scalerClass = autoscalerClass(model);
   if (scalerClass) annotations["serving.kserve.io/autoscalerClass"] = scalerClass;
+  Object.assign(annotations, efaAnnotations(model));
   // What the model is, for checks that see only this object (the policy pack's GPU-fit rule).
   const architecture = model.capacity?.llm?.architecture;
   if (architecture)

@@ -36,6 +36,19 @@ const RUNTIME_STARTUP = { initialDelaySeconds: 60, periodSeconds: 30 };
 /** Extended resource of the EFA device plugin: one per EFA interface of the node. */
 export const EFA_RESOURCE = "vpc.amazonaws.com/efa";
 
+/**
+ * KServe's webhook takes every extended resource beside CPU, memory and storage for a GPU type and
+ * refuses the unknown ones (pkg/utils/utils.go HasUnknownGpuResourceType 355-392, called from
+ * validateMultiNodeVariables): the EFA interface must be declared in its gpu-resource-types annotation.
+ * Harmless for the GPU count: the controller counts the default types first, nvidia.com/gpu among them
+ * (deployment_reconciler.go addGPUResourceToDeployment 407-427; utils.go GetGPUResourceQtyByType).
+ */
+export function efaAnnotations(model: ResolvedModel): Record<string, string> {
+  return isMultiNode(model) && model.resolvedGpu?.pool.efa
+    ? { "serving.kserve.io/gpu-resource-types": JSON.stringify([EFA_RESOURCE]) }
+    : {};
+}
+
 /** Nodes one replica of the model spans (1 unless the planner or config split it across nodes). */
 export function replicaNodes(model: Pick<ResolvedModel, "resolvedGpu">): number {
   return model.resolvedGpu?.nodes ?? 1;

@@ -1,0 +1,270 @@
+/**
+ * Multi-node models on the real control plane (models/serving/multiNode.ts): what KServe's real
+ * controller makes of a predictor with a workerSpec — the head Deployment `<isvc>-predictor` and the
+ * worker Deployment `<isvc>-predictor-worker` with pipelineParallelSize − 1 pods (kserve v0.20.0
+ * constants.PredictorWorkerServiceName, deployment_reconciler.go 90-128), the degrees it hands the
+ * runtime, each pod's GPUs and EFA interface — and where the real scheduler puts them: every pod of the
+ * replica on its own node of the model's pool.
+ *
+ * The model's pvc:// claim is the user's (a ReadWriteMany volume such as FSx for Lustre, which no CSI
+ * driver can provide here): the e2e stands in for it with a claim bound to a static volume, so the real
+ * PV controller binds it and the scheduler can place the pods.
+ */
+import type { Plan } from "../tools/planRunner";
+import { waitFor, type Kube, type KubeObject } from "./kube";
+import { LABELS } from "../models/cluster/nodePools";
+import { EFA_RESOURCE, WORKER_CONTAINER } from "../models/serving/multiNode";
+import { gpuPoolSchema, type GpuPoolConfig } from "../config/schema";
+import { modelSchema } from "../models/schema";
+import { planModel } from "../models/capacity/planner";
+import { resolveModel, type ResolvedModel } from "../models/serving/resolve";
+import { inferenceService } from "../models/serving/inferenceService";
+import type { ModelConfig } from "../models/plannedModel";
+import type { K8sObject } from "../models/k8s";
+
+/** The EFA pool of 8× H100 nodes in one placement group that a 405B model spans. */
+export const EFA_POOL: GpuPoolConfig = gpuPoolSchema.parse({
+  name: "h100-efa",
+  instanceTypes: ["p5.48xlarge"],
+  maxSize: 2,
+  releaseVersion: "1.34.4-20260714",
+  efa: true,
+  placementGroup: true,
+});
+
+/**
+ * Llama 3.1 405B in BF16 as the platform would serve it across nodes: placed by the real planner (no
+ * single p5.48xlarge holds it: two, tensor parallel 8 × pipeline parallel 2), resolved and built by
+ * the real builders — the objects config validation stops while the pinned KServe cannot serve them
+ * (KSERVE_MULTI_NODE_DEFECT).
+ */
+export function multiNodeFixture(namespace = "models"): { model: ResolvedModel; isvc: K8sObject } {
+  const input = modelSchema.parse({
+    name: "llama-31-405b",
+    runtime: "vllm",
+    storageUri: "pvc://llama-405b-weights/Llama-3.1-405B-Instruct",
+    architecture: "llama-3.1-405b",
+    gpu: { pool: EFA_POOL.name },
+    engine: { maxModelLen: 16384 },
+    autoscaling: { minReplicas: 1, maxReplicas: 1 },
+  });
+  const planned = planModel({ model: input, at: "models[0]", pools: [EFA_POOL] });
+  if (!planned.plan) throw new Error(planned.problems.map((p) => p.message).join("; "));
+  const placed: ModelConfig = {
+    ...input,
+    namespace,
+    gpu: { pool: EFA_POOL.name, count: planned.plan.gpusPerReplica, nodes: planned.plan.nodesPerReplica },
+    capacity: planned.plan,
+  };
+  const model = resolveModel(placed, { gpuPools: [EFA_POOL], environment: "prod" });
+  const isvc = inferenceService(model, {
+    name: model.name,
+    track: "stable",
+    version: { storageUri: model.storageUri, image: model.image, args: model.args },
+    serviceAccountName: `${model.name}-model`,
+    replicas: { min: 1, max: 1 },
+  });
+  return { model, isvc };
+}
+
+interface WorkerDegrees {
+  tensorParallelSize: number;
+  pipelineParallelSize: number;
+}
+interface Container {
+  name: string;
+  env?: Array<{ name: string; value?: string }>;
+  resources?: { limits?: Record<string, string> };
+}
+interface PodTemplate {
+  nodeSelector?: Record<string, string>;
+  containers: Container[];
+  volumes?: Array<{ name: string; persistentVolumeClaim?: { claimName: string } }>;
+}
+
+export interface MultiNodeReport {
+  readonly errors: string[];
+  readonly checked: number;
+}
+
+/** The plan's multi-node InferenceServices with their degrees and pvc:// claim. */
+function multiNodeModels(plan: Plan) {
+  return plan.objects
+    .map((o) => o.object as unknown as KubeObject)
+    .filter((o) => o.kind === "InferenceService")
+    .flatMap((isvc) => {
+      const predictor = (isvc.spec as { predictor: Record<string, unknown> }).predictor;
+      const worker = predictor.workerSpec as WorkerDegrees | undefined;
+      if (!worker) return [];
+      const model = predictor.model as { storageUri?: string; resources?: Container["resources"] };
+      const uri = model.storageUri ?? "";
+      const claim = uri.startsWith("pvc://") ? uri.slice("pvc://".length).split("/")[0] : undefined;
+      const efa = model.resources?.limits?.[EFA_RESOURCE] !== undefined;
+      return [
+        { isvc, worker, claim, efa, pool: (predictor.nodeSelector as Record<string, string>)[LABELS.pool] },
+      ];
+    });
+}
+
+/** Stands in for each multi-node model's ReadWriteMany claim: a static volume and a claim bound to it. */
+export async function provideModelClaims(kube: Kube, plan: Plan): Promise<string[]> {
+  const errors: string[] = [];
+  for (const { isvc, claim } of multiNodeModels(plan)) {
+    if (!claim) continue;
+    const namespace = isvc.metadata.namespace!;
+    const volume = `e2e-${namespace}-${claim}`;
+    try {
+      await kube.apply({
+        apiVersion: "v1",
+        kind: "PersistentVolume",
+        metadata: { name: volume },
+        spec: {
+          capacity: { storage: "1Ti" },
+          accessModes: ["ReadWriteMany"],
+          persistentVolumeReclaimPolicy: "Retain",
+          storageClassName: "",
+          claimRef: { namespace, name: claim },
+          hostPath: { path: `/e2e/${volume}` },
+        },
+      } as KubeObject);
+      await kube.apply({
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: claim, namespace },
+        spec: {
+          accessModes: ["ReadWriteMany"],
+          storageClassName: "",
+          volumeName: volume,
+          resources: { requests: { storage: "1Ti" } },
+        },
+      } as KubeObject);
+    } catch (err) {
+      errors.push(`claim ${namespace}/${claim}: ${(err as Error).message}`);
+    }
+  }
+  return errors;
+}
+
+const envOf = (c: Container | undefined, name: string) => c?.env?.find((e) => e.name === name)?.value;
+
+export async function assertMultiNode(kube: Kube, plan: Plan): Promise<MultiNodeReport> {
+  const errors: string[] = [];
+  let checked = 0;
+  const expect = (what: string, ok: boolean, why: string) => {
+    checked++;
+    if (!ok) errors.push(`${what}: ${why}`);
+  };
+  for (const { isvc, worker, claim, efa, pool } of multiNodeModels(plan)) {
+    const { name } = isvc.metadata;
+    const namespace = isvc.metadata.namespace!;
+    const where = `InferenceService ${namespace}/${name}`;
+    const tp = String(worker.tensorParallelSize);
+    const pp = worker.pipelineParallelSize;
+    const deployments: Record<"head" | "worker", KubeObject | undefined> = {
+      head: undefined,
+      worker: undefined,
+    };
+    try {
+      await waitFor(
+        `${where}: KServe's head and worker Deployments`,
+        async () => {
+          deployments.head = await kube.get("apps/v1", "Deployment", `${name}-predictor`, namespace);
+          deployments.worker = await kube.get("apps/v1", "Deployment", `${name}-predictor-worker`, namespace);
+          return deployments.head && deployments.worker ? true : undefined;
+        },
+        { timeoutMs: 120_000, intervalMs: 1000 },
+      );
+    } catch (err) {
+      errors.push((err as Error).message);
+      continue;
+    }
+    const template = (d: KubeObject) => (d.spec as { template: { spec: PodTemplate } }).template.spec;
+    const head = template(deployments.head!);
+    const workers = template(deployments.worker!);
+    const headContainer = head.containers.find((c) => c.name === "kserve-container");
+    const workerContainer = workers.containers.find((c) => c.name === WORKER_CONTAINER);
+    expect(
+      `${where}: worker replicas`,
+      (deployments.worker!.spec as { replicas?: number }).replicas === pp - 1,
+      `${(deployments.worker!.spec as { replicas?: number }).replicas}, expected pipelineParallelSize − 1 = ${pp - 1}`,
+    );
+    for (const [role, c] of [
+      ["head", headContainer],
+      ["worker", workerContainer],
+    ] as const) {
+      expect(
+        `${where}: ${role} degrees from KServe`,
+        envOf(c, "TENSOR_PARALLEL_SIZE") === tp && envOf(c, "PIPELINE_PARALLEL_SIZE") === String(pp),
+        `TENSOR_PARALLEL_SIZE=${envOf(c, "TENSOR_PARALLEL_SIZE")}, PIPELINE_PARALLEL_SIZE=${envOf(c, "PIPELINE_PARALLEL_SIZE")}`,
+      );
+      const limits = c?.resources?.limits ?? {};
+      expect(
+        `${where}: ${role} GPUs`,
+        limits["nvidia.com/gpu"] === tp,
+        `nvidia.com/gpu ${limits["nvidia.com/gpu"]}, expected ${tp} (one node's)`,
+      );
+      if (efa)
+        expect(
+          `${where}: ${role} EFA interface`,
+          limits[EFA_RESOURCE] === "1",
+          `${EFA_RESOURCE} ${limits[EFA_RESOURCE]}`,
+        );
+    }
+    for (const [role, spec] of [
+      ["head", head],
+      ["worker", workers],
+    ] as const) {
+      expect(
+        `${where}: ${role} on pool ${pool}`,
+        spec.nodeSelector?.[LABELS.pool] === pool,
+        `nodeSelector ${JSON.stringify(spec.nodeSelector)}`,
+      );
+    }
+    // The real scheduler: every pod of the replica running, each on its own node of the pool.
+    const selectorOf = (d: KubeObject) =>
+      Object.entries((d.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",");
+    let nodes: string[] = [];
+    let pods: KubeObject[] = [];
+    try {
+      await waitFor(
+        `${where}: ${pp} pods scheduled on distinct nodes of pool ${pool}`,
+        async () => {
+          pods = [
+            ...(await kube.list("v1", "Pod", { namespace, labelSelector: selectorOf(deployments.head!) })),
+            ...(await kube.list("v1", "Pod", { namespace, labelSelector: selectorOf(deployments.worker!) })),
+          ];
+          nodes = pods.map((p) => (p.spec as { nodeName?: string }).nodeName ?? "").filter(Boolean);
+          return nodes.length === pp && new Set(nodes).size === pp ? true : undefined;
+        },
+        {
+          timeoutMs: 120_000,
+          intervalMs: 1000,
+          describe: async () => `scheduled on ${JSON.stringify(nodes)}`,
+        },
+      );
+      const poolNodes = (await kube.list("v1", "Node", { labelSelector: `${LABELS.pool}=${pool}` })).map(
+        (n) => n.metadata.name,
+      );
+      // KServe's pod webhook mounts a pvc:// model's claim itself (storage_initializer_injector.go 528-539).
+      if (claim)
+        for (const pod of pods)
+          expect(
+            `${where}: pod ${pod.metadata.name} mounts claim ${claim}`,
+            ((pod.spec as PodTemplate).volumes ?? []).some(
+              (v) => v.persistentVolumeClaim?.claimName === claim,
+            ),
+            `volumes ${JSON.stringify(((pod.spec as PodTemplate).volumes ?? []).map((v) => v.name))}`,
+          );
+      expect(
+        `${where}: pods on pool ${pool}'s nodes`,
+        nodes.every((n) => poolNodes.includes(n)),
+        `on ${nodes.join(", ")}`,
+      );
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+  }
+  return { errors, checked };
+}

@@ -1,0 +1,177 @@
+/**
+ * Models larger than one node: the planner's tensor × pipeline layouts and their memory, what config
+ * refuses, the InferenceService KServe's multi-node runtime needs, and EFA on the pool's nodes.
+ */
+import * as assert from "node:assert/strict";
+import { gpuPoolSchema, type GpuPoolConfig } from "../config/schema";
+import { modelSchema, type ModelInput } from "../models/schema";
+import { ARCHITECTURES } from "../models/capacity/architectures";
+import { kvBytesPerToken, stageWeightBytes, weightBytes } from "../models/capacity/memory";
+import { planModel, autoPlacements } from "../models/capacity/planner";
+import { nodesFor } from "../models/capacity/packing";
+import { clusterAutoscalerTags, gpuNodeLabels, LABELS, poolSubnets } from "../models/cluster/nodePools";
+import { efaDevicePluginObjects } from "../models/addons/efaDevicePlugin";
+import { configError, stackRaw } from "./helpers";
+import { multiNodeFixture } from "../e2e/multiNode";
+
+type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const pool = (name: string, instanceType: string, extra: Record<string, unknown> = {}): GpuPoolConfig =>
+  gpuPoolSchema.parse({ name, instanceTypes: [instanceType], maxSize: 4, ...extra });
+const llm = (fields: Record<string, unknown>): ModelInput =>
+  modelSchema.parse({
+    name: "big",
+    runtime: "vllm",
+    storageUri: "pvc://weights/llama-405b",
+    architecture: "llama-3.1-405b",
+    engine: { maxModelLen: 8192 },
+    ...fields,
+  });
+
+describe("multi-node models", function () {
+  this.timeout(60_000);
+
+  it("splits the layers as vLLM's get_pp_indices does: the largest stage bounds weights and KV", () => {
+    const a = ARCHITECTURES["llama-3.1-405b"];
+    const bf16 = { kvCacheDtype: "auto" as const };
+    assert.equal(stageWeightBytes(a, bf16, 1), weightBytes(a, bf16));
+    // 126 layers over 2 stages: 63 each, plus one 128256 × 16384 embedding-sized matrix per stage.
+    const matrix = 128256 * 16384 * 2;
+    const layers = weightBytes(a, bf16) - 2 * matrix;
+    assert.equal(stageWeightBytes(a, bf16, 2), layers / 2 + matrix);
+    // 126 over 4 stages: 31, 32, 32, 31 (the remainder goes to the middle ones): the largest has 32.
+    assert.equal(stageWeightBytes(a, bf16, 4), (layers * 32) / 126 + matrix);
+    assert.equal(kvBytesPerToken(a, bf16, { tensor: 8, pipeline: 2 }), kvBytesPerToken(a, bf16, 8) / 2);
+  });
+
+  it("spans whole nodes only when no single node holds the model, tensor parallel within and pipeline across", () => {
+    const p5 = pool("h100", "p5.48xlarge");
+    const plan = planModel({ model: llm({ gpu: { pool: "h100" } }), at: "models[0]", pools: [p5] });
+    assert.deepEqual(plan.problems, []);
+    assert.equal(plan.plan?.gpusPerReplica, 8);
+    assert.equal(plan.plan?.nodesPerReplica, 2);
+    assert.match(plan.plan!.llm!.notes.join("\n"), /tensor parallel 8 within each and pipeline parallel 2/);
+    // Two p5.48xlarge per replica: the share is both nodes' GPUs.
+    assert.equal(plan.plan?.gpuShareHour, 55.04 * 2);
+    // A 70B model fits one node: never split.
+    const small = planModel({
+      model: llm({ architecture: "llama-3.1-70b", storageUri: "s3://b/m", gpu: { pool: "h100" } }),
+      at: "models[0]",
+      pools: [p5],
+    });
+    assert.equal(small.plan?.nodesPerReplica, undefined);
+  });
+
+  it("prefers one larger node to two smaller ones when it is cheaper (gpu: auto)", () => {
+    const pools = [pool("h100", "p5.48xlarge"), pool("h200", "p5en.48xlarge")];
+    const found = autoPlacements({ model: llm({ gpu: "auto" }), at: "models[0]", pools });
+    // 8× H200 holds 405B in BF16 on one node ($63.30/h) — cheaper than two p5.48xlarge ($110.08/h).
+    assert.deepEqual(found.choices[0], { pool: "h200", count: 8 });
+  });
+
+  it("does not span nodes of instance types AWS offers no EFA on, unless config asks (gpu.nodes)", () => {
+    const l40s = pool("l40s", "g6e.12xlarge");
+    const refused = planModel({ model: llm({ gpu: { pool: "l40s" } }), at: "models[0]", pools: [l40s] });
+    assert.match(refused.problems[0]!.message, /does not fit pool "l40s"/);
+    const asked = planModel({
+      model: llm({ gpu: { pool: "l40s", nodes: 4 }, engine: { maxModelLen: 8192, quantization: "fp8" } }),
+      at: "models[0]",
+      pools: [l40s],
+    });
+    assert.deepEqual(asked.problems, []);
+    assert.equal(asked.plan?.nodesPerReplica, 4);
+  });
+
+  it("packs a multi-node replica onto that many whole nodes", () => {
+    // Two 2-node replicas of 8 GPUs per node: four p5 nodes.
+    assert.equal(nodesFor(8, Array<number>(2 * 2).fill(8)), 4);
+  });
+
+  it("builds KServe's multi-node InferenceService: workerSpec degrees, runtime, no autoscaler, the pods' GPUs and EFA", () => {
+    const { model, isvc } = multiNodeFixture();
+    const o = isvc as Any;
+    assert.deepEqual([model.resolvedGpu?.count, model.resolvedGpu?.nodes], [8, 2]);
+    assert.equal(o.metadata.annotations["serving.kserve.io/autoscalerClass"], "none");
+    // KServe's webhook takes any extended resource for a GPU type unless declared (utils.go 355-392).
+    assert.equal(o.metadata.annotations["serving.kserve.io/gpu-resource-types"], '["vpc.amazonaws.com/efa"]');
+    const p = o.spec.predictor;
+    assert.equal(p.model.runtime, "kserve-huggingfaceserver-multinode");
+    assert.equal(p.workerSpec.tensorParallelSize, 8);
+    assert.equal(p.workerSpec.pipelineParallelSize, 2);
+    assert.deepEqual([p.minReplicas, p.maxReplicas], [1, 1]);
+    // The runtime's command passes the degrees; its exec probes stay (only the startup budget is set).
+    assert.ok(!p.model.args.some((a: string) => a.startsWith("--tensor-parallel-size")));
+    assert.equal(p.model.readinessProbe, undefined);
+    assert.equal(p.model.startupProbe.httpGet, undefined);
+    const worker = p.workerSpec.containers[0];
+    assert.equal(worker.name, "worker-container");
+    for (const c of [p.model, worker]) {
+      assert.equal(c.resources.limits["nvidia.com/gpu"], "8");
+      assert.equal(c.resources.limits["vpc.amazonaws.com/efa"], "1");
+      assert.deepEqual(c.volumeMounts, [{ name: "shm", mountPath: "/dev/shm" }]);
+      assert.deepEqual(c.env, [{ name: "FI_PROVIDER", value: "efa" }]);
+    }
+    // Nothing of the head's pod spec reaches the workers: their placement is repeated.
+    assert.deepEqual(p.workerSpec.nodeSelector, { [LABELS.pool]: "h100-efa" });
+    assert.equal(p.workerSpec.tolerations[0].key, "nvidia.com/gpu");
+    assert.equal(p.workerSpec.serviceAccountName, p.serviceAccountName);
+  });
+
+  it("puts EFA pools in one subnet, labels their nodes and runs the EFA device plugin there", () => {
+    const efa = pool("h100", "p5.48xlarge", { efa: true, placementGroup: true });
+    assert.deepEqual(poolSubnets(efa, ["a", "b", "c"]), ["a"]);
+    assert.deepEqual(poolSubnets(pool("l4", "g6.xlarge"), ["a", "b"]), ["a", "b"]);
+    assert.equal(gpuNodeLabels(efa)[LABELS.efa], "true");
+    assert.equal(
+      clusterAutoscalerTags(efa, "c")[
+        "k8s.io/cluster-autoscaler/node-template/resources/vpc.amazonaws.com/efa"
+      ],
+      "1",
+    );
+    const [ds] = efaDevicePluginObjects({ clusterMode: "eks", gpuPools: [efa] }) as Any[];
+    assert.equal(ds.spec.template.spec.nodeSelector[LABELS.efa], "true");
+    assert.ok(ds.spec.template.spec.tolerations.some((t: Any) => t.key === "nvidia.com/gpu"));
+    assert.deepEqual(efaDevicePluginObjects({ clusterMode: "eks", gpuPools: [pool("l4", "g6.xlarge")] }), []);
+  });
+
+  it("refuses a model that needs several nodes while the pinned KServe cannot serve it, with one-node fixes", () => {
+    const raw = stackRaw("prod") as Any;
+    raw.gpuPools.push({
+      name: "h100-efa",
+      instanceTypes: ["p5.48xlarge"],
+      maxSize: 2,
+      efa: true,
+      placementGroup: true,
+      releaseVersion: "1.34.4-20260714",
+    });
+    raw.models.push({
+      name: "llama-31-405b",
+      runtime: "vllm",
+      storageUri: "s3://example-models-prod/llama-3.1-405b-instruct",
+      architecture: "llama-3.1-405b",
+      gpu: { pool: "h100-efa" },
+      engine: { maxModelLen: 16384 },
+      autoscaling: { minReplicas: 1, maxReplicas: 2 },
+      adapters: [{ name: "sql", storageUri: "s3://example-models-prod/sql", rank: 16 }],
+    });
+    const err = configError(raw, "prod");
+    const byPath = Object.fromEntries(err.problems.map((p) => [p.path, p.message]));
+    assert.match(
+      byPath["models[2].gpu"]!,
+      /needs a replica over 2 nodes \(tensor parallel 8 × pipeline parallel 2\), but KServe v0\.20\.0.*kserve\/kserve#6113.*cheapest fixes: gpu: \{pool: h100-efa, count: 8\} \+ engine\.quantization: fp8/,
+    );
+    // What KServe's multi-node serving itself requires, said at the same time.
+    assert.match(byPath["models[2].storageUri"]!, /pvc:\/\/<claim>\/<path> .* or an oci:\/\/ modelcar/);
+    assert.match(byPath["models[2].autoscaling"]!, /one replica without an autoscaler/);
+    assert.match(byPath["models[2].adapters"]!, /does not take LoRA adapters/);
+    raw.gpuPools[2].efa = false;
+    assert.match(
+      configError(raw, "prod").message,
+      /gpuPools\[2\]: prod serves llama-31-405b over 2 nodes .*needs efa: true and placementGroup: true/,
+    );
+    const triton = stackRaw("prod") as Any;
+    triton.models[1].runtime = "triton";
+    triton.models[1].gpu = { pool: "l4", nodes: 2 };
+    assert.match(configError(triton, "prod").message, /models\[1\]\.gpu\.nodes: only vLLM models span nodes/);
+  });
+});
