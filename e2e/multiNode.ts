@@ -10,7 +10,6 @@
  * driver can provide here): the e2e stands in for it with a claim bound to a static volume, so the real
  * PV controller binds it and the scheduler can place the pods.
  */
-import type { Plan } from "../tools/planRunner";
 import { waitFor, type Kube, type KubeObject } from "./kube";
 import { LABELS } from "../models/cluster/nodePools";
 import { EFA_RESOURCE, WORKER_CONTAINER } from "../models/serving/multiNode";
@@ -87,10 +86,9 @@ export interface MultiNodeReport {
   readonly checked: number;
 }
 
-/** The plan's multi-node InferenceServices with their degrees and pvc:// claim. */
-function multiNodeModels(plan: Plan) {
-  return plan.objects
-    .map((o) => o.object as unknown as KubeObject)
+/** Multi-node InferenceServices among `objects`, with their degrees, pvc:// claim, EFA and pool. */
+function multiNodeModels(objects: readonly KubeObject[]) {
+  return objects
     .filter((o) => o.kind === "InferenceService")
     .flatMap((isvc) => {
       const predictor = (isvc.spec as { predictor: Record<string, unknown> }).predictor;
@@ -107,9 +105,9 @@ function multiNodeModels(plan: Plan) {
 }
 
 /** Stands in for each multi-node model's ReadWriteMany claim: a static volume and a claim bound to it. */
-export async function provideModelClaims(kube: Kube, plan: Plan): Promise<string[]> {
+export async function provideModelClaims(kube: Kube, objects: readonly KubeObject[]): Promise<string[]> {
   const errors: string[] = [];
-  for (const { isvc, claim } of multiNodeModels(plan)) {
+  for (const { isvc, claim } of multiNodeModels(objects)) {
     if (!claim) continue;
     const namespace = isvc.metadata.namespace!;
     const volume = `e2e-${namespace}-${claim}`;
@@ -147,14 +145,14 @@ export async function provideModelClaims(kube: Kube, plan: Plan): Promise<string
 
 const envOf = (c: Container | undefined, name: string) => c?.env?.find((e) => e.name === name)?.value;
 
-export async function assertMultiNode(kube: Kube, plan: Plan): Promise<MultiNodeReport> {
+export async function assertMultiNode(kube: Kube, objects: readonly KubeObject[]): Promise<MultiNodeReport> {
   const errors: string[] = [];
   let checked = 0;
   const expect = (what: string, ok: boolean, why: string) => {
     checked++;
     if (!ok) errors.push(`${what}: ${why}`);
   };
-  for (const { isvc, worker, claim, efa, pool } of multiNodeModels(plan)) {
+  for (const { isvc, worker, claim, efa, pool } of multiNodeModels(objects)) {
     const { name } = isvc.metadata;
     const namespace = isvc.metadata.namespace!;
     const where = `InferenceService ${namespace}/${name}`;

@@ -16,7 +16,6 @@ import { assertAccess } from "./access";
 import { assertHighlyAvailable } from "./availability";
 import { assertAlertDelivery } from "./alerting";
 import { assertWeightCache } from "./weightCache";
-import { assertMultiNode, provideModelClaims } from "./multiNode";
 import { engineE2e } from "./engine";
 import { deployPlan, IN_CLUSTER_BACKENDS, type DeployReport } from "./deploy";
 import { clusterPki } from "./pki";
@@ -127,17 +126,9 @@ export async function e2eStack(
           "Alertmanager config loaded by the real prometheus-operator routes to the platform's receiver",
         );
       report.notes.push(`real controllers: ${controllers.running().join(", ") || "none"}`);
-      // The users' own ReadWriteMany claims of multi-node models (FSx for Lustre on AWS), stood in for.
-      report.errors.push(...(await provideModelClaims(new Kube(kubeconfig), plan)));
       const reconciled = await assertReconciled(new Kube(kubeconfig), plan, { knativeRuns: true });
       report.errors.push(...reconciled.errors);
       report.notes.push(...reconciled.notes, `${reconciled.checked} reconciliation checks`);
-      const multiNode = await assertMultiNode(new Kube(kubeconfig), plan);
-      report.errors.push(...multiNode.errors);
-      if (multiNode.checked > 0)
-        report.notes.push(
-          `${multiNode.checked} multi-node checks (KServe's head and worker Deployments, degrees, GPUs, EFA, one pod per node)`,
-        );
       const cache = await assertWeightCache(new Kube(kubeconfig), plan);
       report.errors.push(...cache.errors);
       if (cache.checked > 0)

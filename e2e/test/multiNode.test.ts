@@ -39,9 +39,9 @@ describe("e2e: a model across nodes on the real KServe controller", function () 
   let controllers: LocalControllers | undefined;
   let kube: Kube;
   const deployErrors: string[] = [];
-  const fixture = multiNodeFixture();
-  const isvcName = fixture.isvc.metadata.name!;
-  const namespace = fixture.isvc.metadata.namespace!;
+  const isvc = multiNodeFixture().isvc as unknown as KubeObject;
+  const isvcName = isvc.metadata.name;
+  const namespace = isvc.metadata.namespace!;
 
   before(async () => {
     const file = readStackFile(REPO, "prod");
@@ -70,9 +70,8 @@ describe("e2e: a model across nodes on the real KServe controller", function () 
       kind: "ServiceAccount",
       metadata: { name: `${isvcName}-model`, namespace },
     } as KubeObject);
-    const fixturePlan = { ...plan, objects: [{ object: fixture.isvc }] } as unknown as typeof plan;
-    deployErrors.push(...(await provideModelClaims(kube, fixturePlan)));
-    await kube.apply(fixture.isvc as unknown as KubeObject);
+    deployErrors.push(...(await provideModelClaims(kube, [isvc])));
+    await kube.apply(isvc);
   });
   after(async () => {
     await controllers?.stop();
@@ -109,10 +108,7 @@ describe("e2e: a model across nodes on the real KServe controller", function () 
   });
 
   it("gets the InferenceService admitted and the head and worker derived as the platform asked", async () => {
-    const fixturePlan = { objects: [{ object: fixture.isvc }] } as unknown as Parameters<
-      typeof assertMultiNode
-    >[1];
-    const report = await assertMultiNode(kube, fixturePlan);
+    const report = await assertMultiNode(kube, [isvc]);
     assert.ok(report.checked >= 10, `only ${report.checked} checks ran`);
     assert.deepEqual(report.errors, []);
   });
