@@ -95,17 +95,30 @@ export async function stopProcess(
 }
 
 /** A free TCP port on loopback (bound and released; the caller binds it right away). */
+/** Ports this process has handed out: the kernel may offer a closed port again before its user binds it. */
+const handedOut = new Set<number>();
+
+/**
+ * A port free now and not handed out before by this process. The kernel can return the same ephemeral
+ * port to two probes in a row (a KEDA webhook once lost its port to its own health server that way).
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const srv = net.createServer();
+      srv.unref();
+      srv.on("error", reject);
+      srv.listen(0, "127.0.0.1", () => {
+        const addr = srv.address();
+        const p = typeof addr === "object" && addr ? addr.port : 0;
+        srv.close(() => resolve(p));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 /** The last lines of a log, for error messages. */
