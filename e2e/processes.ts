@@ -94,12 +94,12 @@ export async function stopProcess(
   signal("SIGKILL");
 }
 
-/** A free TCP port on loopback (bound and released; the caller binds it right away). */
 /** Ports this process has handed out: the kernel may offer a closed port again before its user binds it. */
 const handedOut = new Set<number>();
 
 /**
- * A port free now and not handed out before by this process. The kernel can return the same ephemeral
+ * A free TCP port on loopback (bound and released; the caller binds it right away), not handed out
+ * before by this process. The kernel can return the same ephemeral
  * port to two probes in a row (a KEDA webhook once lost its port to its own health server that way).
  */
 export async function freePort(): Promise<number> {

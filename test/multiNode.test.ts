@@ -6,9 +6,9 @@ import * as assert from "node:assert/strict";
 import { gpuPoolSchema, type GpuPoolConfig } from "../config/schema";
 import { modelSchema, type ModelInput } from "../models/schema";
 import { ARCHITECTURES } from "../models/capacity/architectures";
-import { kvBytesPerToken, stageWeightBytes, weightBytes } from "../models/capacity/memory";
+import { kvBytesPerToken, pipelineStages, stageWeightBytes, weightBytes } from "../models/capacity/memory";
 import { planModel, autoPlacements } from "../models/capacity/planner";
-import { nodesFor } from "../models/capacity/packing";
+import { planStackCapacity } from "../models/capacity/stack";
 import { clusterAutoscalerTags, gpuNodeLabels, LABELS, poolSubnets } from "../models/cluster/nodePools";
 import { efaDevicePluginObjects } from "../models/addons/efaDevicePlugin";
 import { configError, stackRaw } from "./helpers";
@@ -39,13 +39,16 @@ describe("multi-node models", function () {
     const matrix = 128256 * 16384 * 2;
     const layers = weightBytes(a, bf16) - 2 * matrix;
     assert.equal(stageWeightBytes(a, bf16, 2), layers / 2 + matrix);
-    // 126 over 4 stages: 31, 32, 32, 31 (the remainder goes to the middle ones): the largest has 32.
-    assert.equal(stageWeightBytes(a, bf16, 4), (layers * 32) / 126 + matrix);
+    // The remainder goes to the stages before the last: 126 over 4 is 31, 32, 32, 31, and the fullest
+    // stage is a middle one without a matrix (32 layers outweigh 31 and the embedding).
+    assert.deepEqual(pipelineStages(126, 4), [31, 32, 32, 31]);
+    assert.deepEqual(pipelineStages(11, 4), [3, 3, 3, 2]);
+    assert.equal(stageWeightBytes(a, bf16, 4), (layers * 32) / 126);
     assert.equal(kvBytesPerToken(a, bf16, { tensor: 8, pipeline: 2 }), kvBytesPerToken(a, bf16, 8) / 2);
   });
 
   it("spans whole nodes only when no single node holds the model, tensor parallel within and pipeline across", () => {
-    const p5 = pool("h100", "p5.48xlarge");
+    const p5 = pool("h100", "p5.48xlarge", { efa: true });
     const plan = planModel({ model: llm({ gpu: { pool: "h100" } }), at: "models[0]", pools: [p5] });
     assert.deepEqual(plan.problems, []);
     assert.equal(plan.plan?.gpusPerReplica, 8);
@@ -62,17 +65,23 @@ describe("multi-node models", function () {
     assert.equal(small.plan?.nodesPerReplica, undefined);
   });
 
-  it("prefers one larger node to two smaller ones when it is cheaper (gpu: auto)", () => {
-    const pools = [pool("h100", "p5.48xlarge"), pool("h200", "p5en.48xlarge")];
+  it("places on a pool whose one node holds the model before spanning nodes of another (gpu: auto)", () => {
+    const pools = [pool("h100", "p5.48xlarge", { efa: true }), pool("h200", "p5en.48xlarge")];
     const found = autoPlacements({ model: llm({ gpu: "auto" }), at: "models[0]", pools });
     // 8× H200 holds 405B in BF16 on one node ($63.30/h) — cheaper than two p5.48xlarge ($110.08/h).
     assert.deepEqual(found.choices[0], { pool: "h200", count: 8 });
   });
 
-  it("does not span nodes of instance types AWS offers no EFA on, unless config asks (gpu.nodes)", () => {
+  it("does not span nodes of a pool without EFA, unless config asks (gpu.nodes)", () => {
     const l40s = pool("l40s", "g6e.12xlarge");
     const refused = planModel({ model: llm({ gpu: { pool: "l40s" } }), at: "models[0]", pools: [l40s] });
     assert.match(refused.problems[0]!.message, /does not fit pool "l40s"/);
+    const p5 = planModel({
+      model: llm({ gpu: { pool: "h100" } }),
+      at: "models[0]",
+      pools: [pool("h100", "p5.48xlarge")],
+    });
+    assert.match(p5.problems[0]!.message, /does not fit pool "h100"/);
     const asked = planModel({
       model: llm({ gpu: { pool: "l40s", nodes: 4 }, engine: { maxModelLen: 8192, quantization: "fp8" } }),
       at: "models[0]",
@@ -82,9 +91,44 @@ describe("multi-node models", function () {
     assert.equal(asked.plan?.nodesPerReplica, 4);
   });
 
-  it("packs a multi-node replica onto that many whole nodes", () => {
-    // Two 2-node replicas of 8 GPUs per node: four p5 nodes.
-    assert.equal(nodesFor(8, Array<number>(2 * 2).fill(8)), 4);
+  it("shortens the derived context on one node before spanning nodes (gpu: auto)", () => {
+    // 64 sequences of 70B in BF16 on 8× A100-40GB: 8192 tokens each only over two nodes, 4096 on one.
+    const found = autoPlacements({
+      model: llm({
+        architecture: "llama-3.1-70b",
+        storageUri: "s3://b/m",
+        engine: {},
+        minConcurrency: 64,
+        gpu: "auto",
+      }),
+      at: "models[0]",
+      pools: [pool("a100", "p4d.24xlarge", { efa: true })],
+    });
+    assert.deepEqual(found.choices[0], { pool: "a100", count: 8 });
+    const plan = planModel({
+      model: llm({
+        architecture: "llama-3.1-70b",
+        storageUri: "s3://b/m",
+        engine: {},
+        minConcurrency: 64,
+        gpu: "auto",
+      }),
+      at: "models[0]",
+      pools: [pool("a100", "p4d.24xlarge", { efa: true })],
+      placement: found.choices[0],
+    });
+    assert.ok(plan.plan!.llm!.engine.maxModelLen < 8192, `derived ${plan.plan!.llm!.engine.maxModelLen}`);
+  });
+
+  it("bills a multi-node replica as that many whole nodes of its pool", () => {
+    const planned = planStackCapacity({
+      cluster: { mode: "eks", nodeAutoscaler: "cluster-autoscaler" },
+      gpuPools: [pool("h100", "p5.48xlarge", { efa: true })],
+      models: [llm({ gpu: { pool: "h100" }, autoscaling: { minReplicas: 1, maxReplicas: 2 } })],
+    } as never);
+    const load = planned.capacity.pools[0]!;
+    assert.deepEqual([load.atMin.nodes, load.atMax.nodes], [2, 4]);
+    assert.equal(load.atMin.dollarsPerHour, 2 * 55.04);
   });
 
   it("builds KServe's multi-node InferenceService: workerSpec degrees, runtime, no autoscaler, the pods' GPUs and EFA", () => {
@@ -105,6 +149,7 @@ describe("multi-node models", function () {
     assert.equal(p.model.startupProbe.httpGet, undefined);
     const worker = p.workerSpec.containers[0];
     assert.equal(worker.name, "worker-container");
+    assert.equal(worker.image, p.model.image, "the same Ray and vLLM on every node");
     for (const c of [p.model, worker]) {
       assert.equal(c.resources.limits["nvidia.com/gpu"], "8");
       assert.equal(c.resources.limits["vpc.amazonaws.com/efa"], "1");
@@ -164,7 +209,9 @@ describe("multi-node models", function () {
     assert.match(byPath["models[2].storageUri"]!, /pvc:\/\/<claim>\/<path> .* or an oci:\/\/ modelcar/);
     assert.match(byPath["models[2].autoscaling"]!, /one replica without an autoscaler/);
     assert.match(byPath["models[2].adapters"]!, /does not take LoRA adapters/);
+    // A pool without EFA is spanned only when config asks; prod then wants EFA in a placement group.
     raw.gpuPools[2].efa = false;
+    raw.models[2].gpu = { pool: "h100-efa", nodes: 2 };
     assert.match(
       configError(raw, "prod").message,
       /gpuPools\[2\]: prod serves llama-31-405b over 2 nodes .*needs efa: true and placementGroup: true/,

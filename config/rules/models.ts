@@ -75,7 +75,8 @@ export function hardwareProblems(cfg: PlatformInput, model: ModelInput, at: stri
         `no GPU pool "${gpu.pool}" (pools: ${cfg.gpuPools.map((p) => p.name).join(", ") || "none"})`,
       );
   }
-  if (model.gpu && model.gpu !== "auto" && model.gpu.nodes !== undefined && model.runtime !== "vllm")
+  // LLM runtimes other than vLLM are told by the multi-node rules (their replicas may be planned across nodes).
+  if (model.gpu && model.gpu !== "auto" && model.gpu.nodes !== undefined && !isLlm(model))
     add(
       `${at}.gpu.nodes`,
       `only vLLM models span nodes (KServe's multi-node runtime is the Hugging Face server's vLLM backend); ${model.runtime} runs on one node per replica`,

@@ -51,7 +51,7 @@ function modelProblems(
   if (minReplicas !== 1 || (maxReplicas ?? minReplicas) !== 1 || triggers.length > 0)
     add(
       "autoscaling",
-      `${span} runs as one replica without an autoscaler: KServe requires autoscalerClass none and always gives the head ${nodes - 1} worker pod(s), so a second head would have none (deployment_reconciler.go 90-128); set minReplicas: 1, maxReplicas: 1 and no triggers`,
+      `${span} runs as one replica without an autoscaler: KServe requires autoscalerClass none and always gives the head ${nodes - 1} worker pod(s), so a second head would have none (deployment_reconciler.go 90-128); set minReplicas: 1, maxReplicas: 1 and no triggers${cfg.environment === "prod" ? " (and, in prod, outageOnNodeLoss: losing any of its nodes stops it)" : ""}`,
     );
   if (model.adapters.length > 0)
     add("adapters", `${span} does not take LoRA adapters here: storageUris cannot reach its worker pods`);

@@ -16,10 +16,10 @@
  *   when t exceeds them, so each GPU keeps at least one). vLLM sizes blocks by the smallest rank
  *   (kv_cache_utils.py:2121-2135); ranks are symmetric here.
  * - Pipeline parallelism over p stages (one per node, multi-node replicas) splits the decoder layers:
- *   vLLM gives each stage floor(L/p) layers and one more to `L mod p` of them (vllm/distributed/
- *   utils.py get_pp_indices), so the largest stage has ceil(L/p). The first stage also holds the
- *   embedding, the last the LM head (one matrix each; both when tied). Each stage's GPUs hold the KV
- *   of their own layers only; the largest stage bounds the cache.
+ *   vLLM gives each stage floor(L/p) layers and one more to the `L mod p` stages before the last
+ *   (vllm/distributed/utils.py get_pp_indices: partitions[-i] += 1 for i in 2..rem+1). The first
+ *   stage also holds the embedding, the last the LM head (one matrix each; both when tied). Each
+ *   stage's GPUs hold the KV of their own layers only; the fullest stage bounds weights and cache.
  */
 import { embeddingParameters, type Architecture } from "./architectures";
 import { loraBytesPerGpu, type LoraSlots } from "./lora";
@@ -104,9 +104,16 @@ function layout(p: number | Parallelism): Parallelism {
   return typeof p === "number" ? { tensor: p, pipeline: 1 } : p;
 }
 
-/** Decoder layers of the largest pipeline stage (vLLM get_pp_indices). */
+/** Decoder layers per pipeline stage, first to last, as vLLM's get_pp_indices splits them. */
+export function pipelineStages(layers: number, pipeline: number): number[] {
+  const stages = Array<number>(pipeline).fill(Math.floor(layers / pipeline));
+  for (let i = 2; i < (layers % pipeline) + 2; i++) stages[pipeline - i]! += 1;
+  return stages;
+}
+
+/** Decoder layers of the largest pipeline stage. */
 export function stageLayers(a: Architecture, pipeline: number): number {
-  return Math.ceil(a.layers / pipeline);
+  return Math.max(...pipelineStages(a.layers, pipeline));
 }
 
 export function kvBytesPerToken(
@@ -121,9 +128,9 @@ export function kvBytesPerToken(
 }
 
 /**
- * Weight bytes of the largest pipeline stage (the whole model with one stage): its share of the
- * decoder layers plus one embedding-sized matrix (the embedding on the first stage, the LM head on
- * the last), in the precision weightBytes gives them.
+ * Weight bytes of the fullest pipeline stage (the whole model with one stage): its decoder layers,
+ * plus the embedding on the first stage and the LM head on the last (a tied matrix is on both), in
+ * the precision weightBytes gives them.
  */
 export function stageWeightBytes(a: Architecture, e: EnginePrecision, pipeline: number): number {
   const total = weightBytes(a, e);
@@ -131,7 +138,11 @@ export function stageWeightBytes(a: Architecture, e: EnginePrecision, pipeline: 
   // Embeddings are in the activation precision whether or not the linear layers are quantized.
   const embeddingBytes = embeddingParameters(a) * activationBytes(e);
   const perMatrix = embeddingBytes / (a.tiedEmbeddings ? 1 : 2);
-  return ((total - embeddingBytes) * stageLayers(a, pipeline)) / a.layers + perMatrix;
+  const perLayer = (total - embeddingBytes) / a.layers;
+  const stages = pipelineStages(a.layers, pipeline);
+  return Math.max(
+    ...stages.map((layers, k) => layers * perLayer + (k === 0 || k === pipeline - 1 ? perMatrix : 0)),
+  );
 }
 
 export interface ReplicaMemory {

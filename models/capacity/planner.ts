@@ -14,6 +14,7 @@ import { fp8Support } from "../compat/data";
 import { defaultBatchShape, profileBatch } from "./vllmAccounting";
 import { GPU_INSTANCES, GPU_MODELS, type GpuInstanceType, type GpuModel } from "./gpuInstances";
 import { poolGpu } from "../cluster/nodePools";
+import { KSERVE_MULTI_NODE_DEFECT } from "../versions";
 import { loraBytesPerGpu, loraSlots, type LoraSlots } from "./lora";
 import {
   DEFAULT_GPU_MEMORY_UTILIZATION,
@@ -52,6 +53,8 @@ export interface PoolHardware {
   readonly gpu: GpuModel;
   /** Not one of the stack's pools: a catalog instance type suggested as a new pool. */
   readonly suggested?: boolean;
+  /** The pool's nodes have EFA (a suggested pool: the instance type offers it). */
+  readonly efa: boolean;
 }
 
 export interface EngineDecision {
@@ -116,9 +119,13 @@ type EngineInput = Pick<
   | "tensorParallelSize"
 >;
 
-export function poolHardware(pool: Pick<GpuPoolConfig, "name" | "instanceTypes">): PoolHardware | undefined {
+export function poolHardware(
+  pool: Pick<GpuPoolConfig, "name" | "instanceTypes"> & { efa?: boolean },
+): PoolHardware | undefined {
   const spec = poolGpu(pool);
-  return spec ? { name: pool.name, instance: spec.instance, gpu: spec.model } : undefined;
+  return spec
+    ? { name: pool.name, instance: spec.instance, gpu: spec.model, efa: pool.efa ?? false }
+    : undefined;
 }
 
 /** Per-GPU on-demand price of a pool: a node's price over its GPUs. */
@@ -262,13 +269,13 @@ interface OptionQuery {
 }
 
 /**
- * The GPU counts and node spans a replica may take on a pool. The planner spans nodes only of the
- * instance types AWS builds for it (EFA-capable: the 48xlarge sizes, p4d/p5): elsewhere the stages'
- * traffic crosses ordinary networking, which `gpu.nodes` in config may still ask for.
+ * The GPU counts and node spans a replica may take on a pool. The planner spans nodes only of pools
+ * with EFA (`efa: true`; a suggested pool: an instance type that offers it): elsewhere the stages'
+ * per-token traffic crosses ordinary networking, which `gpu.nodes` in config may still ask for.
  */
 function layouts(hw: PoolHardware, multiNode: boolean): Array<{ count: number; nodes: number }> {
   if (!multiNode) return replicaGpuCounts(hw).map((count) => ({ count, nodes: 1 }));
-  if (!hw.instance.efa) return [];
+  if (!hw.efa) return [];
   const spans = Array.from({ length: MAX_REPLICA_NODES - 1 }, (_, i) => i + 2);
   return spans.map((nodes) => ({ count: hw.instance.gpus, nodes }));
 }
@@ -317,6 +324,7 @@ function catalogPools(): PoolHardware[] {
     instance,
     gpu: GPU_MODELS[instance.gpu],
     suggested: true,
+    efa: instance.efa,
   }));
 }
 
@@ -358,7 +366,8 @@ function cheapestFixes(
   oneNodeOnly = false,
 ): string {
   const query = { a, engine, minConcurrency, variants: true, shortContextOk: false };
-  const search = oneNodeOnly ? options : optionsPreferringOneNode;
+  // While the pinned KServe cannot serve a replica across nodes, no fix suggests one.
+  const search = oneNodeOnly || KSERVE_MULTI_NODE_DEFECT ? options : optionsPreferringOneNode;
   let fixes = search(pools, query);
   if (fixes.length === 0) fixes = search(catalogPools(), query);
   if (fixes.length === 0)
@@ -476,9 +485,11 @@ export function autoPlacements(input: Omit<PlanInput, "placement">): AutoPlaceme
   if (!resolved) return { choices: [], problems };
   const a = resolved.architecture;
   const query = { a, engine: model.engine, minConcurrency: model.minConcurrency, variants: false };
-  let found = optionsPreferringOneNode(hardware, { ...query, shortContextOk: false });
+  // One node at the full context, then one node at a shorter derived context, and only then across nodes.
+  let found = options(hardware, { ...query, shortContextOk: false });
   if (found.length === 0 && model.engine.maxModelLen === undefined)
-    found = optionsPreferringOneNode(hardware, { ...query, shortContextOk: true });
+    found = options(hardware, { ...query, shortContextOk: true });
+  if (found.length === 0) found = options(hardware, { ...query, shortContextOk: false, multiNode: true });
   if (found.length === 0) {
     const tp = model.engine.tensorParallelSize;
     add(

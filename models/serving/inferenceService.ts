@@ -148,10 +148,7 @@ function modelContainer(model: ResolvedModel, opts: IsvcOptions): ModelSpec {
       : undefined,
     model.name,
   );
-  const image =
-    opts.version.image ??
-    model.image ??
-    (model.runtime === "vllm" || model.runtime === "triton" ? spec.image : undefined);
+  const image = containerImage(model, opts);
   const env = [
     ...(opts.hfTokenSecretName ? [hfTokenEnv(opts.hfTokenSecretName)] : []),
     ...(multiNode ? efaSettings(model).env : []),
@@ -178,6 +175,16 @@ function modelContainer(model: ResolvedModel, opts: IsvcOptions): ModelSpec {
     // The multi-node runtime's own exec probes stay (a second handler would make the probe invalid).
     ...(multiNode ? { startupProbe: multiNodeStartupProbe(model) } : probes(model, spec.health, spec.port)),
   };
+}
+
+/** The version's image, else the model's, else the platform's pin for runtimes whose chart default floats. */
+function containerImage(model: ResolvedModel, opts: IsvcOptions): string | undefined {
+  const spec = runtimeSpec(model.runtime, model.format);
+  return (
+    opts.version.image ??
+    model.image ??
+    (model.runtime === "vllm" || model.runtime === "triton" ? spec.image : undefined)
+  );
 }
 
 /** The runtime's /dev/shm volume name: the platform's volume of that name replaces it (sizes it). */
@@ -327,6 +334,8 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
     predictor.workerSpec = workerSpec(model, {
       resources: resources(model),
       serviceAccountName: opts.serviceAccountName,
+      // The same image on every node: Ray and vLLM must match across the replica's pods.
+      image: containerImage(model, opts)!,
     });
   return customObject("serving.kserve.io/v1beta1/InferenceService", {
     metadata: {

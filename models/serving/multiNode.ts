@@ -68,7 +68,10 @@ type Container = NonNullable<WorkerSpec["containers"]>[number];
  */
 export function multiNodeStartupProbe(model: ResolvedModel) {
   const waiting = Math.max(0, model.startupSeconds - RUNTIME_STARTUP.initialDelaySeconds);
-  return { ...RUNTIME_STARTUP, failureThreshold: Math.ceil(waiting / RUNTIME_STARTUP.periodSeconds) };
+  return {
+    ...RUNTIME_STARTUP,
+    failureThreshold: Math.max(1, Math.ceil(waiting / RUNTIME_STARTUP.periodSeconds)),
+  };
 }
 
 /**
@@ -76,9 +79,10 @@ export function multiNodeStartupProbe(model: ResolvedModel) {
  * per node: the launch template's) and libfabric's EFA provider, as AWS's multi-node vLLM samples set it
  * (aws-ia/terraform-aws-eks-blueprints patterns/multi-node-vllm/lws.yaml; awslabs/ai-on-eks
  * lws-deployment.yaml). NCCL uses it only through aws-ofi-nccl in the image: KServe's huggingfaceserver
- * image does not bring it, so there NCCL falls back to TCP sockets — an image with it (e.g. AWS's vLLM
- * deep learning container) goes in models[].image. NCCL_NET is left unset for that reason (forcing
- * "ofi" fails where the plugin is missing); FI_EFA_USE_DEVICE_RDMA is not for libfabric ≥ 1.18
+ * image does not bring it, so there NCCL falls back to TCP sockets — models[].image may name a
+ * huggingfaceserver build that adds it (the runtime's command runs KServe's server and health checks,
+ * so another vLLM image will not do). NCCL_NET is left unset for that reason (forcing "ofi" fails
+ * where the plugin is missing); FI_EFA_USE_DEVICE_RDMA is not for libfabric ≥ 1.18
  * (aws-samples/awsome-distributed-training 1.architectures/efa-cheatsheet.md).
  */
 export function efaSettings(model: ResolvedModel): {
@@ -98,7 +102,7 @@ export function efaSettings(model: ResolvedModel): {
  */
 export function workerSpec(
   model: ResolvedModel,
-  pod: { resources: Container["resources"]; serviceAccountName: string },
+  pod: { resources: Container["resources"]; serviceAccountName: string; image: string },
 ): WorkerSpec {
   const gpu = model.resolvedGpu!;
   const efa = efaSettings(model);
@@ -120,6 +124,7 @@ export function workerSpec(
     containers: [
       {
         name: WORKER_CONTAINER,
+        image: pod.image,
         resources: pod.resources,
         ...(efa.env.length > 0 ? { env: efa.env } : {}),
         ...(model.shmSize ? { volumeMounts: [{ name: MULTI_NODE_SHM_VOLUME, mountPath: "/dev/shm" }] } : {}),

@@ -277,8 +277,11 @@ export const hostPathOnlyWeightCache: ResourceValidationPolicy = {
   validateResource: (args, report) => {
     const props = args.props as Props;
     const name = ((props.metadata as Props | undefined)?.name as string | undefined) ?? "";
+    const namespace = (props.metadata as Props | undefined)?.namespace;
     const devicePaths =
-      args.type === "kubernetes:apps/v1:DaemonSet" ? (DEVICE_PLUGIN_HOST_PATHS[name] ?? []) : [];
+      args.type === "kubernetes:apps/v1:DaemonSet" && namespace === "kube-system"
+        ? (DEVICE_PLUGIN_HOST_PATHS[name] ?? [])
+        : [];
     for (const view of podViews(args.type, props)) {
       const volumes = (
         (view.spec.volumes ?? []) as Array<{ name: string; hostPath?: { path?: string } }>
