@@ -93,30 +93,17 @@ describe("multi-node models", function () {
 
   it("shortens the derived context on one node before spanning nodes (gpu: auto)", () => {
     // 64 sequences of 70B in BF16 on 8× A100-40GB: 8192 tokens each only over two nodes, 4096 on one.
-    const found = autoPlacements({
-      model: llm({
-        architecture: "llama-3.1-70b",
-        storageUri: "s3://b/m",
-        engine: {},
-        minConcurrency: 64,
-        gpu: "auto",
-      }),
-      at: "models[0]",
-      pools: [pool("a100", "p4d.24xlarge", { efa: true })],
+    const model = llm({
+      architecture: "llama-3.1-70b",
+      storageUri: "s3://b/m",
+      engine: {},
+      minConcurrency: 64,
+      gpu: "auto",
     });
+    const pools = [pool("a100", "p4d.24xlarge", { efa: true })];
+    const found = autoPlacements({ model, at: "models[0]", pools });
     assert.deepEqual(found.choices[0], { pool: "a100", count: 8 });
-    const plan = planModel({
-      model: llm({
-        architecture: "llama-3.1-70b",
-        storageUri: "s3://b/m",
-        engine: {},
-        minConcurrency: 64,
-        gpu: "auto",
-      }),
-      at: "models[0]",
-      pools: [pool("a100", "p4d.24xlarge", { efa: true })],
-      placement: found.choices[0],
-    });
+    const plan = planModel({ model, at: "models[0]", pools, placement: found.choices[0] });
     assert.ok(plan.plan!.llm!.engine.maxModelLen < 8192, `derived ${plan.plan!.llm!.engine.maxModelLen}`);
   });
 

@@ -8,12 +8,15 @@ import type { PlacedModels } from "../../models/plannedModel";
 import { defaultDeploymentMode } from "../../models/serving/resolve";
 import { oneNodeFixes } from "../../models/capacity/planner";
 import { KSERVE_MULTI_NODE_DEFECT } from "../../models/versions";
+import { isStorageError, parseStorageUri } from "../../models/serving/storage";
 
 /** Storage the multi-node predictor accepts (inference_service_validation.go 406-412). */
 const MULTI_NODE_SCHEMES = ["pvc", "oci"];
 
+/** The URI's scheme, or undefined for no URI (a malformed one is reported by the storage rules). */
 function schemeOf(uri: string | undefined): string | undefined {
-  return uri?.split("://")[0];
+  const parsed = uri === undefined ? undefined : parseStorageUri(uri);
+  return parsed && !isStorageError(parsed) ? parsed.scheme : undefined;
 }
 
 function modelProblems(
@@ -42,7 +45,7 @@ function modelProblems(
       : []),
   ];
   for (const [path, uri] of uris)
-    if (!MULTI_NODE_SCHEMES.includes(schemeOf(uri) ?? ""))
+    if (uri !== undefined && !MULTI_NODE_SCHEMES.includes(schemeOf(uri) ?? ""))
       add(
         path,
         `${span} reads its weights from pvc://<claim>/<path> (a ReadWriteMany volume every node mounts, e.g. FSx for Lustre) or an oci:// modelcar; KServe refuses ${schemeOf(uri) ?? "no"}:// for multi-node (inference_service_validation.go 406-412); see docs/multi-node.md`,

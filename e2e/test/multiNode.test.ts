@@ -13,17 +13,12 @@
  * cluster never forms. When a KServe pin without that defect is tried, this test fails and says so.
  */
 import * as assert from "node:assert/strict";
-import * as path from "node:path";
-import { buildTool } from "../build";
-import { clusterDown, clusterUp, SERVICE_IP } from "../cluster";
-import { HELD_PODS, LocalControllers } from "../controllers";
-import { deployPlan } from "../deploy";
+import { clusterWithControllers, deployWithControllers } from "./harness";
+import { clusterDown } from "../cluster";
+import { LocalControllers } from "../controllers";
 import { ApiError, Kube, waitFor, type KubeObject } from "../kube";
 import { fakeNodes } from "../nodes";
-import { clusterPki } from "../pki";
-import { kubernetesVersion } from "../run";
 import { REPO } from "../paths";
-import { CONTROLLERS_DIR } from "../processes";
 import { assertMultiNode, EFA_POOL, multiNodeFixture, provideModelClaims } from "../multiNode";
 import { readRawConfig, validatePlatformConfig } from "../../config/load";
 import { readStackFile } from "../../tools/stackFile";
@@ -50,19 +45,9 @@ describe("e2e: a model across nodes on the real KServe controller", function () 
     const plan = await planStack("prod", { config, secretKeys: file.secretKeys }, { revealSecrets: true });
     const raw = readRawConfig(config, (k) => file.secretKeys.includes(k));
     const cfg = validatePlatformConfig("prod", raw.raw, raw.problems);
-    const state = await clusterUp(CLUSTER, fakeNodes(cfg), undefined, HELD_PODS);
-    kube = new Kube(state.kubeconfig);
-    controllers = new LocalControllers(
-      path.join(state.dir, CONTROLLERS_DIR),
-      clusterPki(state.pkiDir, SERVICE_IP),
-      state.server,
-    );
-    const report = await deployPlan(kube, plan, {
-      helm: buildTool("helm").bin["helm"]!,
-      kubeVersion: kubernetesVersion(),
-      backends: controllers,
-      maxWaitSeconds: 180,
-    });
+    const cluster = await clusterWithControllers(CLUSTER, fakeNodes(cfg));
+    ({ kube, controllers } = cluster);
+    const report = await deployWithControllers(cluster, plan);
     deployErrors.push(...report.errors);
     // The model's own objects beside the stack: its ServiceAccount, its claim and its InferenceService.
     await kube.apply({

@@ -8,18 +8,15 @@
  */
 import * as assert from "node:assert/strict";
 import * as http from "node:http";
-import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { parse, stringify } from "yaml";
+import { clusterWithControllers, deployWithControllers } from "./harness";
 import { buildTool } from "../build";
-import { clusterDown, clusterUp, SERVICE_IP, type ClusterState } from "../cluster";
-import { HELD_PODS, LocalControllers } from "../controllers";
-import { deployPlan } from "../deploy";
+import { clusterDown, type ClusterState } from "../cluster";
+import { LocalControllers } from "../controllers";
 import { Kube, waitFor, type KubeObject } from "../kube";
 import { fakeNodes } from "../nodes";
 import { deployOrder, RELEASE_TYPE } from "../order";
-import { clusterPki } from "../pki";
-import { kubernetesVersion } from "../run";
 import { ServiceProxy } from "../serviceProxy";
 import { stackConfig } from "../stack";
 import { REPO } from "../paths";
@@ -28,7 +25,6 @@ import { readStackFile, type StackFileConfig } from "../../tools/stackFile";
 import { PrometheusServer } from "../../test/prometheusHarness";
 import { injectedSidecarPorts, podMonitorTargetLabels, vllmModelNameLabel } from "../../test/scrapedLabels";
 import { PROMETHEUS_URL } from "../../models/addons/monitoring";
-import { CONTROLLERS_DIR } from "../processes";
 
 const CLUSTER = "e2e-selftest-loop";
 const MODEL = "llama-31-8b";
@@ -59,24 +55,12 @@ describe("e2e: the real controllers reconcile the dev stack (scrape path, autosc
   before(async () => {
     proxy = await ServiceProxy.start();
     plan = await planStack("dev", devWith(fastLoop), { revealSecrets: true });
-    state = await clusterUp(CLUSTER, fakeNodes(stackConfig("dev")), undefined, HELD_PODS);
-    kube = new Kube(state.kubeconfig);
     // KEDA's operator queries the platform's in-cluster Prometheus URL: the proxy plays that Service.
-    controllers = new LocalControllers(
-      path.join(state.dir, CONTROLLERS_DIR),
-      clusterPki(state.pkiDir, SERVICE_IP),
-      state.server,
-      undefined,
-      {
-        "keda-operator": proxy.env(),
-      },
-    );
-    const report = await deployPlan(kube, plan, {
-      helm: buildTool("helm").bin["helm"]!,
-      kubeVersion: kubernetesVersion(),
-      backends: controllers,
-      maxWaitSeconds: 180,
+    const cluster = await clusterWithControllers(CLUSTER, fakeNodes(stackConfig("dev")), {
+      "keda-operator": proxy.env(),
     });
+    ({ state, kube, controllers } = cluster);
+    const report = await deployWithControllers(cluster, plan);
     assert.deepEqual(report.errors, []);
   });
   after(async () => {

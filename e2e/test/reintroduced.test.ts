@@ -4,22 +4,16 @@
  * Knative's admission webhook), naming the object and what went wrong.
  */
 import * as assert from "node:assert/strict";
-import * as path from "node:path";
+import { clusterWithControllers, deployWithControllers } from "./harness";
 import { assertReconciled } from "../assertions";
 import { assertAccess } from "../access";
 import { assertWeightCache } from "../weightCache";
-import { buildTool } from "../build";
-import { clusterDown, clusterUp, SERVICE_IP } from "../cluster";
-import { HELD_PODS, LocalControllers } from "../controllers";
-import { deployPlan } from "../deploy";
-import { Kube } from "../kube";
+import { clusterDown } from "../cluster";
+import { LocalControllers } from "../controllers";
 import { fakeNodes } from "../nodes";
-import { clusterPki } from "../pki";
-import { kubernetesVersion } from "../run";
 import { stackConfig } from "../stack";
 import { planStack, type Plan } from "../../tools/planRunner";
 import type { RecordedResource } from "../../tools/mockRuntime";
-import { CONTROLLERS_DIR } from "../processes";
 
 const CLUSTER = "e2e-selftest-dev";
 
@@ -73,19 +67,10 @@ describe("e2e: defects reintroduced into the dev plan are caught by the real con
     ).spec.template.metadata.labels["karpenter.sh/nodepool"] = "l4";
     const broken: Plan = { ...plan, resources };
 
-    const state = await clusterUp(CLUSTER, fakeNodes(stackConfig("dev")), undefined, HELD_PODS);
-    const kube = new Kube(state.kubeconfig);
-    controllers = new LocalControllers(
-      path.join(state.dir, CONTROLLERS_DIR),
-      clusterPki(state.pkiDir, SERVICE_IP),
-      state.server,
-    );
-    const report = await deployPlan(kube, broken, {
-      helm: buildTool("helm").bin["helm"]!,
-      kubeVersion: kubernetesVersion(),
-      backends: controllers,
-      maxWaitSeconds: 180,
-    });
+    const cluster = await clusterWithControllers(CLUSTER, fakeNodes(stackConfig("dev")));
+    const kube = cluster.kube;
+    controllers = cluster.controllers;
+    const report = await deployWithControllers(cluster, broken);
     errors = [
       ...report.errors,
       ...(await assertReconciled(kube, broken, { knativeRuns: true })).errors,

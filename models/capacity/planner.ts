@@ -557,7 +557,8 @@ function llmPlacement(args: {
     shortContextOk: false,
     multiNode: true,
   });
-  const fewest = across.sort((x, y) => x.nodes - y.nodes)[0];
+  // On one pool a span's price grows with its nodes: the cheapest option is the fewest nodes.
+  const fewest = across[0];
   if (fewest) return { hw: pool, count: fewest.count, nodes: fewest.nodes };
   add(
     "gpu.count",

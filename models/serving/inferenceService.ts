@@ -19,7 +19,7 @@ import {
   efaSettings,
   isMultiNode,
   MULTI_NODE_RUNTIME,
-  MULTI_NODE_SHM_VOLUME,
+  devShm,
   multiNodeStartupProbe,
   workerSpec,
 } from "./multiNode";
@@ -74,7 +74,7 @@ function resources(model: ResolvedModel): Record<string, Record<string, string>>
       cpu: model.cpu,
       memory: model.memory,
       "nvidia.com/gpu": String(model.resolvedGpu.count),
-      ...(isMultiNode(model) ? efaSettings(model).resources : {}),
+      ...efaSettings(model).resources,
     };
     return { requests: all, limits: all };
   }
@@ -151,12 +151,9 @@ function modelContainer(model: ResolvedModel, opts: IsvcOptions): ModelSpec {
   const image = containerImage(model, opts);
   const env = [
     ...(opts.hfTokenSecretName ? [hfTokenEnv(opts.hfTokenSecretName)] : []),
-    ...(multiNode ? efaSettings(model).env : []),
+    ...efaSettings(model).env,
   ];
-  // Same name as the runtime's volume: KServe merges pod specs by volume name, so this sets the size.
-  const volumeMounts: Array<NonNullable<ModelSpec["volumeMounts"]>[number]> = model.shmSize
-    ? [{ name: shmVolume(model), mountPath: "/dev/shm" }]
-    : [];
+  const volumeMounts: Array<NonNullable<ModelSpec["volumeMounts"]>[number]> = devShm(model).volumeMounts;
   const uri = opts.version.storageUri;
   // Weights from the node's copy: no storageUri, so KServe injects no download.
   const cached = readsFromNodeCache(model, uri);
@@ -185,11 +182,6 @@ function containerImage(model: ResolvedModel, opts: IsvcOptions): string | undef
     model.image ??
     (model.runtime === "vllm" || model.runtime === "triton" ? spec.image : undefined)
   );
-}
-
-/** The runtime's /dev/shm volume name: the platform's volume of that name replaces it (sizes it). */
-function shmVolume(model: ResolvedModel): string {
-  return isMultiNode(model) ? MULTI_NODE_SHM_VOLUME : "devshm";
 }
 
 /** Where predictor pods run: the model's GPU pool (tolerating its taint), spread over zones and nodes. */
@@ -279,9 +271,7 @@ function auxiliaryComponent(model: ResolvedModel, c: AuxiliaryComponentConfig, n
 
 /** Pod volumes and init containers of the predictor: /dev/shm, and the node's weight copy when cached. */
 function predictorVolumes(model: ResolvedModel, opts: IsvcOptions): Partial<Predictor> {
-  const volumes: Array<NonNullable<Predictor["volumes"]>[number]> = model.shmSize
-    ? [{ name: shmVolume(model), emptyDir: { medium: "Memory", sizeLimit: model.shmSize } }]
-    : [];
+  const volumes: Array<NonNullable<Predictor["volumes"]>[number]> = devShm(model).volumes;
   const uri = opts.version.storageUri;
   const cached = readsFromNodeCache(model, uri);
   const downloads = adapterDownloads(model, cached ? undefined : uri);

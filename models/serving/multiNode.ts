@@ -30,7 +30,20 @@ import type { ResolvedModel } from "./resolve";
 export const MULTI_NODE_RUNTIME = "kserve-huggingfaceserver-multinode";
 /** The runtime's worker container and its /dev/shm volume (resources.yaml 171-186, 249-256). */
 export const WORKER_CONTAINER = "worker-container";
-export const MULTI_NODE_SHM_VOLUME = "shm";
+const MULTI_NODE_SHM_VOLUME = "shm";
+
+/**
+ * The pod's in-memory /dev/shm, named as the runtime names its own (single-node HF runtime `devshm`,
+ * multi-node `shm`): KServe merges pod specs by volume name, so this one replaces and sizes it.
+ */
+export function devShm(model: Pick<ResolvedModel, "resolvedGpu" | "shmSize">) {
+  if (!model.shmSize) return { volumes: [], volumeMounts: [] };
+  const name = isMultiNode(model) ? MULTI_NODE_SHM_VOLUME : "devshm";
+  return {
+    volumes: [{ name, emptyDir: { medium: "Memory", sizeLimit: model.shmSize } }],
+    volumeMounts: [{ name, mountPath: "/dev/shm" }],
+  };
+}
 /** The runtime's startup probes run every 30 s after 60 s (resources.yaml 159-170, 230-240). */
 const RUNTIME_STARTUP = { initialDelaySeconds: 60, periodSeconds: 30 };
 /** Extended resource of the EFA device plugin: one per EFA interface of the node. */
@@ -44,18 +57,14 @@ export const EFA_RESOURCE = "vpc.amazonaws.com/efa";
  * (deployment_reconciler.go addGPUResourceToDeployment 407-427; utils.go GetGPUResourceQtyByType).
  */
 export function efaAnnotations(model: ResolvedModel): Record<string, string> {
-  return isMultiNode(model) && model.resolvedGpu?.pool.efa
+  return efaSettings(model).env.length > 0
     ? { "serving.kserve.io/gpu-resource-types": JSON.stringify([EFA_RESOURCE]) }
     : {};
 }
 
-/** Nodes one replica of the model spans (1 unless the planner or config split it across nodes). */
-export function replicaNodes(model: Pick<ResolvedModel, "resolvedGpu">): number {
-  return model.resolvedGpu?.nodes ?? 1;
-}
-
+/** One replica spans several nodes (the planner or config split it across them). */
 export function isMultiNode(model: Pick<ResolvedModel, "resolvedGpu">): boolean {
-  return replicaNodes(model) > 1;
+  return (model.resolvedGpu?.nodes ?? 1) > 1;
 }
 
 type Predictor = DeepInput<NonNullable<crds.InferenceService["spec"]>["predictor"]>;
@@ -89,7 +98,8 @@ export function efaSettings(model: ResolvedModel): {
   resources: Record<string, string>;
   env: Array<{ name: string; value: string }>;
 } {
-  if (!model.resolvedGpu?.pool.efa) return { resources: {}, env: [] };
+  // Only a replica across nodes talks between nodes; single-node models on an EFA pool leave it be.
+  if (!isMultiNode(model) || !model.resolvedGpu?.pool.efa) return { resources: {}, env: [] };
   return {
     resources: { [EFA_RESOURCE]: "1" },
     env: [{ name: "FI_PROVIDER", value: "efa" }],
@@ -106,6 +116,7 @@ export function workerSpec(
 ): WorkerSpec {
   const gpu = model.resolvedGpu!;
   const efa = efaSettings(model);
+  const shm = devShm(model);
   return {
     tensorParallelSize: gpu.count,
     pipelineParallelSize: gpu.nodes ?? 1,
@@ -114,20 +125,14 @@ export function workerSpec(
     tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }],
     // A pipeline stage must outlive a head's in-flight requests as long as the head does.
     terminationGracePeriodSeconds: 120,
-    ...(model.shmSize
-      ? {
-          volumes: [
-            { name: MULTI_NODE_SHM_VOLUME, emptyDir: { medium: "Memory", sizeLimit: model.shmSize } },
-          ],
-        }
-      : {}),
+    ...(shm.volumes.length > 0 ? { volumes: shm.volumes } : {}),
     containers: [
       {
         name: WORKER_CONTAINER,
         image: pod.image,
         resources: pod.resources,
         ...(efa.env.length > 0 ? { env: efa.env } : {}),
-        ...(model.shmSize ? { volumeMounts: [{ name: MULTI_NODE_SHM_VOLUME, mountPath: "/dev/shm" }] } : {}),
+        ...(shm.volumeMounts.length > 0 ? { volumeMounts: shm.volumeMounts } : {}),
         startupProbe: multiNodeStartupProbe(model),
       },
     ],

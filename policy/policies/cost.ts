@@ -60,7 +60,7 @@ export const maxGpusPerModel: ResourceValidationPolicy = {
         .flatMap((v) => v.containers)
         .reduce((s, c) => s + gpuLimit(c), 0);
     // A multi-node replica: the head and pipelineParallelSize − 1 worker pods.
-    const worker = (predictor as { workerSpec?: { pipelineParallelSize?: number } }).workerSpec;
+    const worker = predictor.workerSpec;
     const perReplica =
       gpusOf("spec.predictor") +
       gpusOf("spec.predictor.workerSpec") * ((worker?.pipelineParallelSize ?? 1) - 1);

@@ -126,6 +126,13 @@ export function predictorOf(props: Obj): Obj & {
   canaryTrafficPercent?: number;
   serviceAccountName?: string;
   model?: Obj;
+  nodeSelector?: Record<string, string>;
+  /** Multi-node: KServe's worker pods and the parallel degrees it hands the runtime. */
+  workerSpec?: Obj & {
+    tensorParallelSize?: number;
+    pipelineParallelSize?: number;
+    nodeSelector?: Record<string, string>;
+  };
 } {
   return ((props.spec as Obj | undefined)?.predictor ?? {}) as Obj;
 }

@@ -6,8 +6,7 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { stackEnvironment } from "./environment";
 import { LABELS } from "../../models/cluster/nodePools";
 import { K8S, nameOf, predictorOf } from "./k8s";
-
-const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
+import { nodeGroupOfPool } from "./pools";
 
 export const multiNodeOnEfaInProd: StackValidationPolicy = {
   name: "multi-node-on-efa-in-prod",
@@ -17,17 +16,10 @@ export const multiNodeOnEfaInProd: StackValidationPolicy = {
   validateStack: (args, report) => {
     if (stackEnvironment(args.resources) !== "prod") return;
     for (const isvc of args.resources.filter((r) => r.type === K8S.isvc)) {
-      const predictor = predictorOf(isvc.props) as {
-        workerSpec?: { nodeSelector?: Record<string, string> };
-        nodeSelector?: Record<string, string>;
-      };
+      const predictor = predictorOf(isvc.props);
       if (!predictor.workerSpec) continue;
       const pool = predictor.workerSpec.nodeSelector?.[LABELS.pool] ?? predictor.nodeSelector?.[LABELS.pool];
-      const group = args.resources.find(
-        (r) =>
-          r.type === NODE_GROUP &&
-          ((r.props.labels as Record<string, string> | undefined) ?? {})[LABELS.pool] === pool,
-      );
+      const group = nodeGroupOfPool(args.resources, pool);
       const nodeLabels = (group?.props.labels as Record<string, string> | undefined) ?? {};
       if (nodeLabels[LABELS.efa] !== "true")
         report(

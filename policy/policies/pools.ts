@@ -4,6 +4,7 @@
  */
 import type { PolicyResource } from "@pulumi/policy";
 import { GPU_INSTANCES } from "../../models/capacity/gpuInstances";
+import { LABELS } from "../../models/cluster/nodePools";
 
 type Props = Record<string, unknown>;
 
@@ -64,6 +65,19 @@ function nodePoolView(props: Props): PoolView {
           : undefined,
     maxGpus: !gpu ? 0 : gpuLimit === undefined ? Number.POSITIVE_INFINITY : Number(gpuLimit),
   };
+}
+
+/** The managed node group whose nodes carry the platform's pool label `pool`, if the stack has one. */
+export function nodeGroupOfPool(
+  resources: readonly PolicyResource[],
+  pool: string | undefined,
+): PolicyResource | undefined {
+  if (pool === undefined) return undefined;
+  return resources.find(
+    (r) =>
+      r.type === POOL_TYPES.nodeGroup &&
+      ((r.props.labels as Record<string, string> | undefined) ?? {})[LABELS.pool] === pool,
+  );
 }
 
 /** The pool a resource declares, or undefined for any other resource. */

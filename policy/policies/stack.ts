@@ -12,6 +12,7 @@ import { LABELS } from "../../models/cluster/nodePools";
 import type { ModelInput } from "../../models/schema";
 import { ARCHITECTURE_ANNOTATION } from "../../models/serving/inferenceService";
 import { cudaVerdict, imageCuda, nodeDriver } from "../../models/compat/checks";
+import { nodeGroupOfPool } from "./pools";
 import {
   annotations,
   deploymentMode,
@@ -26,7 +27,6 @@ import {
 } from "./k8s";
 
 type Props = Record<string, unknown>;
-const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
 const POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation";
 
 const meta = (r: PolicyResource) => (r.props.metadata ?? {}) as { name?: string; namespace?: string };
@@ -157,11 +157,7 @@ export const modelFitsGpu: StackValidationPolicy = {
       const c = main?.containers[0];
       if (!main || !c) continue;
       const pool = main.spec.nodeSelector?.[LABELS.pool];
-      const group = args.resources.find(
-        (r) =>
-          r.type === NODE_GROUP &&
-          ((r.props.labels as Record<string, string> | undefined) ?? {})[LABELS.pool] === pool,
-      );
+      const group = nodeGroupOfPool(args.resources, pool);
       const instance = GPU_INSTANCES[((group?.props.instanceTypes as string[] | undefined) ?? [])[0] ?? ""];
       if (!pool || !instance) continue; // existing clusters: the GPU is not known from the stack
       const storageUri = (c as { storageUri?: string }).storageUri ?? "";
@@ -173,8 +169,7 @@ export const modelFitsGpu: StackValidationPolicy = {
       const gpus = gpuLimit(c);
       const args_ = c.args ?? [];
       // Multi-node: the degrees are the workerSpec's (KServe passes them to the runtime's command).
-      const worker = (isvc.props.spec as { predictor?: { workerSpec?: WorkerDegrees } } | undefined)
-        ?.predictor?.workerSpec;
+      const worker = predictorOf(isvc.props).workerSpec;
       const pp = worker ? (worker.pipelineParallelSize ?? 1) : 1;
       const tp = Number(
         worker?.tensorParallelSize ??
@@ -234,11 +229,6 @@ export const modelFitsGpu: StackValidationPolicy = {
 
 const optionalNumber = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 
-interface WorkerDegrees {
-  readonly tensorParallelSize?: number;
-  readonly pipelineParallelSize?: number;
-}
-
 /** Charts whose releases install CRDs: deleting one deletes every custom resource of its kinds. */
 const CRD_CHARTS = [
   "cert-manager",
@@ -284,11 +274,7 @@ export const imageCudaVsDriver: StackValidationPolicy = {
       const c = main?.containers[0];
       if (!main || !c?.image || gpuLimit(c) === 0) continue;
       const pool = main.spec.nodeSelector?.[LABELS.pool];
-      const group = args.resources.find(
-        (r) =>
-          r.type === NODE_GROUP &&
-          ((r.props.labels as Record<string, string> | undefined) ?? {})[LABELS.pool] === pool,
-      );
+      const group = nodeGroupOfPool(args.resources, pool);
       if (!group) continue;
       const os = String(group.props.amiType ?? "").startsWith("BOTTLEROCKET") ? "bottlerocket" : "al2023";
       const driver = nodeDriver(os, k8s, group.props.releaseVersion as string | undefined);
