@@ -27,13 +27,22 @@ export class HelmAddon extends pulumi.ComponentResource {
   constructor(name: string, args: HelmAddonArgs, opts?: pulumi.ComponentResourceOptions) {
     super(HelmAddon.TYPE, name, {}, opts);
     const { spec } = args;
-    const pre = (spec.preObjects ?? []).map((o) =>
+    const pre: pulumi.Resource[] = (spec.preObjects ?? []).map((o) =>
       registerObject(`${name}-${objectResourceName(o)}`, o, {
         parent: this,
         provider: args.provider,
         dependsOn: args.dependsOn,
       }),
     );
+    // Upstream manifests no chart ships (Gateway API's CRDs), by release URL, before the release.
+    for (const m of spec.manifests ?? [])
+      pre.push(
+        new k8s.yaml.v2.ConfigFile(
+          `${name}-${m.name}`,
+          { file: m.url },
+          { parent: this, provider: args.provider, dependsOn: args.dependsOn },
+        ),
+      );
     this.release = new k8s.helm.v3.Release(
       `${name}-release`,
       {

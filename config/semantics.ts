@@ -5,6 +5,7 @@
  */
 import { weightCacheProblems } from "./rules/weightCache";
 import { multiNodeProblems } from "./rules/multiNode";
+import { llmdProblems } from "./rules/llmd";
 import { WEIGHT_CACHE_REQUESTS } from "../models/serving/weightCache";
 import type { PlatformInput } from "./schema";
 import type { ModelConfig, PlacedModels } from "../models/plannedModel";
@@ -84,6 +85,7 @@ export function checkSemantics(cfg: PlatformInput): Problem[] {
       ...adapterProblems(model, at),
       ...autoscalingProblems(cfg, model, at),
       ...rolloutProblems(cfg, model, at),
+      ...llmdProblems(cfg, model, at),
     );
   });
   return problems;

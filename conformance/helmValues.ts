@@ -132,7 +132,10 @@ export function checkHelmValues(chart: string, chartDir: string, values: Tree): 
   }
   if (schema) {
     const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
-    const validate = ajv.compile(schema);
+    // Ajv knows draft-07 as http://json-schema.org/draft-07/schema#; the kserve-llmisvc-resources chart
+    // names it https://, which Helm's validator accepts. Validate by the draft Ajv runs by default.
+    const { $schema: _draft, ...body } = schema as Record<string, unknown>;
+    const validate = ajv.compile(body);
     if (!validate(values)) {
       for (const e of validate.errors ?? []) {
         if (e.keyword === "additionalProperties")

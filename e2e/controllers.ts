@@ -95,6 +95,7 @@ async function portOpen(port: number): Promise<boolean> {
 /** The chart pods whose controllers run here for real (their Deployments' selector labels). */
 export const HELD_PODS: readonly HeldPods[] = [
   { label: "control-plane", value: "kserve-controller-manager" },
+  { label: "control-plane", value: "llmisvc-controller-manager" },
   { label: "app", value: "keda-operator" },
   { label: "app", value: "keda-operator-metrics-apiserver" },
   { label: "app", value: "keda-admission-webhooks" },
@@ -247,6 +248,8 @@ export class LocalControllers implements Backends {
     if (this.claimed.has(release)) return;
     this.claimed.add(release);
     if (chart === "kserve-resources") this.started.set(release, await this.startKServe(rendered, kube));
+    if (chart === "kserve-llmisvc-resources")
+      this.started.set(release, await this.startLlmisvc(rendered, kube));
     if (chart === "keda") this.started.set(release, await this.startKeda(rendered, kube));
     if (chart === "kube-prometheus-stack")
       this.started.set(release, await this.startPrometheusOperator(rendered, kube));
@@ -500,6 +503,67 @@ export class LocalControllers implements Backends {
     return {
       processes: [p],
       served: [{ service: "kserve-webhook-server-service", namespace: d.namespace, port: webhook }],
+      deployments: [d.object],
+    };
+  }
+
+  /**
+   * KServe's LLMInferenceService controller (kserve cmd/llmisvc; flags and env as in the
+   * kserve-llmisvc-resources chart, webhooks on a local port). Without --leader-elect: outside a pod it
+   * has no namespace for the lease (controller-runtime leaderelection/leader_election.go 84-89). Its
+   * CRDs' conversion webhook (the kserve-llmisvc-crd chart) is pointed at it too, as cert-manager's CA
+   * injector and the Service would make it reachable.
+   */
+  private async startLlmisvc(rendered: readonly KubeObject[], kube: Kube): Promise<Started> {
+    const bin = buildTool("kserve", this.log).bin["llmisvc"]!;
+    const d = deploymentOf(rendered, "llmisvc-controller-manager");
+    const manager = d.containers.find((c) => c.name === "manager")!;
+    const [webhook, metrics, health] = [await freePort(), await freePort(), await freePort()];
+    const tmp = path.join(this.dir, "llmisvc-tmp");
+    const certDir = path.join(tmp, "k8s-webhook-server", "serving-certs");
+    fs.mkdirSync(certDir, { recursive: true });
+    const service = { service: "llmisvc-webhook-server-service", namespace: d.namespace };
+    const cert = this.certFor("llmisvc", [service]);
+    fs.copyFileSync(cert.cert, path.join(certDir, "tls.crt"));
+    fs.copyFileSync(cert.key, path.join(certDir, "tls.key"));
+    const p = this.start(
+      "llmisvc-controller-manager",
+      [
+        bin,
+        ...chartArgs(manager, ["metrics-addr", "leader-elect", "health-probe-addr", "webhook-port"]),
+        `--metrics-addr=127.0.0.1:${metrics}`,
+        `--health-probe-addr=127.0.0.1:${health}`,
+        `--webhook-port=${webhook}`,
+      ],
+      {
+        KUBECONFIG: await this.kubeconfigFor(kube, d.namespace, d.sa),
+        POD_NAMESPACE: d.namespace,
+        TMPDIR: tmp,
+      },
+    );
+    await this.ready(p, webhook);
+    for (const crd of [
+      "llminferenceservices.serving.kserve.io",
+      "llminferenceserviceconfigs.serving.kserve.io",
+    ])
+      await kube.mergePatch("apiextensions.k8s.io/v1", "CustomResourceDefinition", crd, undefined, {
+        spec: {
+          conversion: {
+            strategy: "Webhook",
+            webhook: {
+              conversionReviewVersions: ["v1"],
+              clientConfig: {
+                service: null,
+                url: `https://127.0.0.1:${webhook}/convert`,
+                caBundle: this.caBundle(),
+              },
+            },
+          },
+        },
+      });
+    return {
+      processes: [p],
+      served: [{ ...service, port: webhook }],
       deployments: [d.object],
     };
   }

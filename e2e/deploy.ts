@@ -11,7 +11,8 @@ import type { RecordedResource } from "../tools/mockRuntime";
 import { fieldDifferences } from "./compare";
 import { renderRelease, RenderError, type ReleaseToRender } from "./helm";
 import { ApiError, Kube, waitFor, type KubeObject } from "./kube";
-import { deployOrder, RELEASE_TYPE } from "./order";
+import { deployOrder, MANIFEST_TYPE, RELEASE_TYPE } from "./order";
+import { localManifest } from "./manifests";
 
 /** Kinds in the order Helm installs them (helm pkg/releaseutil/kind_sorter.go InstallOrder). */
 const HELM_INSTALL_ORDER = [
@@ -413,6 +414,26 @@ export async function deployPlan(kube: Kube, plan: Plan, opts: DeployOptions): P
       const workloads = rest.filter((o) => ["Deployment", "DaemonSet", "StatefulSet"].includes(o.kind));
       const timeout = Math.min((r.inputs as { timeout?: number }).timeout ?? 300, opts.maxWaitSeconds ?? 300);
       errors.push(...(await waitForWorkloads(kube, release.name, workloads, timeout * 1000)));
+      continue;
+    }
+    if (r.type === MANIFEST_TYPE) {
+      const url = (r.inputs as { file?: string }).file ?? "";
+      let docs: KubeObject[];
+      try {
+        docs = localManifest(url);
+      } catch (err) {
+        errors.push(`${r.name}: ${errorText(err)}`);
+        continue;
+      }
+      log(`manifest ${url} → ${docs.length} object(s) from ../shared/crds-extra`);
+      const crds = docs.filter((o) => o.kind === "CustomResourceDefinition");
+      for (const o of [...crds, ...docs.filter((o) => o.kind !== "CustomResourceDefinition")])
+        if (await applyOne(o, r.name)) applied.plannedObjects++;
+      await waitForCrds(
+        kube,
+        crds.map((c) => c.metadata.name),
+      ).catch((e) => errors.push(`${r.name}: ${errorText(e)}`));
+      kube.refreshDiscovery();
       continue;
     }
     const obj = r.inputs as unknown as KubeObject;

@@ -2,14 +2,17 @@
  * The order the plan says things must reach the cluster in, from resources.json: each Kubernetes
  * object and Helm release after everything its dependsOn names. A dependency on a component means
  * every Kubernetes resource under it; cloud resources (IAM roles, node groups) are not in the cluster
- * and are left out.
+ * and are left out. A manifest by URL counts as one cluster resource.
  */
 import type { RecordedResource } from "../tools/mockRuntime";
 
 export const RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
 
+/** A manifest by URL (yaml/v2 ConfigFile): a component to Pulumi, whose objects reach the cluster. */
+export const MANIFEST_TYPE = "kubernetes:yaml/v2:ConfigFile";
+
 export function isClusterResource(r: RecordedResource): boolean {
-  return r.custom && r.type.startsWith("kubernetes:");
+  return (r.custom || r.type === MANIFEST_TYPE) && r.type.startsWith("kubernetes:");
 }
 
 /** For each cluster resource, the cluster resources it depends on (components expanded). */

@@ -127,6 +127,22 @@ export const adapterSchema = z.strictObject({
 });
 export type AdapterConfig = z.infer<typeof adapterSchema>;
 
+/**
+ * llm-d serving (vLLM only): KServe's LLMInferenceService instead of an InferenceService — vLLM pods
+ * behind llm-d's endpoint picker, which routes each request to the replica already holding its prompt's
+ * prefix in KV cache (prefix-cache, queue and KV-utilisation scorers), through a Gateway API route on the
+ * platform's ingress gateway (models/serving/llmInferenceService.ts). Decode replicas are
+ * autoscaling.minReplicas (fixed: see docs/llm-d.md).
+ */
+export const llmdSchema = z.strictObject({
+  /**
+   * Prefill/decode disaggregation: prompts are prefilled on pods of their own and the KV cache handed to
+   * the decode pods over NIXL, so long prompts do not stall token generation. Its replicas are fixed too.
+   */
+  prefill: z.strictObject({ replicas: z.number().int().min(1).max(100) }).optional(),
+});
+export type LlmdSettings = z.infer<typeof llmdSchema>;
+
 /** A model's transformer shape, for models outside the catalog (models/capacity/architectures.ts). */
 export const customArchitectureSchema = z.strictObject({
   parameters: z.number().positive(),
@@ -384,6 +400,8 @@ export const modelSchema = z.strictObject({
   shmSize: quantity.optional(),
   /** vLLM: LoRA adapters on this base model, each served under its own name (models/capacity/lora.ts). */
   adapters: z.array(adapterSchema).default([]),
+  /** vLLM: serve through llm-d (KServe LLMInferenceService) with prefix-cache-aware routing. */
+  llmd: llmdSchema.optional(),
   /** Startup budget for loading the model, seconds (startup probe = this / period). */
   startupSeconds: z.number().int().min(30).max(7200).optional(),
   /**

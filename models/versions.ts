@@ -127,6 +127,23 @@ export const CHARTS = {
     sourceTag: KSERVE_VERSION,
     defaultsDir: `kserve-runtime-configs/${KSERVE_VERSION}`,
   },
+  kserveLlmisvcCrd: {
+    chart: "kserve-llmisvc-crd",
+    version: KSERVE_VERSION,
+    repository: "oci://ghcr.io/kserve/charts",
+    source: "kserve/kserve charts/kserve-llmisvc-crd",
+    sourceTag: KSERVE_VERSION,
+    defaultsDir: `kserve-llmisvc-crd/${KSERVE_VERSION}`,
+  },
+  kserveLlmisvcResources: {
+    chart: "kserve-llmisvc-resources",
+    version: KSERVE_VERSION,
+    repository: "oci://ghcr.io/kserve/charts",
+    source: "kserve/kserve charts/kserve-llmisvc-resources",
+    sourceTag: KSERVE_VERSION,
+    hasSchema: true,
+    defaultsDir: `kserve-llmisvc-resources/${KSERVE_VERSION}`,
+  },
   nvidiaDevicePlugin: {
     chart: "nvidia-device-plugin",
     version: "0.20.0",
@@ -195,8 +212,34 @@ export const CHARTS = {
 
 export type ChartKey = keyof typeof CHARTS;
 
+/**
+ * Gateway API CRDs (standard channel), which no chart of the platform ships: LLMInferenceService routes
+ * through an HTTPRoute on a Gateway API Gateway. KServe v0.20.0 builds against v1.5.1 (go.mod 56); the
+ * platform pins v1.6.1, the release whose CRDs the conformance and the e2e check (../shared/crds-extra),
+ * a superset of v1.5's v1 kinds. Istio 1.30.3 ignores only CRDs older than its minimums
+ * (pkg/config/schema/gatewayapi/minimumversions.go 28-32).
+ */
+export const GATEWAY_API: {
+  readonly version: string;
+  readonly url: string;
+  readonly crdsExtraDirs: readonly string[];
+} = {
+  version: "v1.6.1",
+  url: "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.1/standard-install.yaml",
+  /**
+   * The install YAML's documents, one file each, under ../shared/crds-extra (the conformance and the e2e
+   * read these): the CRDs, and the "safe-upgrades" ValidatingAdmissionPolicy and binding.
+   */
+  crdsExtraDirs: ["gateway-api/standard", "gateway-api/non-crd/standard"],
+};
+
 /** Serving images the platform pins (KServe's runtime defaults float or are old). */
 export const IMAGES = {
+  /**
+   * The vLLM image llm-d's presets run unless a model sets its own (kserve-runtime-configs v0.20.0
+   * files/llmisvcconfigs/resources.yaml 2580): a preset default, not a platform pin.
+   */
+  llmdCuda: { repository: "ghcr.io/llm-d/llm-d-cuda", tag: "v0.8.0" },
   /** KServe Hugging Face server with vLLM 0.24.0; the `-gpu` tag is CUDA 13.3 (kserve python/huggingface_server.Dockerfile). */
   huggingfaceServer: { repository: "kserve/huggingfaceserver", tag: `${KSERVE_VERSION}-gpu` },
   /** Triton: KServe's default 23.05 is three years old; 25.06 is the last CUDA 12 release (12.9.1). */
@@ -239,6 +282,8 @@ export const CRD_FILES = {
   "serving.kserve.io/ServingRuntime": "kserve/serving.kserve.io_servingruntimes.yaml",
   "serving.kserve.io/ClusterServingRuntime": "kserve/serving.kserve.io_clusterservingruntimes.yaml",
   "serving.kserve.io/TrainedModel": "kserve/serving.kserve.io_trainedmodels.yaml",
+  "serving.kserve.io/LLMInferenceService": "kserve/serving.kserve.io_llminferenceservices.yaml",
+  "gateway.networking.k8s.io/Gateway": "gateway-api/standard/gateway.networking.k8s.io_gateways.yaml",
   "keda.sh/ScaledObject": "keda/keda.sh_scaledobjects.yaml",
   "keda.sh/TriggerAuthentication": "keda/keda.sh_triggerauthentications.yaml",
   "networking.istio.io/VirtualService": "istio/networking.istio.io_virtualservices.yaml",

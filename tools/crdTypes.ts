@@ -22,10 +22,13 @@ type Schema = Record<string, unknown>;
 
 const CRD_TYPES_DIR = path.resolve(__dirname, "..", "models", "crds");
 
-/** The generated type's name: the kind, except Knative's Service (a core kind has that name). */
+/** The generated type's name: the kind, unless another kind has that name (a core Service, Istio's Gateway). */
 function crdTypeName(key: string): string {
   const [group, kind] = key.split("/") as [string, string];
-  return group === "serving.knative.dev" && kind === "Service" ? "KnativeService" : kind;
+  if (group === "serving.knative.dev" && kind === "Service") return "KnativeService";
+  // Istio has a Gateway kind too.
+  if (group === "gateway.networking.k8s.io" && kind === "Gateway") return "GatewayApiGateway";
+  return kind;
 }
 
 interface CrdVersion {
@@ -73,6 +76,8 @@ export async function generate(key: string): Promise<{ file: string; text: strin
     bannerComment: "",
     additionalProperties: false,
     unknownAny: true,
+    // Arrays with maxItems stay arrays: tuples of every length up to the limit multiply the output (HTTPRoute rules).
+    maxItems: -1,
     strictIndexSignatures: false,
     format: false,
   });

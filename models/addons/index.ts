@@ -10,6 +10,7 @@ import { istioBase, istioIngressGateway, istiod } from "./istio";
 import { keda } from "./keda";
 import { knative } from "./knative";
 import { kserveCrd, kserveResources, kserveRuntimeConfigs } from "./kserve";
+import { kserveLlmisvcCrd, kserveLlmisvcResources } from "./llmd";
 import { monitoring } from "./monitoring";
 import { loadBalancerController } from "./loadBalancerController";
 import { metricsServer } from "./metricsServer";
@@ -28,7 +29,7 @@ export { ADDON_NAMES } from "./types";
 export function addonContext(
   cfg: PlatformConfig,
   models: ReadonlyArray<
-    Pick<ResolvedModel, "deploymentMode" | "namespace" | "triggers" | "transformer" | "explainer">
+    Pick<ResolvedModel, "deploymentMode" | "namespace" | "triggers" | "transformer" | "explainer" | "llmd">
   >,
   cloud: {
     ampRemoteWriteUrl?: Input<string>;
@@ -49,6 +50,7 @@ export function addonContext(
     systemNodeGroup: cfg.cluster.systemNodeGroup,
     karpenterNodes: cloud.karpenterNodes,
     usesKnative: models.some((m) => m.deploymentMode === "Knative"),
+    usesLlmd: models.some((m) => m.llmd !== undefined),
     usesResourceMetrics: models.some(
       (m) =>
         (m.deploymentMode === "Standard" && (m.transformer !== undefined || m.explainer !== undefined)) ||
@@ -73,7 +75,8 @@ export function addonCatalog(ctx: AddonContext): AddonSpec[] {
   if (knativeOn) specs.push(knative(ctx.domain, ctx.kubernetesVersion));
   if (a.monitoring.enabled) specs.push(monitoring(ctx));
   if (a.keda.enabled) specs.push(keda(ctx));
-  specs.push(kserveCrd(), kserveResources({ ...ctx, usesKnative: knativeOn }), kserveRuntimeConfigs());
+  specs.push(kserveCrd(), kserveResources({ ...ctx, usesKnative: knativeOn }), kserveRuntimeConfigs(ctx));
+  if (ctx.usesLlmd) specs.push(kserveLlmisvcCrd(), kserveLlmisvcResources(ctx));
   if (hasGpu && a.nvidiaDevicePlugin.enabled && ctx.gpuPools.some((p) => p.os === "al2023"))
     specs.push(nvidiaDevicePlugin());
   if (hasGpu && a.dcgmExporter.enabled) specs.push(dcgmExporter(ctx));

@@ -10,6 +10,8 @@ import { PROMETHEUS_RELEASE } from "./monitoring";
 import type { AddonContext, AddonSpec } from "./types";
 
 export const INGRESS_GATEWAY_LABEL = { istio: "ingressgateway" };
+/** The ingress gateway's Service (the gateway chart names it after the release, istio-ingressgateway). */
+export const INGRESS_GATEWAY_SERVICE = "istio-ingressgateway.istio-system.svc.cluster.local";
 
 export function istioBase(): AddonSpec {
   return {
@@ -23,7 +25,7 @@ export function istioBase(): AddonSpec {
   };
 }
 
-export function istiod(ctx: Pick<AddonContext, "environment">): AddonSpec {
+export function istiod(ctx: Pick<AddonContext, "environment" | "usesLlmd">): AddonSpec {
   return {
     name: "istiod",
     namespace: "istio-system",
@@ -32,6 +34,9 @@ export function istiod(ctx: Pick<AddonContext, "environment">): AddonSpec {
       meshConfig: { accessLogFile: "/dev/stdout", enablePrometheusMerge: true },
       autoscaleMin: 2,
       resources: { requests: { cpu: "500m", memory: "2Gi" } },
+      // llm-d's HTTPRoutes point at an InferencePool, which istiod refuses unless this is on (istio
+      // 1.30.3 pilot/pkg/features/experimental.go 208, pilot/pkg/config/kube/gateway/conversion.go 1137-1143).
+      ...(ctx.usesLlmd ? { env: { ENABLE_GATEWAY_API_INFERENCE_EXTENSION: "true" } } : {}),
       // Used by istiod's own Deployment only, not by injected sidecars (istiod 1.30.3 values.yaml 331).
       ...(highlyAvailable(ctx) ? { global: { priorityClassName: PLATFORM_PRIORITY_CLASS } } : {}),
     },

@@ -54,7 +54,7 @@ export function kserveResources(ctx: AddonContext): AddonSpec {
   };
 }
 
-export function kserveRuntimeConfigs(): AddonSpec {
+export function kserveRuntimeConfigs(ctx: Pick<AddonContext, "usesLlmd">): AddonSpec {
   return {
     name: "kserve-runtime-configs",
     namespace: "kserve",
@@ -66,10 +66,14 @@ export function kserveRuntimeConfigs(): AddonSpec {
           huggingfaceserver: { devShm: { enabled: true } },
           tritonserver: { tag: IMAGES.triton.tag },
         },
+        // llm-d's well-known presets (LLMInferenceServiceConfigs in kserve: vLLM templates, scheduler,
+        // route), which every LLMInferenceService merges (llmisvc config_merge.go 211-265).
+        ...(ctx.usesLlmd ? { llmisvcConfigs: { enabled: true } } : {}),
       },
     },
-    // Its ClusterServingRuntimes are admitted by KServe's webhook: the controller must be ready first.
-    dependsOn: ["kserve-resources"],
+    // Its ClusterServingRuntimes are admitted by KServe's webhook, its llm-d presets by the llmisvc
+    // controller's (main.go 391-398): the controllers must be ready first.
+    dependsOn: ["kserve-resources", ...(ctx.usesLlmd ? (["kserve-llmisvc-resources"] as const) : [])],
     timeoutSeconds: 300,
     objects: [tgiClusterServingRuntime()],
     ownsCrds: false,

@@ -24,6 +24,8 @@ export const ADDON_NAMES = [
   "kserve-crd",
   "kserve-resources",
   "kserve-runtime-configs",
+  "kserve-llmisvc-crd",
+  "kserve-llmisvc-resources",
   "nvidia-device-plugin",
   "dcgm-exporter",
   "cluster-autoscaler",
@@ -49,6 +51,8 @@ export interface AddonContext {
   /** EKS with Karpenter: the AWS ids its node classes select (known after deploy). */
   readonly karpenterNodes?: KarpenterNodeInputs;
   readonly usesKnative: boolean;
+  /** Some model is served through llm-d (KServe's LLMInferenceService). */
+  readonly usesLlmd: boolean;
   /** Some autoscaler reads CPU or memory (KServe's HPA): the resource metrics API must exist. */
   readonly usesResourceMetrics: boolean;
   /** EKS: the cluster's VPC (the load balancer controller cannot read it from instance metadata). */
@@ -62,6 +66,15 @@ export interface AddonContext {
   readonly ampRemoteWriteUrl?: Input<string>;
 }
 
+export interface ManifestPin {
+  /** Short name, unique within the add-on. */
+  readonly name: string;
+  readonly version: string;
+  readonly url: string;
+  /** The same documents, one file each, in these folders under ../shared/crds-extra. */
+  readonly crdsExtraDirs: readonly string[];
+}
+
 export interface AddonSpec {
   readonly name: AddonName;
   readonly namespace: string;
@@ -70,6 +83,11 @@ export interface AddonSpec {
   readonly dependsOn: readonly AddonName[];
   /** Seconds Helm waits for the release's workloads to be ready (then rolls back: atomic). */
   readonly timeoutSeconds: number;
+  /**
+   * Upstream manifests no chart ships, by release URL (Gateway API's CRDs), applied before the release
+   * (Pulumi's yaml/v2 ConfigFile reads the URL; the e2e reads the same files from ../shared/crds-extra).
+   */
+  readonly manifests?: readonly ManifestPin[];
   /** Objects the release's pods need from their start (e.g. the Role a chart is told to bind), applied first. */
   readonly preObjects?: readonly K8sObject[];
   /** Custom resources that belong to this add-on, applied after its release (and their own deps). */

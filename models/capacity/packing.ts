@@ -4,10 +4,11 @@
  * replicas. Nodes are billed whole, so this — not each replica's share of a node — is the bill.
  */
 import type { PoolHardware } from "./planner";
+import type { TrackReplicas } from "../serving/traffic";
 
 export interface PoolReplicas {
   readonly model: string;
-  readonly track: "stable" | "candidate";
+  readonly track: TrackReplicas["track"];
   /** GPUs per node of a replica. */
   readonly gpusPerReplica: number;
   /** Nodes one replica spans (multi-node): each takes gpusPerReplica GPUs on its own node. */

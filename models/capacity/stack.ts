@@ -181,7 +181,7 @@ function poolOverflowProblems(cfg: StackInput, loads: PoolCapacity[]): Problem[]
       .filter((r) => r.max > 0)
       .map(
         (r) =>
-          `${r.model}${r.track === "candidate" ? " (candidate)" : ""} ${r.max}×${r.nodesPerReplica > 1 ? `${r.nodesPerReplica} nodes×` : ""}${r.gpusPerReplica} GPU`,
+          `${r.model}${r.track === "stable" ? "" : ` (${r.track})`} ${r.max}×${r.nodesPerReplica > 1 ? `${r.nodesPerReplica} nodes×` : ""}${r.gpusPerReplica} GPU`,
       )
       .join(", ");
     problems.push({

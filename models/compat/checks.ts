@@ -8,7 +8,7 @@ import type { Problem } from "../../config/problems";
 import { poolGpu } from "../cluster/nodePools";
 import { isLlm } from "../schema";
 import type { ModelConfig, PlacedModels } from "../plannedModel";
-import { CHARTS, CLUSTER_AUTOSCALER_TAGS, KARPENTER_KUBERNETES, KARPENTER_VERSION } from "../versions";
+import { CHARTS, CLUSTER_AUTOSCALER_TAGS, IMAGES, KARPENTER_KUBERNETES, KARPENTER_VERSION } from "../versions";
 import { imagePinProblem, parseImage } from "../serving/images";
 import { runtimeSpec } from "../serving/runtimes";
 import {
@@ -127,7 +127,8 @@ export function cudaVerdict(cuda: string, branch: number): { verdict: Verdict; n
 
 function modelImages(m: ModelConfig): Array<[string, string]> {
   const spec = runtimeSpec(m.runtime, m.format);
-  const out: Array<[string, string]> = [["image", m.image ?? spec.image]];
+  const presetImage = m.llmd ? `${IMAGES.llmdCuda.repository}:${IMAGES.llmdCuda.tag}` : spec.image;
+  const out: Array<[string, string]> = [["image", m.image ?? presetImage]];
   if (m.rollout?.candidate.image) out.push(["rollout.candidate.image", m.rollout.candidate.image]);
   return out;
 }
@@ -173,7 +174,9 @@ function imageCompat(
     else if (cuda === undefined)
       raise(
         "error",
-        `the CUDA version of ${image} is not in the compatibility data (models/compat/data.ts); set cudaVersion on the model`,
+        m.llmd && !m.image
+          ? `the CUDA version of ${image}, the vLLM image llm-d's presets run, is not in the compatibility data (no source the platform could cite gives it); check it (e.g. the image's CUDA_VERSION environment) and set cudaVersion on the model, or set image to one whose CUDA the data knows`
+          : `the CUDA version of ${image} is not in the compatibility data (models/compat/data.ts); set cudaVersion on the model`,
       );
     else if (driver) {
       const v = cudaVerdict(cuda, driver.branch);

@@ -26,7 +26,7 @@ credentialName?: string
  * @minItems 1
  * @maxItems 2
  */
-credentialNames?: [string]|[string, string]
+credentialNames?: [string, ...(string)[]]
 httpsRedirect?: boolean
 maxProtocolVersion?: ("TLS_AUTO" | "TLSV1_0" | "TLSV1_1" | "TLSV1_2" | "TLSV1_3")
 minProtocolVersion?: ("TLS_AUTO" | "TLSV1_0" | "TLSV1_1" | "TLSV1_2" | "TLSV1_3")
@@ -42,15 +42,11 @@ tlsCertificates?: [{
 caCertificates?: string
 privateKey?: string
 serverCertificate?: string
-}]|[{
+}, ...({
 caCertificates?: string
 privateKey?: string
 serverCertificate?: string
-}, {
-caCertificates?: string
-privateKey?: string
-serverCertificate?: string
-}]
+})[]]
 verifyCertificateHash?: string[]
 verifyCertificateSpki?: string[]
 }

@@ -3,6 +3,8 @@ export type { InferenceService } from "./InferenceService";
 export type { ServingRuntime } from "./ServingRuntime";
 export type { ClusterServingRuntime } from "./ClusterServingRuntime";
 export type { TrainedModel } from "./TrainedModel";
+export type { LLMInferenceService } from "./LLMInferenceService";
+export type { GatewayApiGateway } from "./GatewayApiGateway";
 export type { ScaledObject } from "./ScaledObject";
 export type { TriggerAuthentication } from "./TriggerAuthentication";
 export type { VirtualService } from "./VirtualService";

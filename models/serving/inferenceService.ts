@@ -66,7 +66,7 @@ function probes(model: ResolvedModel, health: { live: string; ready: string }, p
   };
 }
 
-function resources(model: ResolvedModel): Record<string, Record<string, string>> {
+export function podResources(model: ResolvedModel): Record<string, Record<string, string>> {
   if (model.resolvedGpu) {
     // GPU pods: requests = limits (Guaranteed QoS), so a GPU node's RAM that holds the weights is never
     // overcommitted and the pod is the last to be evicted.
@@ -101,7 +101,7 @@ export function metricsAnnotations(metricsPort: number): Record<string, string> 
 }
 
 /** The engine settings the capacity planner chose for this track (its own plan when the candidate differs). */
-function plannedEngine(model: ResolvedModel, track: string) {
+export function plannedEngine(model: ResolvedModel, track: string) {
   const plan = (track === "candidate" ? model.candidateCapacity : undefined) ?? model.capacity;
   return plan?.llm?.engine ?? {};
 }
@@ -167,7 +167,7 @@ function modelContainer(model: ResolvedModel, opts: IsvcOptions): ModelSpec {
     ...(image ? { image } : {}),
     ...(args.length > 0 ? { args } : {}),
     ...(env.length > 0 ? { env } : {}),
-    resources: resources(model),
+    resources: podResources(model),
     ...(volumeMounts.length > 0 ? { volumeMounts } : {}),
     // The multi-node runtime's own exec probes stay (a second handler would make the probe invalid).
     ...(multiNode ? { startupProbe: multiNodeStartupProbe(model) } : probes(model, spec.health, spec.port)),
@@ -322,7 +322,7 @@ export function inferenceService(model: ResolvedModel, opts: IsvcOptions): K8sOb
   };
   if (isMultiNode(model))
     predictor.workerSpec = workerSpec(model, {
-      resources: resources(model),
+      resources: podResources(model),
       serviceAccountName: opts.serviceAccountName,
       // The same image on every node: Ray and vLLM must match across the replica's pods.
       image: containerImage(model, opts)!,

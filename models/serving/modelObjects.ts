@@ -20,6 +20,7 @@ import { isStorageError, parseStorageUri, s3AccessPolicy, s3AccessPolicyForBucke
 import { destinationRule, servingComponents, trackReplicas, virtualService } from "./traffic";
 import { trainedModel } from "./trainedModels";
 import { batchJob } from "./batchJobs";
+import { isLlmd, llmInferenceService } from "./llmInferenceService";
 
 export interface ModelContext {
   readonly region: string;
@@ -136,6 +137,14 @@ function servingObjects(
   ctx: ModelContext,
   base: { serviceAccountName: string; hfTokenSecretName?: string },
 ): Pick<ModelObjects, "inferenceServices" | "autoscalers" | "routing" | "disruptionBudgets"> {
+  if (isLlmd(model))
+    // llm-d: KServe's llmisvc controller makes the pods, the endpoint picker and the route; replicas are fixed.
+    return {
+      inferenceServices: [llmInferenceService(model, base)],
+      autoscalers: [],
+      routing: [],
+      disruptionBudgets: [],
+    };
   const stableVersion = { storageUri: model.storageUri, image: model.image, args: model.args };
   const replicas = { min: model.autoscaling.minReplicas, max: model.autoscaling.maxReplicas };
 

@@ -147,17 +147,24 @@ function speculativeConfig(spec: NonNullable<EngineSettings["speculative"]>): st
 
 /** vLLM flags (passed through the Hugging Face server's parser verbatim). */
 export function vllmArgs(input: EngineArgsInput): string[] {
-  const e = input.engine;
-  const maxModelLen = e.maxModelLen ?? input.derived.maxModelLen;
-  const maxNumSeqs = e.maxNumSeqs ?? input.derived.maxNumSeqs;
-  const util = e.gpuMemoryUtilization ?? input.derived.gpuMemoryUtilization ?? 0.9;
-  const args = [
+  return [
     `--model_name=${input.servedName}`,
     // The Hugging Face server never passes a served name to vLLM (huggingfaceserver/__main__.py 233-236),
     // so vLLM's model_name metric label would be the path /mnt/models; the autoscaling queries select on it.
     `--served-model-name=${input.servedName}`,
     "--backend=vllm",
-    // Multi-node: the runtime's command passes the controller's TENSOR/PIPELINE_PARALLEL_SIZE itself.
+    ...vllmEngineArgs(input),
+  ];
+}
+
+/** The engine's own flags, as `vllm serve` takes them (llm-d's presets run vllm serve directly). */
+export function vllmEngineArgs(input: Omit<EngineArgsInput, "servedName">): string[] {
+  const e = input.engine;
+  const maxModelLen = e.maxModelLen ?? input.derived.maxModelLen;
+  const maxNumSeqs = e.maxNumSeqs ?? input.derived.maxNumSeqs;
+  const util = e.gpuMemoryUtilization ?? input.derived.gpuMemoryUtilization ?? 0.9;
+  const args = [
+    // Multi-node and llm-d: the runtime's command passes the controller's parallel degrees itself.
     ...(input.tensorParallelSize !== undefined ? [`--tensor-parallel-size=${input.tensorParallelSize}`] : []),
     `--gpu-memory-utilization=${util}`,
   ];

@@ -40,7 +40,8 @@ export function trafficSplit(model: Pick<ResolvedModel, "rollout">): TrafficSpli
 }
 
 export interface TrackReplicas {
-  readonly track: "stable" | "candidate";
+  /** prefill: an llm-d model's prefill pods, beside its decode pods (the stable track). */
+  readonly track: "stable" | "candidate" | "prefill";
   readonly min: number;
   readonly max: number;
 }
@@ -52,11 +53,18 @@ export interface TrackReplicas {
  * with the model's minReplicas (KServe canaryTrafficPercent; Knative minScale per revision).
  */
 export function trackReplicas(
-  model: Pick<ResolvedModel, "rollout" | "deploymentMode"> & {
+  model: Pick<ResolvedModel, "rollout" | "deploymentMode" | "llmd"> & {
     readonly autoscaling: { readonly minReplicas: number; readonly maxReplicas: number };
   },
 ): TrackReplicas[] {
   const replicas = { min: model.autoscaling.minReplicas, max: model.autoscaling.maxReplicas };
+  const prefill = model.llmd?.prefill;
+  // llm-d: fixed decode replicas, and prefill pods of the same layout when prefill is split off.
+  if (model.llmd)
+    return [
+      { track: "stable", ...replicas },
+      ...(prefill ? [{ track: "prefill" as const, min: prefill.replicas, max: prefill.replicas }] : []),
+    ];
   const warm = { min: Math.min(replicas.min, 1), max: replicas.max };
   if (!model.rollout) return [{ track: "stable", ...replicas }];
   if (model.deploymentMode === "Knative")

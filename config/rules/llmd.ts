@@ -1,0 +1,73 @@
+/**
+ * llm-d models (models[].llmd, models/serving/llmInferenceService.ts): what KServe v0.20.0's
+ * LLMInferenceService and the platform's wiring of it accept, said before anything is deployed.
+ */
+import type { Problem } from "../problems";
+import type { PlatformInput } from "../schema";
+import type { ModelInput } from "../../models/schema";
+import { isStorageError, parseStorageUri } from "../../models/serving/storage";
+
+/**
+ * Storage the llmisvc controller fetches: pvc:// mounted, oci:// as a modelcar, hf:// and s3:// through
+ * the storage initializer (pkg/controller/v1alpha2/llmisvc/workload_storage.go 131-203).
+ */
+const LLMD_SCHEMES = ["hf", "s3", "pvc", "oci"];
+
+export function llmdProblems(cfg: PlatformInput, model: ModelInput, at: string): Problem[] {
+  if (!model.llmd) return [];
+  const problems: Problem[] = [];
+  const add = (path: string, message: string) => problems.push({ path: `${at}.${path}`, message });
+  if (model.runtime !== "vllm")
+    add("runtime", `llmd serves vLLM (llm-d's presets run vllm serve); this model is ${model.runtime}`);
+  if (model.deploymentMode === "Knative")
+    add(
+      "deploymentMode",
+      "llmd models are Deployments the llmisvc controller owns; leave deploymentMode out",
+    );
+  if (!model.gpu) add("gpu", "llmd serves on GPUs: set gpu (a pool, or auto)");
+  const parsed = model.storageUri ? parseStorageUri(model.storageUri) : undefined;
+  if (parsed && !isStorageError(parsed) && !LLMD_SCHEMES.includes(parsed.scheme))
+    add(
+      "storageUri",
+      `llmd fetches ${LLMD_SCHEMES.map((s) => `${s}://`).join(", ")} (llmisvc workload_storage.go 131-203), not ${parsed.scheme}://`,
+    );
+  const { minReplicas, maxReplicas, triggers } = model.autoscaling;
+  if (minReplicas < 1 || maxReplicas !== minReplicas || triggers.length > 0)
+    add(
+      "autoscaling",
+      `llmd replicas are fixed: KServe v0.20 scales an LLMInferenceService only through llm-d's Workload Variant Autoscaler (spec.scaling.wva, llmisvc scaling.go 43-135), which the platform does not install; set maxReplicas equal to minReplicas (at least 1) and no triggers`,
+    );
+  if (model.rollout)
+    add(
+      "rollout",
+      "llmd models are not rolled out by the platform yet: KServe v0.20 splits traffic between LLMInferenceServices of one router.route.group by weight (router_group_routing.go 29-80), which the platform does not build; roll out by replacing the model, or serve it without llmd",
+    );
+  if (model.adapters.length > 0)
+    add(
+      "adapters",
+      "llmd does not take the platform's adapters yet (KServe's spec.model.lora is not wired); serve the adapters without llmd",
+    );
+  if (model.gpu !== undefined && model.gpu !== "auto" && model.gpu.nodes !== undefined)
+    add(
+      "gpu.nodes",
+      "llmd serves a replica on one node here (its multi-node workers need LeaderWorkerSet, not installed)",
+    );
+  if (model.nodeCache)
+    add(
+      "nodeCache",
+      "llmd pods download through KServe's storage initializer; the node weight cache does not feed them",
+    );
+  if (model.sessionAffinityHeader)
+    add(
+      "sessionAffinityHeader",
+      "llmd routes by llm-d's endpoint picker (prefix-cache aware), not by a session header",
+    );
+  for (const part of ["transformer", "explainer", "batcher"] as const)
+    if (model[part]) add(part, `an LLMInferenceService has no ${part}`);
+  if (!cfg.addons.istio.enabled)
+    add(
+      "llmd",
+      "llmd routes through the platform's Istio ingress gateway (Gateway API); enable addons.istio",
+    );
+  return problems;
+}

@@ -1,0 +1,146 @@
+/**
+ * llm-d serving: a vLLM model as KServe's LLMInferenceService (serving.kserve.io/v1alpha2, KServe
+ * v0.20.0) instead of an InferenceService. KServe's llmisvc controller merges the well-known presets
+ * of the kserve-runtime-configs chart into it (pkg/controller/v1alpha2/llmisvc/config_merge.go 211-265)
+ * and creates, per model: the vLLM Deployment `<name>-kserve` (and `<name>-kserve-prefill` when prefill
+ * is split off), llm-d's endpoint picker `<name>-kserve-router-scheduler`, an InferencePool over the
+ * pods and an HTTPRoute on the platform's Gateway API Gateway (router.go 67-127).
+ *
+ * Routing: the endpoint picker's default scheduler config scores each request's prompt prefix against
+ * what every pod holds in KV cache (prefix-cache-scorer weight 3) beside queue depth and KV-cache use
+ * (scheduler.go 492-588); with prefill split off, an always-disaggregate decider sends each prompt
+ * through a prefill pod first.
+ */
+import type { K8sObject } from "../k8s";
+import { customObject, ENVIRONMENT_LABEL, PART_OF, type DeepInput } from "../k8s";
+import type * as crds from "../crds";
+import { LABELS, GPU_TAINT } from "../cluster/nodePools";
+import type { ResolvedModel } from "./resolve";
+import { plannedEngine, podResources } from "./inferenceService";
+import { hfTokenEnv } from "./namespace";
+import { vllmEngineArgs } from "./runtimes";
+
+/**
+ * The Gateway API Gateway llm-d models attach their HTTPRoutes to: the platform's own Istio ingress
+ * gateway (models/addons/llmd.ts), so llm-d traffic enters through the same internal load balancer,
+ * JWT check and mTLS as every other model.
+ */
+export const LLMD_GATEWAY = { name: "inference-llm-gateway", namespace: "istio-system" } as const;
+
+/** The container name KServe's presets and controller expect (config_merge.go 779-827, workload_single_node.go 169). */
+export const LLMD_MAIN_CONTAINER = "main";
+
+type Spec = DeepInput<NonNullable<crds.LLMInferenceService["spec"]>>;
+type PodTemplate = NonNullable<Spec["template"]>;
+
+/**
+ * NIXL hands the prefilled KV cache from prefill to decode pods (vLLM's NixlConnector, as KServe's P/D
+ * sample sets it: docs/samples/llmisvc/single-node-gpu/llm-inference-service-pd-qwen2-7b-gpu.yaml).
+ */
+function kvTransferArgs(role: "prefill" | "decode"): string[] {
+  const kvRole = role === "prefill" ? "kv_producer" : "kv_consumer";
+  return [`--kv-transfer-config=${JSON.stringify({ kv_connector: "NixlConnector", kv_role: kvRole })}`];
+}
+
+/**
+ * The pod template of one role: the model's identity (its ServiceAccount carries Pod Identity and the
+ * Hugging Face token), its GPU pool and taint toleration, its resources, and vLLM's engine flags. The
+ * presets pass the model path, port, served name and `--tensor-parallel-size` from spec.parallelism
+ * themselves, and append VLLM_ADDITIONAL_ARGS (kserve-runtime-configs v0.20.0
+ * files/llmisvcconfigs/resources.yaml 2580-2596).
+ */
+function podTemplate(
+  model: ResolvedModel,
+  role: "prefill" | "decode" | "both",
+  opts: { serviceAccountName: string; hfTokenSecretName?: string },
+): PodTemplate {
+  const gpu = model.resolvedGpu;
+  const engineArgs = [
+    ...vllmEngineArgs({ engine: model.engine, derived: plannedEngine(model, "stable") }),
+    ...(role === "both" ? [] : kvTransferArgs(role)),
+    ...model.args,
+  ];
+  const env = [
+    { name: "VLLM_ADDITIONAL_ARGS", value: engineArgs.map(shellQuote).join(" ") },
+    ...(role === "both"
+      ? []
+      : [{ name: "VLLM_NIXL_SIDE_CHANNEL_HOST", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } }]),
+    ...(opts.hfTokenSecretName ? [hfTokenEnv(opts.hfTokenSecretName)] : []),
+  ];
+  return {
+    serviceAccountName: opts.serviceAccountName,
+    ...(gpu
+      ? {
+          nodeSelector: { [LABELS.pool]: gpu.pool.name },
+          tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }],
+        }
+      : {}),
+    containers: [
+      {
+        name: LLMD_MAIN_CONTAINER,
+        ...(model.image ? { image: model.image } : {}),
+        env,
+        resources: podResources(model),
+      },
+    ],
+  };
+}
+
+/**
+ * The preset's command evaluates VLLM_ADDITIONAL_ARGS in bash (`eval "exec vllm serve ..."`): quote
+ * each flag so a JSON value stays one argument.
+ */
+function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./=:,+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'"'"'`)}'`;
+}
+
+/** The model's LLMInferenceService: decode (or serving) pods, optional prefill pods, and llm-d's router. */
+export function llmInferenceService(
+  model: ResolvedModel,
+  opts: { serviceAccountName: string; hfTokenSecretName?: string },
+): K8sObject {
+  const prefill = model.llmd?.prefill;
+  const tensor = model.resolvedGpu?.count ?? 1;
+  return customObject("serving.kserve.io/v1alpha2/LLMInferenceService", {
+    metadata: {
+      name: model.name,
+      namespace: model.namespace,
+      labels: {
+        ...PART_OF,
+        "inference-platform/model": model.name,
+        "inference-platform/track": "stable",
+        "inference-platform/runtime": model.runtime,
+        [ENVIRONMENT_LABEL]: model.environment,
+      },
+    },
+    spec: {
+      // The served name: the presets pass it to vLLM as --served-model-name (the OpenAI API's model id).
+      model: { uri: model.storageUri!, name: model.name },
+      // Fixed: llm-d's autoscaling needs the Workload Variant Autoscaler, which the platform does not install.
+      replicas: model.autoscaling.minReplicas,
+      parallelism: { tensor },
+      template: podTemplate(model, prefill ? "decode" : "both", opts),
+      ...(prefill
+        ? {
+            prefill: {
+              replicas: prefill.replicas,
+              parallelism: { tensor },
+              template: podTemplate(model, "prefill", opts),
+            },
+          }
+        : {}),
+      router: {
+        gateway: { refs: [{ name: LLMD_GATEWAY.name, namespace: LLMD_GATEWAY.namespace }] },
+        // Managed: the preset's HTTPRoute (/<namespace>/<name>/v1/...) and the endpoint picker with its
+        // default, prefix-cache-aware scheduler config.
+        route: {},
+        scheduler: {},
+      },
+    },
+  });
+}
+
+/** Whether a model is served through llm-d. */
+export function isLlmd(model: { readonly llmd?: unknown }): boolean {
+  return model.llmd !== undefined;
+}
