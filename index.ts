@@ -189,7 +189,12 @@ export = async () => {
   // Namespaces with their security objects and the secrets their models reference.
   const namespaceReady = new Map<string, pulumi.Resource[]>();
   for (const ns of [...new Set(models.map((m) => m.namespace))].sort()) {
-    const objects = namespaceObjects(ns, cfg.environment, cfg.cluster.kubernetesVersion);
+    const objects = namespaceObjects(
+      ns,
+      cfg.environment,
+      cfg.cluster.kubernetesVersion,
+      models.some((m) => m.namespace === ns && m.llmd !== undefined),
+    );
     const needed = [
       ...new Set(models.filter((m) => m.namespace === ns && m.hfTokenSecret).map((m) => m.hfTokenSecret!)),
     ].sort();

@@ -40,7 +40,14 @@ export class HelmAddon extends pulumi.ComponentResource {
         new k8s.yaml.v2.ConfigFile(
           `${name}-${m.name}`,
           { file: m.url },
-          { parent: this, provider: args.provider, dependsOn: args.dependsOn },
+          // CRDs: in prod, deleting them would delete every object of their kinds.
+          {
+            parent: this,
+            provider: args.provider,
+            dependsOn: args.dependsOn,
+            protect: args.protect,
+            retainOnDelete: args.protect,
+          },
         ),
       );
     this.release = new k8s.helm.v3.Release(

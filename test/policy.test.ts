@@ -537,6 +537,27 @@ const cases: Case[] = [
     /qwen25-7b on gpu-l4-ng: CUDA 13.3 needs driver R580\+, the node runs R570/,
   ],
   [
+    "llm-d-needs-its-addons",
+    "dev",
+    // An LLMInferenceService in a stack that installs none of llm-d's add-ons.
+    (rs) => [
+      ...rs,
+      {
+        type: "kubernetes:serving.kserve.io/v1alpha2:LLMInferenceService",
+        name: "qwen",
+        urn: "urn:qwen",
+        protect: false,
+        props: {
+          metadata: { name: "qwen", namespace: "models" },
+          spec: {
+            router: { gateway: { refs: [{ name: "inference-llm-gateway", namespace: "istio-system" }] } },
+          },
+        },
+      } as PolicyInput,
+    ],
+    /qwen served through llm-d without the kserve-llmisvc-crd release[\s\S]*Gateway istio-system\/inference-llm-gateway, which this stack does not create/,
+  ],
+  [
     "protected-in-prod",
     "prod",
     (rs) => edit(rs, ofType("aws:kms/key:Key"), (_p, r) => ((r as { protect: boolean }).protect = false)),

@@ -22,6 +22,7 @@ import { readStackFile } from "../../tools/stackFile";
 import { planStack } from "../../tools/planRunner";
 import { LABELS } from "../../models/cluster/nodePools";
 import { LLMD_GATEWAY } from "../../models/serving/llmInferenceService";
+import { LLMD_WORKLOAD_SELECTOR } from "../../models/serving/namespace";
 
 const CLUSTER = "e2e-selftest-llmd";
 const { name, namespace } = LLMD_MODEL;
@@ -76,7 +77,7 @@ describe("e2e: an llm-d model on the real llmisvc controller", function () {
     );
   });
 
-  it("derives decode and prefill Deployments with the platform's pool, GPUs, identity and flags", async () => {
+  it("derives decode and prefill Deployments with the platform's pool, GPUs, identity, flags and scrape labels", async () => {
     const get = (n: string) =>
       waitFor(`Deployment ${namespace}/${n}`, () => kube.get("apps/v1", "Deployment", n, namespace), {
         timeoutMs: 120_000,
@@ -90,7 +91,13 @@ describe("e2e: an llm-d model on the real llmisvc controller", function () {
       [`${name}-kserve`, "kv_consumer"],
       [`${name}-kserve-prefill`, "kv_producer"],
     ] as const) {
-      const spec = podSpecOf(await get(deployment));
+      const d = await get(deployment);
+      const spec = podSpecOf(d);
+      // What the platform's PodMonitor selects and Istio's metrics merge reads are on the real pods.
+      const meta = (d.spec as { template: { metadata: KubeObject["metadata"] } }).template.metadata;
+      for (const [k, v] of Object.entries(LLMD_WORKLOAD_SELECTOR.matchLabels))
+        assert.equal(meta.labels?.[k], v, `${deployment} label ${k}`);
+      assert.equal(meta.annotations?.["prometheus.io/port"], "8000", deployment);
       const main = spec.containers.find((c) => c.name === "main");
       assert.ok(main, `${deployment}: no main container`);
       assert.equal(spec.nodeSelector?.[LABELS.pool], LLMD_MODEL.gpu.pool, deployment);

@@ -8,7 +8,13 @@ import type { Problem } from "../../config/problems";
 import { poolGpu } from "../cluster/nodePools";
 import { isLlm } from "../schema";
 import type { ModelConfig, PlacedModels } from "../plannedModel";
-import { CHARTS, CLUSTER_AUTOSCALER_TAGS, IMAGES, KARPENTER_KUBERNETES, KARPENTER_VERSION } from "../versions";
+import {
+  CHARTS,
+  CLUSTER_AUTOSCALER_TAGS,
+  IMAGES,
+  KARPENTER_KUBERNETES,
+  KARPENTER_VERSION,
+} from "../versions";
 import { imagePinProblem, parseImage } from "../serving/images";
 import { runtimeSpec } from "../serving/runtimes";
 import {

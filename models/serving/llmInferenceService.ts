@@ -16,7 +16,7 @@ import { customObject, ENVIRONMENT_LABEL, PART_OF, type DeepInput } from "../k8s
 import type * as crds from "../crds";
 import { LABELS, GPU_TAINT } from "../cluster/nodePools";
 import type { ResolvedModel } from "./resolve";
-import { plannedEngine, podResources } from "./inferenceService";
+import { metricsAnnotations, plannedEngine, podResources } from "./inferenceService";
 import { hfTokenEnv } from "./namespace";
 import { vllmEngineArgs } from "./runtimes";
 
@@ -29,6 +29,9 @@ export const LLMD_GATEWAY = { name: "inference-llm-gateway", namespace: "istio-s
 
 /** The container name KServe's presets and controller expect (config_merge.go 779-827, workload_single_node.go 169). */
 export const LLMD_MAIN_CONTAINER = "main";
+
+/** The port llm-d's presets start vLLM on (kserve-runtime-configs resources.yaml 2582). */
+const VLLM_PORT = 8000;
 
 type Spec = DeepInput<NonNullable<crds.LLMInferenceService["spec"]>>;
 type PodTemplate = NonNullable<Spec["template"]>;
@@ -119,11 +122,15 @@ export function llmInferenceService(
       // Fixed: llm-d's autoscaling needs the Workload Variant Autoscaler, which the platform does not install.
       replicas: model.autoscaling.minReplicas,
       parallelism: { tensor },
+      // Copied onto the pods (workload_single_node.go 180, 284): Istio merges vLLM's /metrics into the
+      // sidecar's port the PodMonitor scrapes (models/serving/namespace.ts).
+      annotations: metricsAnnotations(VLLM_PORT),
       template: podTemplate(model, prefill ? "decode" : "both", opts),
       ...(prefill
         ? {
             prefill: {
               replicas: prefill.replicas,
+              annotations: metricsAnnotations(VLLM_PORT),
               parallelism: { tensor },
               template: podTemplate(model, "prefill", opts),
             },

@@ -8,6 +8,7 @@ import { ENVIRONMENT_LABEL, coreObject, customObject, PART_OF } from "../k8s";
 import { PROMETHEUS_RELEASE } from "../addons/monitoring";
 import { podSecurityLabels, SIDECAR_LIMIT } from "../addons/podSecurity";
 import { modelNetworkPolicies } from "./networkPolicies";
+import type * as crds from "../crds";
 
 export const NAMESPACES = {
   istio: "istio-system",
@@ -40,6 +41,8 @@ export function namespaceObjects(
   namespace: string,
   environment: string,
   kubernetesVersion: string,
+  /** Some model of the namespace is served through llm-d: its pods are scraped too. */
+  servesLlmd = false,
 ): K8sObject[] {
   const labels = { ...PART_OF, "inference-platform/models": "true", [ENVIRONMENT_LABEL]: environment };
   return [
@@ -73,9 +76,22 @@ export function namespaceObjects(
       istioNamespace: NAMESPACES.istio,
       knativeNamespace: NAMESPACES.knative,
     }),
-    predictorPodMonitor(namespace, labels),
+    mergedMetricsPodMonitor(namespace, labels, "inference-services", {
+      matchExpressions: [{ key: "serving.kserve.io/inferenceservice", operator: "Exists" }],
+    }),
+    ...(servesLlmd
+      ? [mergedMetricsPodMonitor(namespace, labels, "llm-d-workloads", LLMD_WORKLOAD_SELECTOR)]
+      : []),
   ];
 }
+
+/**
+ * The vLLM pods KServe's llmisvc controller creates (decode and prefill): it labels them with these
+ * (pkg/controller/v1alpha2/llmisvc/workload_single_node.go 95-97, 503-509; constants.go 419-439).
+ */
+export const LLMD_WORKLOAD_SELECTOR = {
+  matchLabels: { "kserve.io/component": "workload", "app.kubernetes.io/part-of": "llminferenceservice" },
+};
 
 /**
  * Prometheus scrapes the sidecar's plaintext port 15020, where Istio merges the model server's own
@@ -84,15 +100,16 @@ export function namespaceObjects(
  * 1569-1598), so select the sidecar's one declared port and rewrite the address to 15020, as Istio's
  * own prometheus-operator sample does (samples/addons/extras/prometheus-operator.yaml, 1.30.3).
  */
-function predictorPodMonitor(namespace: string, labels: Record<string, string>): K8sObject {
+function mergedMetricsPodMonitor(
+  namespace: string,
+  labels: Record<string, string>,
+  name: string,
+  selector: NonNullable<NonNullable<crds.PodMonitor["spec"]>["selector"]>,
+): K8sObject {
   return customObject("monitoring.coreos.com/v1/PodMonitor", {
-    metadata: {
-      name: "inference-services",
-      namespace,
-      labels: { ...labels, release: PROMETHEUS_RELEASE },
-    },
+    metadata: { name, namespace, labels: { ...labels, release: PROMETHEUS_RELEASE } },
     spec: {
-      selector: { matchExpressions: [{ key: "serving.kserve.io/inferenceservice", operator: "Exists" }] },
+      selector,
       podMetricsEndpoints: [
         {
           port: ISTIO_PROXY_METRICS_PORT_NAME,

@@ -8,6 +8,7 @@ import { SECURITY_RESOURCE_POLICIES, SECURITY_STACK_POLICIES } from "./security"
 import { SERVING_POLICIES } from "./serving";
 import { STACK_POLICIES } from "./stack";
 import { multiNodeOnEfaInProd } from "./multiNode";
+import { llmdNeedsItsAddons } from "./llmd";
 
 export const PACK_NAME = "inference-platform";
 
@@ -21,5 +22,6 @@ export const POLICIES: Array<ResourceValidationPolicy | StackValidationPolicy> =
   ...COST_STACK_POLICIES,
   ...STACK_POLICIES,
   multiNodeOnEfaInProd,
+  llmdNeedsItsAddons,
   ...AVAILABILITY_POLICIES,
 ];

@@ -234,6 +234,9 @@ const CRD_CHARTS = [
   "cert-manager",
   "base",
   "kserve-crd",
+  "kserve-llmisvc-crd",
+  // Installs the Gateway API Inference Extension's CRDs (createGIECRDs).
+  "kserve-llmisvc-resources",
   "keda",
   "kube-prometheus-stack",
   "knative-operator",

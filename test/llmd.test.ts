@@ -1,0 +1,177 @@
+/**
+ * llm-d serving (models[].llmd): what config refuses, the LLMInferenceService the platform builds, the
+ * add-ons it brings in order, and the prefill pods in the capacity plan. The real llmisvc controller's
+ * view of the same objects is e2e/test/llmd.test.ts.
+ */
+import * as assert from "node:assert/strict";
+import { CLOUD_FIXTURE, configError, problemPaths, stackRaw, validate } from "./helpers";
+import { LLMD_MODEL } from "../e2e/llmd";
+import { resolveModel } from "../models/serving/resolve";
+import { LLMD_GATEWAY, llmInferenceService } from "../models/serving/llmInferenceService";
+import { modelObjects } from "../models/serving/modelObjects";
+import { addonCatalog, addonContext, orderAddons } from "../models/addons";
+import { GATEWAY_API } from "../models/versions";
+import { llmdStackConfig } from "../e2e/llmd";
+import { readStackFile } from "../tools/stackFile";
+import { planStack, policyInputs, ROOT } from "../tools/planRunner";
+import { runPolicies, stackPolicyConfig } from "../policy/offline";
+
+type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** The dev stack with the llm-d model (and room for it in the L4 pool). */
+function devWithLlmd(model: Record<string, unknown> = {}): Any {
+  const raw = stackRaw("dev") as Any;
+  raw.models = [...raw.models, { ...structuredClone(LLMD_MODEL), ...model }];
+  raw.gpuPools = raw.gpuPools.map((p: Any) => (p.name === "l4" ? { ...p, maxSize: p.maxSize + 2 } : p));
+  return raw;
+}
+
+describe("llm-d serving", function () {
+  this.timeout(60_000);
+
+  it("refuses what KServe's LLMInferenceService or the platform's wiring cannot do, all at once", () => {
+    const err = configError(
+      devWithLlmd({
+        runtime: "tgi",
+        storageUri: "gs://bucket/qwen",
+        autoscaling: { minReplicas: 1, maxReplicas: 3 },
+        sessionAffinityHeader: "x-session",
+      }),
+      "dev",
+    );
+    const at = "models[3]";
+    for (const path of ["runtime", "storageUri", "autoscaling", "sessionAffinityHeader"])
+      assert.ok(
+        problemPaths(err).includes(`${at}.${path}`),
+        `${at}.${path} in ${problemPaths(err).join(", ")}`,
+      );
+    assert.match(err.message, /Workload Variant Autoscaler/);
+    assert.match(err.message, /not gs:\/\//);
+    const rollout = configError(
+      devWithLlmd({
+        rollout: { candidate: { storageUri: "hf://Qwen/Qwen2.5-7B-Instruct-1M" }, percent: 10 },
+      }),
+      "dev",
+    );
+    assert.match(rollout.message, /models\[3\]\.rollout: .*router\.route\.group/);
+  });
+
+  it("builds an LLMInferenceService: one main container, the model's pool and identity, engine flags vllm serve takes", () => {
+    const cfg = validate(devWithLlmd(), "dev");
+    const placed = cfg.models.find((m) => m.name === LLMD_MODEL.name)!;
+    const model = resolveModel(placed, cfg);
+    const svc = llmInferenceService(model, {
+      serviceAccountName: "qwen-25-7b-model",
+      hfTokenSecretName: "hf-token",
+    }) as Any;
+    assert.equal(svc.apiVersion, "serving.kserve.io/v1alpha2");
+    assert.equal(svc.spec.model.uri, LLMD_MODEL.storageUri);
+    assert.equal(svc.spec.model.name, LLMD_MODEL.name);
+    assert.equal(svc.spec.replicas, 1);
+    assert.equal(svc.spec.prefill.replicas, 1);
+    assert.deepEqual(svc.spec.parallelism, { tensor: 1 });
+    assert.deepEqual(svc.spec.router.gateway.refs, [LLMD_GATEWAY]);
+    assert.deepEqual(svc.spec.router.scheduler, {});
+    for (const [template, role] of [
+      [svc.spec.template, "kv_consumer"],
+      [svc.spec.prefill.template, "kv_producer"],
+    ]) {
+      assert.equal(template.serviceAccountName, "qwen-25-7b-model");
+      assert.equal(template.nodeSelector["inference-platform/pool"], "l4");
+      const [main] = template.containers;
+      assert.equal(main.name, "main");
+      assert.equal(main.image, undefined, "the preset's image unless the model sets one");
+      assert.equal(main.resources.limits["nvidia.com/gpu"], "1");
+      const extra = main.env.find((e: Any) => e.name === "VLLM_ADDITIONAL_ARGS").value as string;
+      // The preset passes the path, port, served name and --tensor-parallel-size; the Hugging Face
+      // server's own flags would make vllm serve exit.
+      assert.doesNotMatch(extra, /--model_name|--backend|--tensor-parallel-size|--served-model-name/);
+      assert.match(extra, /--max-model-len=8192/);
+      assert.match(extra, /--enable-prefix-caching/);
+      // One shell word: the preset evaluates the variable in bash.
+      assert.ok(
+        extra.includes(`'--kv-transfer-config={"kv_connector":"NixlConnector","kv_role":"${role}"}'`),
+        extra,
+      );
+      assert.ok(main.env.some((e: Any) => e.name === "HF_TOKEN"));
+    }
+    // No InferenceService machinery around it: KServe's controller owns the pods and the route.
+    const objects = modelObjects(model, {
+      region: "us-east-1",
+      domain: "example.com",
+      prometheus: { serverAddress: "http://prometheus", namespace: "monitoring" },
+      secretObjectNames: { hfToken: "hf-token" },
+    } as never);
+    assert.deepEqual(
+      objects.inferenceServices.map((o) => o.kind),
+      ["LLMInferenceService"],
+    );
+    assert.deepEqual([...objects.autoscalers, ...objects.routing], []);
+  });
+
+  it("installs llm-d's add-ons only when a model uses it, CRDs and controller before the presets", () => {
+    const plain = validate(stackRaw("dev") as Any, "dev");
+    const without = addonCatalog(
+      addonContext(
+        plain,
+        plain.models.map((m) => resolveModel(m, plain)),
+        CLOUD_FIXTURE,
+      ),
+    );
+    assert.ok(!without.some((a) => a.name.startsWith("kserve-llmisvc")));
+    assert.equal((without.find((a) => a.name === "istiod")!.values as Any).env, undefined);
+
+    const cfg = validate(devWithLlmd(), "dev");
+    const specs = orderAddons(
+      addonCatalog(
+        addonContext(
+          cfg,
+          cfg.models.map((m) => resolveModel(m, cfg)),
+          CLOUD_FIXTURE,
+        ),
+      ),
+    );
+    const names: string[] = specs.map((s) => s.name);
+    const before = (a: string, b: string) =>
+      assert.ok(names.indexOf(a) < names.indexOf(b), `${a} before ${b}`);
+    before("kserve-llmisvc-crd", "kserve-llmisvc-resources");
+    before("kserve-resources", "kserve-llmisvc-resources");
+    before("kserve-llmisvc-resources", "kserve-runtime-configs");
+    before("istiod", "kserve-llmisvc-resources");
+    const crd = specs.find((s) => s.name === "kserve-llmisvc-crd")!;
+    assert.deepEqual(
+      crd.manifests?.map((m) => m.url),
+      [GATEWAY_API.url],
+    );
+    const runtimeConfigs = specs.find((s) => s.name === "kserve-runtime-configs")!.values as Any;
+    assert.equal(runtimeConfigs.kserve.llmisvcConfigs.enabled, true);
+    const istiod = specs.find((s) => s.name === "istiod")!.values as Any;
+    assert.equal(istiod.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION, "true");
+    const gateway = specs.find((s) => s.name === "kserve-llmisvc-resources")!.objects![0] as Any;
+    assert.equal(gateway.kind, "Gateway");
+    assert.deepEqual(gateway.spec.addresses, [
+      { type: "Hostname", value: "istio-ingressgateway.istio-system.svc.cluster.local" },
+    ]);
+  });
+
+  it("counts the prefill pods beside the decode pods in the capacity plan", () => {
+    const withPrefill = validate(devWithLlmd(), "dev");
+    const without = validate(devWithLlmd({ llmd: {} }), "dev");
+    const gpus = (cfg: typeof withPrefill) => cfg.capacity.pools.find((p) => p.pool === "l4")!.atMin.gpus;
+    assert.equal(gpus(withPrefill), gpus(without) + 1);
+    const tracks = withPrefill.capacity.models.find((m) => m.model === LLMD_MODEL.name)!.tracks;
+    assert.deepEqual(tracks, [
+      { track: "stable", min: 1, max: 1 },
+      { track: "prefill", min: 1, max: 1 },
+    ]);
+  });
+
+  it("plans a stack whose llm-d objects conform to their CRDs and pass every policy", async () => {
+    const file = readStackFile(ROOT, "dev");
+    const plan = await planStack("dev", { config: llmdStackConfig(file), secretKeys: file.secretKeys });
+    const types = plan.resources.map((r) => r.type);
+    assert.ok(types.includes("kubernetes:serving.kserve.io/v1alpha2:LLMInferenceService"));
+    assert.ok(types.includes("kubernetes:gateway.networking.k8s.io/v1:Gateway"));
+    assert.deepEqual(await runPolicies(policyInputs(plan.resources), stackPolicyConfig("dev")), []);
+  });
+});
