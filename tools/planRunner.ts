@@ -177,7 +177,11 @@ export function capacityLines(capacity: StackCapacity | undefined): string[] {
   for (const p of capacity.models) {
     const nodes = p.nodesPerReplica ? `${p.nodesPerReplica} nodes × ` : "";
     const where = `${nodes}${p.gpusPerReplica}× ${p.gpuModel} on ${p.instanceType} (pool ${p.pool}${p.autoPlaced ? ", auto" : ""})`;
-    const replicas = p.tracks.map((t) => `${t.track} ${t.min}..${t.max}`).join(", ");
+    // Beside prefill pods, the stable track is llm-d's decode pods.
+    const split = p.tracks.some((t) => t.track === "prefill");
+    const replicas = p.tracks
+      .map((t) => `${split && t.track === "stable" ? "decode" : t.track} ${t.min}..${t.max}`)
+      .join(", ");
     const share = `replicas ${replicas}; GPU share ${usd(p.gpuShareHour)}/h per replica`;
     if (!p.llm) {
       lines.push(`  ${p.model}  ${where}  ${share}`);
