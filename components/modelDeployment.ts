@@ -70,6 +70,25 @@ export class ModelDeployment extends pulumi.ComponentResource {
           { parent: this },
         ),
       );
+    // ServiceAccounts a controller makes that read the same weights (llm-d's endpoint picker): the same
+    // read-only policy, their own association (associations are per ServiceAccount name, so they may
+    // exist before the controller creates the account).
+    if (args.aws && o.s3Policy)
+      for (const reader of o.storageReaders)
+        access.push(
+          new PodIdentityRole(
+            `${name}-${reader}-s3`,
+            {
+              clusterName: args.aws.clusterName,
+              namespace: args.namespace,
+              serviceAccount: reader,
+              policy: o.s3Policy,
+              tags: args.aws.tags,
+              agent: args.aws.agent,
+            },
+            { parent: this },
+          ),
+        );
     // Batch runs: their own ServiceAccount and role (the only one that may write, and only the outputs).
     const batch = o.batch;
     if (batch) {

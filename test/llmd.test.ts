@@ -9,6 +9,7 @@ import { LLMD_MODEL } from "../e2e/llmd";
 import { resolveModel } from "../models/serving/resolve";
 import { LLMD_GATEWAY, llmInferenceService } from "../models/serving/llmInferenceService";
 import { modelObjects } from "../models/serving/modelObjects";
+import { LLMD_POD_IP_TRAFFIC, LLMD_WORKLOAD_SELECTOR, namespaceObjects } from "../models/serving/namespace";
 import { addonCatalog, addonContext, orderAddons } from "../models/addons";
 import { GATEWAY_API } from "../models/versions";
 import { llmdStackConfig } from "../e2e/llmd";
@@ -71,7 +72,11 @@ describe("llm-d serving", function () {
     assert.equal(svc.spec.prefill.replicas, 1);
     assert.deepEqual(svc.spec.parallelism, { tensor: 1 });
     assert.deepEqual(svc.spec.router.gateway.refs, [LLMD_GATEWAY]);
-    assert.deepEqual(svc.spec.router.scheduler, {});
+    // The endpoint picker runs without a sidecar: the gateway reaches it over the picker's own TLS.
+    assert.deepEqual(svc.spec.router.scheduler, { labels: { "sidecar.istio.io/inject": "false" } });
+    // Prefill and decode pods pass only the serving port through the sidecar: NIXL's ports stay open.
+    for (const annotations of [svc.spec.annotations, svc.spec.prefill.annotations])
+      assert.equal(annotations["traffic.sidecar.istio.io/includeInboundPorts"], "8000");
     for (const [template, role] of [
       [svc.spec.template, "kv_consumer"],
       [svc.spec.prefill.template, "kv_producer"],
@@ -106,7 +111,54 @@ describe("llm-d serving", function () {
       objects.inferenceServices.map((o) => o.kind),
       ["LLMInferenceService"],
     );
-    assert.deepEqual([...objects.autoscalers, ...objects.routing], []);
+    assert.deepEqual(objects.autoscalers, []);
+    const [pickerTls] = objects.routing as Any[];
+    assert.equal(pickerTls.kind, "DestinationRule");
+    assert.equal(pickerTls.spec.host, "qwen-25-7b-epp-service.models.svc.cluster.local");
+    assert.deepEqual(pickerTls.spec.trafficPolicy.tls, { mode: "SIMPLE", insecureSkipVerify: true });
+    // The picker's tokenizer reads the weights as the controller's ServiceAccount.
+    assert.deepEqual(objects.storageReaders, ["qwen-25-7b-epp-sa"]);
+    // Without a split there is no NIXL traffic, so every port goes through the sidecar.
+    const whole = llmInferenceService(resolveModel({ ...placed, llmd: {} }, cfg), {
+      serviceAccountName: "qwen-25-7b-model",
+    }) as Any;
+    assert.equal(whole.spec.prefill, undefined);
+    assert.equal(whole.spec.annotations["traffic.sidecar.istio.io/includeInboundPorts"], undefined);
+  });
+
+  it("lets llm-d's pod-IP requests reach the serving port and nothing else, and labels the gateway for the picker", () => {
+    const cfg = validate(devWithLlmd(), "dev");
+    const objects = namespaceObjects("models", "dev", "1.34", true) as Any[];
+    const peer = objects.find(
+      (o) => o.kind === "PeerAuthentication" && o.metadata.name === LLMD_POD_IP_TRAFFIC,
+    )!;
+    assert.deepEqual(peer.spec, {
+      selector: LLMD_WORKLOAD_SELECTOR,
+      mtls: { mode: "STRICT" },
+      portLevelMtls: { "8000": { mode: "PERMISSIVE" } },
+    });
+    const allow = objects.find(
+      (o) => o.kind === "AuthorizationPolicy" && o.metadata.name === LLMD_POD_IP_TRAFFIC,
+    )!;
+    assert.deepEqual(allow.spec.rules, [{ to: [{ operation: { ports: ["8000"] } }] }]);
+    const plain = namespaceObjects("models", "dev", "1.34") as Any[];
+    assert.ok(!plain.some((o) => o.metadata.name === LLMD_POD_IP_TRAFFIC));
+
+    const gateway = (stack: typeof cfg) =>
+      addonCatalog(
+        addonContext(
+          stack,
+          stack.models.map((m) => resolveModel(m, stack)),
+          CLOUD_FIXTURE,
+        ),
+      ).find((a) => a.name === "istio-ingressgateway")!.values as Any;
+    assert.deepEqual(gateway(cfg).labels, { "gateway.networking.k8s.io/gateway-name": LLMD_GATEWAY.name });
+    assert.equal(gateway(validate(stackRaw("dev"), "dev")).labels, undefined);
+  });
+
+  it("refuses llm-d with prefix caching off", () => {
+    const err = configError(devWithLlmd({ engine: { prefixCaching: false } }), "dev");
+    assert.match(err.message, /models\[3\]\.engine\.prefixCaching: .*prefix/);
   });
 
   it("installs llm-d's add-ons only when a model uses it, CRDs and controller before the presets", () => {

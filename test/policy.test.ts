@@ -307,6 +307,17 @@ const cases: Case[] = [
     /mTLS mode PERMISSIVE/,
   ],
   [
+    "mtls-strict",
+    "dev",
+    (rs) =>
+      edit(
+        rs,
+        ofType("kubernetes:security.istio.io/v1:PeerAuthentication"),
+        (p) => (p.spec.portLevelMtls = { "8000": { mode: "PERMISSIVE" } }),
+      ),
+    /port 8000 mTLS mode PERMISSIVE; .*only llm-d pods' port 8000/,
+  ],
+  [
     "model-namespaces-mtls",
     "dev",
     (rs) => rs.filter((r) => !ofType("kubernetes:security.istio.io/v1:PeerAuthentication")(r)),

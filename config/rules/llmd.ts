@@ -62,6 +62,11 @@ export function llmdProblems(cfg: PlatformInput, model: ModelInput, at: string):
       "sessionAffinityHeader",
       "llmd routes by llm-d's endpoint picker (prefix-cache aware), not by a session header",
     );
+  if (!model.engine.prefixCaching)
+    add(
+      "engine.prefixCaching",
+      "llmd's endpoint picker routes each prompt to the pod holding its prefix in KV cache; with prefix caching off that routing buys nothing: leave prefixCaching on, or serve the model without llmd",
+    );
   for (const part of ["transformer", "explainer", "batcher"] as const)
     if (model[part]) add(part, `an LLMInferenceService has no ${part}`);
   if (!cfg.addons.istio.enabled)

@@ -21,8 +21,13 @@ import { readRawConfig, validatePlatformConfig } from "../../config/load";
 import { readStackFile } from "../../tools/stackFile";
 import { planStack } from "../../tools/planRunner";
 import { LABELS } from "../../models/cluster/nodePools";
-import { LLMD_GATEWAY } from "../../models/serving/llmInferenceService";
-import { LLMD_WORKLOAD_SELECTOR } from "../../models/serving/namespace";
+import { GATEWAY_NAME_LABEL } from "../../models/addons/istio";
+import {
+  LLMD_GATEWAY,
+  llmdEndpointPickerService,
+  llmdEndpointPickerServiceAccount,
+} from "../../models/serving/llmInferenceService";
+import { LLMD_SERVING_PORT, LLMD_WORKLOAD_SELECTOR } from "../../models/serving/namespace";
 
 const CLUSTER = "e2e-selftest-llmd";
 const { name, namespace } = LLMD_MODEL;
@@ -98,6 +103,8 @@ describe("e2e: an llm-d model on the real llmisvc controller", function () {
       for (const [k, v] of Object.entries(LLMD_WORKLOAD_SELECTOR.matchLabels))
         assert.equal(meta.labels?.[k], v, `${deployment} label ${k}`);
       assert.equal(meta.annotations?.["prometheus.io/port"], "8000", deployment);
+      // Only the serving port through the sidecar, so NIXL's side channel and UCX ports are not refused.
+      assert.equal(meta.annotations?.["traffic.sidecar.istio.io/includeInboundPorts"], "8000", deployment);
       const main = spec.containers.find((c) => c.name === "main");
       assert.ok(main, `${deployment}: no main container`);
       assert.equal(spec.nodeSelector?.[LABELS.pool], LLMD_MODEL.gpu.pool, deployment);
@@ -129,6 +136,18 @@ describe("e2e: an llm-d model on the real llmisvc controller", function () {
       },
     );
     assert.match(JSON.stringify(podSpecOf(epp).containers), /prefix-cache-scorer/);
+    // Without a sidecar (the gateway reaches it over its own TLS), as the ServiceAccount the platform
+    // gives the model's storage role, behind the Service the platform's DestinationRule names.
+    const meta = (epp.spec as { template: { metadata: KubeObject["metadata"] } }).template.metadata;
+    assert.equal(meta.labels?.["sidecar.istio.io/inject"], "false");
+    assert.equal(podSpecOf(epp).serviceAccountName, llmdEndpointPickerServiceAccount(name));
+    assert.ok(
+      await kube.get("v1", "Service", llmdEndpointPickerService(name), namespace),
+      `Service ${llmdEndpointPickerService(name)}`,
+    );
+    assert.ok(
+      await kube.get("networking.istio.io/v1", "DestinationRule", llmdEndpointPickerService(name), namespace),
+    );
   });
 
   it("routes through the platform's Gateway to an InferencePool the endpoint picker serves", async () => {
@@ -147,9 +166,25 @@ describe("e2e: an llm-d model on the real llmisvc controller", function () {
     );
     const pools = spec.rules.flatMap((r) => r.backendRefs ?? []).filter((b) => b.kind === "InferencePool");
     assert.ok(pools.length > 0, JSON.stringify(spec.rules));
-    assert.ok(
-      await kube.get("inference.networking.k8s.io/v1", "InferencePool", pools[0]!.name, namespace),
-      `InferencePool ${pools[0]!.name}`,
+    const pool = await kube.get("inference.networking.k8s.io/v1", "InferencePool", pools[0]!.name, namespace);
+    assert.ok(pool, `InferencePool ${pools[0]!.name}`);
+    // The pool targets the port the platform's PeerAuthentication opens to the picker's pod-IP scrapes,
+    // and names the picker Service the platform's DestinationRule covers.
+    const poolSpec = pool.spec as {
+      targetPorts: Array<{ number: number }>;
+      endpointPickerRef: { name: string };
+    };
+    assert.deepEqual(
+      poolSpec.targetPorts.map((p) => p.number),
+      [LLMD_SERVING_PORT],
+    );
+    assert.equal(poolSpec.endpointPickerRef.name, llmdEndpointPickerService(name));
+    // istiod calls the picker only from gateway pods labelled with the Gateway's name (the chart renders it).
+    const gatewayPods = await kube.get("apps/v1", "Deployment", "istio-ingressgateway", "istio-system");
+    assert.equal(
+      (gatewayPods?.spec as { template: { metadata: KubeObject["metadata"] } } | undefined)?.template.metadata
+        .labels?.[GATEWAY_NAME_LABEL],
+      LLMD_GATEWAY.name,
     );
   });
 

@@ -8,8 +8,11 @@ import { customObject, PART_OF } from "../k8s";
 import { CHARTS } from "../versions";
 import { PROMETHEUS_RELEASE } from "./monitoring";
 import type { AddonContext, AddonSpec } from "./types";
+import { LLMD_GATEWAY } from "../serving/llmInferenceService";
 
 export const INGRESS_GATEWAY_LABEL = { istio: "ingressgateway" };
+/** The label naming the Gateway API Gateway a gateway pod serves (istio's label.IoK8sNetworkingGatewayGatewayName). */
+export const GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name";
 /** The ingress gateway's Service (the gateway chart names it after the release, istio-ingressgateway). */
 export const INGRESS_GATEWAY_SERVICE = "istio-ingressgateway.istio-system.svc.cluster.local";
 
@@ -96,6 +99,13 @@ export function istioIngressGateway(ctx: AddonContext): AddonSpec {
         ...(tls ? { ports: tls.ports } : {}),
       },
       autoscaling: { minReplicas: highlyAvailable(ctx) ? 3 : 1 },
+      // llm-d: istiod adds the endpoint picker's ext_proc filter only on gateway pods labelled with the
+      // Gateway API Gateway they serve (istio 1.30.3 pilot/pkg/networking/core/listener_builder.go
+      // 414-418); without it requests would go round-robin over the InferencePool. Selector-based
+      // policies on these pods (the JWT objects below) still apply to a labelled gateway
+      // (ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY defaults to true: pilot/pkg/features/pilot.go 274,
+      // pilot/pkg/model/policyattachment.go 126-148). The chart puts labels on the pods and the Service.
+      ...(ctx.usesLlmd ? { labels: { [GATEWAY_NAME_LABEL]: LLMD_GATEWAY.name } } : {}),
       // Rendered only with more than one replica and a non-empty value (gateway 1.30.3
       // templates/poddisruptionbudget.yaml 1-3).
       ...(highlyAvailable(ctx)

@@ -17,7 +17,7 @@ import type * as crds from "../crds";
 import { LABELS, GPU_TAINT } from "../cluster/nodePools";
 import type { ResolvedModel } from "./resolve";
 import { metricsAnnotations, plannedEngine, podResources } from "./inferenceService";
-import { hfTokenEnv } from "./namespace";
+import { hfTokenEnv, LLMD_SERVING_PORT } from "./namespace";
 import { vllmEngineArgs } from "./runtimes";
 
 /**
@@ -30,8 +30,33 @@ export const LLMD_GATEWAY = { name: "inference-llm-gateway", namespace: "istio-s
 /** The container name KServe's presets and controller expect (config_merge.go 779-827, workload_single_node.go 169). */
 export const LLMD_MAIN_CONTAINER = "main";
 
-/** The port llm-d's presets start vLLM on (kserve-runtime-configs resources.yaml 2582). */
-const VLLM_PORT = 8000;
+const VLLM_PORT = LLMD_SERVING_PORT;
+
+/**
+ * KServe's names for what the controller makes around a model (kmeta.ChildName, which only hashes names
+ * past 63 characters): the endpoint picker's Service and ServiceAccount (scheduler.go 242-256, 653).
+ */
+export function llmdEndpointPickerService(modelName: string): string {
+  return `${modelName}-epp-service`;
+}
+export function llmdEndpointPickerServiceAccount(modelName: string): string {
+  return `${modelName}-epp-sa`;
+}
+
+/**
+ * Istio and llm-d's pod-IP traffic. Istio's sidecars only mTLS traffic addressed to a Service's name or
+ * ClusterIP; requests to a pod IP leave through the passthrough cluster in plaintext (istio 1.30.3
+ * pilot/pkg/networking/core/httproute.go 565-590 adds no pod-IP domains; istio/istio#37431). llm-d
+ * addresses pods by IP three ways: the endpoint picker scrapes every pod's /metrics on 8000, the decode
+ * pod's routing sidecar sends the prompt to the prefill pod the picker chose (podIP:8000), and NIXL moves
+ * the KV cache over its side channel (5600) and UCX on ports it picks. So:
+ *  - the endpoint picker runs without a sidecar and the gateway reaches it over its own TLS (below);
+ *  - port 8000 of llm-d pods also accepts plaintext, from namespaces the NetworkPolicies let in
+ *    (models/serving/namespace.ts);
+ *  - prefill/decode pods send only 8000 through the sidecar, so NIXL's ports are not refused by STRICT mTLS.
+ */
+const SIDECAR_ONLY_SERVING_PORT = { "traffic.sidecar.istio.io/includeInboundPorts": String(VLLM_PORT) };
+const NO_SIDECAR = { "sidecar.istio.io/inject": "false" };
 
 type Spec = DeepInput<NonNullable<crds.LLMInferenceService["spec"]>>;
 type PodTemplate = NonNullable<Spec["template"]>;
@@ -122,15 +147,13 @@ export function llmInferenceService(
       // Fixed: llm-d's autoscaling needs the Workload Variant Autoscaler, which the platform does not install.
       replicas: model.autoscaling.minReplicas,
       parallelism: { tensor },
-      // Copied onto the pods (workload_single_node.go 180, 284): Istio merges vLLM's /metrics into the
-      // sidecar's port the PodMonitor scrapes (models/serving/namespace.ts).
-      annotations: metricsAnnotations(VLLM_PORT),
+      annotations: workloadAnnotations(Boolean(prefill)),
       template: podTemplate(model, prefill ? "decode" : "both", opts),
       ...(prefill
         ? {
             prefill: {
               replicas: prefill.replicas,
-              annotations: metricsAnnotations(VLLM_PORT),
+              annotations: workloadAnnotations(true),
               parallelism: { tensor },
               template: podTemplate(model, "prefill", opts),
             },
@@ -141,8 +164,43 @@ export function llmInferenceService(
         // Managed: the preset's HTTPRoute (/<namespace>/<name>/v1/...) and the endpoint picker with its
         // default, prefix-cache-aware scheduler config.
         route: {},
-        scheduler: {},
+        scheduler: {
+          labels: NO_SIDECAR,
+          // The picker's tokenizer downloads the model too (scheduler.go 422-465): it runs as the
+          // controller's `<name>-epp-sa`, which gets the model's Pod Identity role as well (modelObjects.ts).
+        },
       },
+    },
+  });
+}
+
+/**
+ * Copied onto the pods (workload_single_node.go 180, 284): Istio merges vLLM's /metrics into the
+ * sidecar's port the PodMonitor scrapes (models/serving/namespace.ts); with prefill split off, only the
+ * serving port goes through the sidecar.
+ */
+function workloadAnnotations(disaggregated: boolean): Record<string, string> {
+  return { ...metricsAnnotations(VLLM_PORT), ...(disaggregated ? SIDECAR_ONLY_SERVING_PORT : {}) };
+}
+
+/**
+ * The gateway's connection to the endpoint picker: the picker serves gRPC over its own self-signed TLS
+ * (gateway-api-inference-extension pkg/epp/server/options.go 115, secure serving on by default; KServe
+ * passes no flag unless its LLMInferenceService TLS is on, resources.yaml 2069-2075), so the gateway
+ * originates TLS without verifying it — what the Inference Extension's own chart does for Istio
+ * (config/charts/inferencepool/templates/istio.yaml, v1.5.0). KServe leaves this to distributions
+ * (router_platform_networking_default.go 27-32).
+ */
+export function llmdEndpointPickerTls(model: Pick<ResolvedModel, "name" | "namespace">): K8sObject {
+  return customObject("networking.istio.io/v1/DestinationRule", {
+    metadata: {
+      name: llmdEndpointPickerService(model.name),
+      namespace: model.namespace,
+      labels: { ...PART_OF, "inference-platform/model": model.name },
+    },
+    spec: {
+      host: `${llmdEndpointPickerService(model.name)}.${model.namespace}.svc.cluster.local`,
+      trafficPolicy: { tls: { mode: "SIMPLE", insecureSkipVerify: true } },
     },
   });
 }

@@ -20,7 +20,12 @@ import { isStorageError, parseStorageUri, s3AccessPolicy, s3AccessPolicyForBucke
 import { destinationRule, servingComponents, trackReplicas, virtualService } from "./traffic";
 import { trainedModel } from "./trainedModels";
 import { batchJob } from "./batchJobs";
-import { isLlmd, llmInferenceService } from "./llmInferenceService";
+import {
+  isLlmd,
+  llmdEndpointPickerServiceAccount,
+  llmdEndpointPickerTls,
+  llmInferenceService,
+} from "./llmInferenceService";
 
 export interface ModelContext {
   readonly region: string;
@@ -59,6 +64,11 @@ export interface ModelObjects {
   readonly s3: S3Access[];
   /** The one IAM policy of the model's ServiceAccount role covering all of them; none without s3://. */
   readonly s3Policy?: string;
+  /**
+   * ServiceAccounts a controller creates that read the same storage and get the same s3Policy: llm-d's
+   * endpoint picker, whose tokenizer downloads the model as `<name>-epp-sa` (llmInferenceService.ts).
+   */
+  readonly storageReaders: string[];
   /**
    * Batch runs' own identity: they read the model and their inputs and write their outputs, which the
    * serving pods must not (a predictor that can write to S3 is a leak waiting to happen).
@@ -142,7 +152,7 @@ function servingObjects(
     return {
       inferenceServices: [llmInferenceService(model, base)],
       autoscalers: [],
-      routing: [],
+      routing: [llmdEndpointPickerTls(model)],
       disruptionBudgets: [],
     };
   const stableVersion = { storageUri: model.storageUri, image: model.image, args: model.args };
@@ -267,6 +277,7 @@ export function modelObjects(model: ResolvedModel, ctx: ModelContext): ModelObje
     extras,
     s3,
     ...(s3Policy ? { s3Policy } : {}),
+    storageReaders: isLlmd(model) ? [llmdEndpointPickerServiceAccount(model.name)] : [],
     ...(batch ? { batch } : {}),
     ...(weightCache ? { weightCache } : {}),
   };

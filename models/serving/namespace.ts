@@ -80,8 +80,44 @@ export function namespaceObjects(
       matchExpressions: [{ key: "serving.kserve.io/inferenceservice", operator: "Exists" }],
     }),
     ...(servesLlmd
-      ? [mergedMetricsPodMonitor(namespace, labels, "llm-d-workloads", LLMD_WORKLOAD_SELECTOR)]
+      ? [
+          mergedMetricsPodMonitor(namespace, labels, "llm-d-workloads", LLMD_WORKLOAD_SELECTOR),
+          ...llmdPodIpTraffic(namespace, labels),
+        ]
       : []),
+  ];
+}
+
+/** The name of the objects that let llm-d's pod-IP requests reach its serving port. */
+export const LLMD_POD_IP_TRAFFIC = "llm-d-pod-ip-traffic";
+
+/**
+ * llm-d's endpoint picker scrapes each pod at podIP:8000 and a decode pod sends prompts to its prefill
+ * pod at podIP:8000, which Istio's sidecars send in plaintext (models/serving/llmInferenceService.ts). On
+ * llm-d pods, that port alone also accepts plaintext, and from any caller the NetworkPolicies let in
+ * (gateway, Knative, monitoring and the namespace itself): an ALLOW rule on namespaces cannot match a
+ * request without a peer identity. Every other port of those pods stays STRICT, and the gateway's own
+ * requests still arrive over mTLS (Istio's auto mTLS to sidecar'd endpoints).
+ */
+function llmdPodIpTraffic(namespace: string, labels: Record<string, string>): K8sObject[] {
+  const port = String(LLMD_SERVING_PORT);
+  return [
+    customObject("security.istio.io/v1/PeerAuthentication", {
+      metadata: { name: LLMD_POD_IP_TRAFFIC, namespace, labels },
+      spec: {
+        selector: LLMD_WORKLOAD_SELECTOR,
+        mtls: { mode: "STRICT" },
+        portLevelMtls: { [port]: { mode: "PERMISSIVE" } },
+      },
+    }),
+    customObject("security.istio.io/v1/AuthorizationPolicy", {
+      metadata: { name: LLMD_POD_IP_TRAFFIC, namespace, labels },
+      spec: {
+        selector: LLMD_WORKLOAD_SELECTOR,
+        action: "ALLOW",
+        rules: [{ to: [{ operation: { ports: [port] } }] }],
+      },
+    }),
   ];
 }
 
@@ -92,6 +128,12 @@ export function namespaceObjects(
 export const LLMD_WORKLOAD_SELECTOR = {
   matchLabels: { "kserve.io/component": "workload", "app.kubernetes.io/part-of": "llminferenceservice" },
 };
+
+/**
+ * The port llm-d's presets serve on (vLLM, or the P/D routing sidecar in front of it: kserve-runtime-configs
+ * v0.20.0 files/llmisvcconfigs/resources.yaml 242, 2582) and the InferencePool's target port (2057).
+ */
+export const LLMD_SERVING_PORT = 8000;
 
 /**
  * Prometheus scrapes the sidecar's plaintext port 15020, where Istio merges the model server's own

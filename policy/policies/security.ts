@@ -5,6 +5,7 @@ import { EFA_DEVICE_PLUGIN } from "../../models/addons/efaDevicePlugin";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { K8S, labels, nameOf, podViews, withDefaults } from "./k8s";
 import { WEIGHT_CACHE } from "../../models/serving/weightCache";
+import { LLMD_SERVING_PORT, LLMD_WORKLOAD_SELECTOR } from "../../models/serving/namespace";
 
 type Props = Record<string, unknown>;
 
@@ -72,18 +73,40 @@ export const noStaticAwsCredentials: ResourceValidationPolicy = {
   },
 };
 
+/**
+ * The one port-level exception: llm-d pods' serving port, which llm-d's components call by pod IP
+ * (models/serving/namespace.ts LLMD_POD_IP_TRAFFIC).
+ */
+function isLlmdServingPortException(spec: Props, port: string): boolean {
+  const selected = ((spec.selector as Props | undefined)?.matchLabels ?? {}) as Record<string, string>;
+  const llmd = LLMD_WORKLOAD_SELECTOR.matchLabels as Record<string, string>;
+  return (
+    port === String(LLMD_SERVING_PORT) &&
+    Object.keys(llmd).length === Object.keys(selected).length &&
+    Object.entries(llmd).every(([key, value]) => selected[key] === value)
+  );
+}
+
 export const mtlsStrictResource: ResourceValidationPolicy = {
   name: "mtls-strict",
-  description: "Istio PeerAuthentications in model namespaces require STRICT mTLS.",
+  description:
+    "Istio PeerAuthentications in model namespaces require STRICT mTLS, on every port but llm-d pods' serving port.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     if (args.type !== K8S.peerAuthentication) return;
     const props = args.props as Props;
-    const mode =
-      (((props.spec as Props | undefined)?.mtls as Props | undefined)?.mode as string | undefined) ??
-      "PERMISSIVE";
-    if (labels(props)["inference-platform/models"] === "true" && mode !== "STRICT")
-      report(`${nameOf(props)}: mTLS mode ${mode}; model namespaces require STRICT`);
+    if (labels(props)["inference-platform/models"] !== "true") return;
+    const spec = (props.spec as Props | undefined) ?? {};
+    const mode = ((spec.mtls as Props | undefined)?.mode as string | undefined) ?? "PERMISSIVE";
+    if (mode !== "STRICT") report(`${nameOf(props)}: mTLS mode ${mode}; model namespaces require STRICT`);
+    const ports = (spec.portLevelMtls ?? {}) as Record<string, Props>;
+    for (const [port, setting] of Object.entries(ports)) {
+      const portMode = (setting.mode as string | undefined) ?? "PERMISSIVE";
+      if (portMode !== "STRICT" && !isLlmdServingPortException(spec, port))
+        report(
+          `${nameOf(props)}: port ${port} mTLS mode ${portMode}; model namespaces require STRICT (only llm-d pods' port ${LLMD_SERVING_PORT} may be PERMISSIVE)`,
+        );
+    }
   },
 };
 
