@@ -7,7 +7,15 @@ import * as assert from "node:assert/strict";
 import { CLOUD_FIXTURE, configError, problemPaths, stackRaw, validate } from "./helpers";
 import { LLMD_MODEL } from "../e2e/llmd";
 import { resolveModel } from "../models/serving/resolve";
-import { LLMD_GATEWAY, llmInferenceService } from "../models/serving/llmInferenceService";
+import {
+  LLMD_GATEWAY,
+  llmdDisruptionBudgets,
+  llmdPodLabels,
+  llmInferenceService,
+} from "../models/serving/llmInferenceService";
+import { ENVIRONMENT_LABEL } from "../models/k8s";
+import { LLM_INFERENCE_SERVICE } from "../policy/policies/llmd";
+import { prodModelsSurviveNodeLoss } from "../policy/policies/availability";
 import { modelObjects } from "../models/serving/modelObjects";
 import { LLMD_POD_IP_TRAFFIC, LLMD_WORKLOAD_SELECTOR, namespaceObjects } from "../models/serving/namespace";
 import { addonCatalog, addonContext, orderAddons } from "../models/addons";
@@ -154,6 +162,66 @@ describe("llm-d serving", function () {
       ).find((a) => a.name === "istio-ingressgateway")!.values as Any;
     assert.deepEqual(gateway(cfg).labels, { "gateway.networking.k8s.io/gateway-name": LLMD_GATEWAY.name });
     assert.equal(gateway(validate(stackRaw("dev"), "dev")).labels, undefined);
+  });
+
+  it("spreads each role's pods over nodes and budgets their disruption; prod wants two of each", async () => {
+    const cfg = validate(devWithLlmd(), "dev");
+    const model = resolveModel(
+      cfg.models.find((m) => m.name === LLMD_MODEL.name)!,
+      cfg,
+    );
+    const svc = llmInferenceService(model, { serviceAccountName: "qwen-25-7b-model" }) as Any;
+    for (const [template, role] of [
+      [svc.spec.template, "decode"],
+      [svc.spec.prefill.template, "prefill"],
+    ]) {
+      const selectors = template.topologySpreadConstraints.map((c: Any) => c.labelSelector.matchLabels);
+      assert.deepEqual(selectors[0], llmdPodLabels(LLMD_MODEL.name, role));
+      assert.deepEqual(
+        template.topologySpreadConstraints.map((c: Any) => c.topologyKey),
+        ["topology.kubernetes.io/zone", "kubernetes.io/hostname"],
+      );
+    }
+    const budgets = llmdDisruptionBudgets(model) as Any[];
+    assert.deepEqual(
+      budgets.map((b) => [b.metadata.name, b.spec.selector.matchLabels["llm-d.ai/role"]]),
+      [
+        ["qwen-25-7b-kserve", "decode"],
+        ["qwen-25-7b-kserve-prefill", "prefill"],
+      ],
+    );
+
+    // Policy: in prod, one decode or one prefill pod is a single point of failure unless accepted.
+    const prod = structuredClone(svc);
+    prod.metadata.labels[ENVIRONMENT_LABEL] = "prod";
+    const violations = await runPolicies(
+      [{ type: LLM_INFERENCE_SERVICE, name: "qwen", urn: "urn:qwen", props: prod } as never],
+      stackPolicyConfig("prod"),
+      [prodModelsSurviveNodeLoss],
+    );
+    assert.deepEqual(
+      violations.map((v) => v.message.replace(/^.*?: /, "")),
+      [
+        "one decode replica, so a node loss stops it; run 2 or accept it (autoscaling.outageOnNodeLoss)",
+        "one prefill replica, so a node loss stops it; run 2 or accept it (autoscaling.outageOnNodeLoss)",
+      ],
+    );
+    prod.spec.replicas = 2;
+    prod.spec.prefill.replicas = 2;
+    assert.deepEqual(
+      await runPolicies(
+        [{ type: LLM_INFERENCE_SERVICE, name: "qwen", urn: "urn:qwen", props: prod } as never],
+        stackPolicyConfig("prod"),
+        [prodModelsSurviveNodeLoss],
+      ),
+      [],
+    );
+
+    // Config says the same before anything is planned.
+    const raw = stackRaw("prod") as Any;
+    raw.models = [...raw.models, structuredClone(LLMD_MODEL)];
+    const at = `models[${raw.models.length - 1}]`;
+    assert.ok(problemPaths(configError(raw, "prod")).includes(`${at}.llmd.prefill.replicas`));
   });
 
   it("refuses llm-d with prefix caching off", () => {

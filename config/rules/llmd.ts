@@ -40,7 +40,7 @@ export function llmdProblems(cfg: PlatformInput, model: ModelInput, at: string):
   if (model.rollout)
     add(
       "rollout",
-      "llmd models are not rolled out by the platform yet: KServe v0.20 splits traffic between LLMInferenceServices of one router.route.group by weight (router_group_routing.go 29-80), which the platform does not build; roll out by replacing the model, or serve it without llmd",
+      "llmd models are not rolled out by the platform yet: KServe v0.20 weights the LLMInferenceServices of one router.route.group only on its shared model-based routes (router_group_routing.go 29-72), which need the ingress config's modelBasedRoutingHeaderName and a body-based router the platform does not install; each model's own /<namespace>/<name>/ paths are never split. Roll out by replacing the model, or serve it without llmd",
     );
   if (model.adapters.length > 0)
     add(
@@ -61,6 +61,12 @@ export function llmdProblems(cfg: PlatformInput, model: ModelInput, at: string):
     add(
       "sessionAffinityHeader",
       "llmd routes by llm-d's endpoint picker (prefix-cache aware), not by a session header",
+    );
+  const prefill = model.llmd.prefill;
+  if (prefill && prefill.replicas === 1 && cfg.environment === "prod" && !model.autoscaling.outageOnNodeLoss)
+    add(
+      "llmd.prefill.replicas",
+      "prod runs at least 2 prefill pods, spread across nodes, so one node loss does not stop the model; or accept the outage with autoscaling.outageOnNodeLoss: '<why>'",
     );
   if (!model.engine.prefixCaching)
     add(

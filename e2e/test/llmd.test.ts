@@ -24,6 +24,7 @@ import { LABELS } from "../../models/cluster/nodePools";
 import { GATEWAY_NAME_LABEL } from "../../models/addons/istio";
 import {
   LLMD_GATEWAY,
+  llmdPodLabels,
   llmdEndpointPickerService,
   llmdEndpointPickerServiceAccount,
 } from "../../models/serving/llmInferenceService";
@@ -34,6 +35,7 @@ const { name, namespace } = LLMD_MODEL;
 
 type PodSpec = {
   serviceAccountName?: string;
+  topologySpreadConstraints?: Array<{ labelSelector: { matchLabels: Record<string, string> } }>;
   nodeSelector?: Record<string, string>;
   containers: Array<{
     name: string;
@@ -92,12 +94,27 @@ describe("e2e: an llm-d model on the real llmisvc controller", function () {
             (await kube.get("serving.kserve.io/v1alpha2", "LLMInferenceService", name, namespace))?.status,
           ),
       });
-    for (const [deployment, role] of [
-      [`${name}-kserve`, "kv_consumer"],
-      [`${name}-kserve-prefill`, "kv_producer"],
+    for (const [deployment, role, llmdRole] of [
+      [`${name}-kserve`, "kv_consumer", "decode"],
+      [`${name}-kserve-prefill`, "kv_producer", "prefill"],
     ] as const) {
       const d = await get(deployment);
       const spec = podSpecOf(d);
+      // The controller labels the pods as the platform's spread constraints and budgets select them,
+      // and keeps the constraints through its merge of the presets.
+      const podLabels = (d.spec as { template: { metadata: KubeObject["metadata"] } }).template.metadata
+        .labels;
+      for (const [k, v] of Object.entries(llmdPodLabels(name, llmdRole)))
+        assert.equal(podLabels?.[k], v, `${deployment} label ${k}`);
+      assert.deepEqual(
+        (spec.topologySpreadConstraints ?? []).map((c) => c.labelSelector.matchLabels),
+        [llmdPodLabels(name, llmdRole), llmdPodLabels(name, llmdRole)],
+        deployment,
+      );
+      assert.ok(
+        await kube.get("policy/v1", "PodDisruptionBudget", deployment, namespace),
+        `PDB ${deployment}`,
+      );
       // What the platform's PodMonitor selects and Istio's metrics merge reads are on the real pods.
       const meta = (d.spec as { template: { metadata: KubeObject["metadata"] } }).template.metadata;
       for (const [k, v] of Object.entries(LLMD_WORKLOAD_SELECTOR.matchLabels))

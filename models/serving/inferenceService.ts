@@ -195,23 +195,28 @@ function predictorPlacement(model: ResolvedModel, isvc: string): Partial<Predict
           tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }],
         }
       : {}),
-    topologySpreadConstraints: [
-      {
-        maxSkew: 1,
-        topologyKey: "topology.kubernetes.io/zone",
-        whenUnsatisfiable: "ScheduleAnyway",
-        labelSelector: { matchLabels },
-      },
-      {
-        maxSkew: 1,
-        topologyKey: "kubernetes.io/hostname",
-        // Prod: two replicas never share a node (one node loss must not stop the model); a replica that
-        // finds no free node waits for the node autoscaler instead of doubling up.
-        whenUnsatisfiable: model.environment === "prod" ? "DoNotSchedule" : "ScheduleAnyway",
-        labelSelector: { matchLabels },
-      },
-    ],
+    topologySpreadConstraints: spreadOverZonesAndNodes(model.environment, matchLabels),
   };
+}
+
+/** A model's replicas (the pods matchLabels selects) spread over zones and nodes. */
+export function spreadOverZonesAndNodes(environment: string, matchLabels: Record<string, string>) {
+  return [
+    {
+      maxSkew: 1,
+      topologyKey: "topology.kubernetes.io/zone",
+      whenUnsatisfiable: "ScheduleAnyway",
+      labelSelector: { matchLabels },
+    },
+    {
+      maxSkew: 1,
+      topologyKey: "kubernetes.io/hostname",
+      // Prod: two replicas never share a node (one node loss must not stop the model); a replica that
+      // finds no free node waits for the node autoscaler instead of doubling up.
+      whenUnsatisfiable: environment === "prod" ? "DoNotSchedule" : "ScheduleAnyway",
+      labelSelector: { matchLabels },
+    },
+  ];
 }
 
 /** InferenceService annotations: mode, autoscaler class, what the model is, Knative's KPA. */

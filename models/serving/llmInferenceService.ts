@@ -12,12 +12,12 @@
  * through a prefill pod first.
  */
 import type { K8sObject } from "../k8s";
-import { customObject, ENVIRONMENT_LABEL, PART_OF, type DeepInput } from "../k8s";
+import { coreObject, customObject, ENVIRONMENT_LABEL, PART_OF, type DeepInput } from "../k8s";
 import type * as crds from "../crds";
 import { LABELS, GPU_TAINT } from "../cluster/nodePools";
 import type { ResolvedModel } from "./resolve";
-import { metricsAnnotations, plannedEngine, podResources } from "./inferenceService";
-import { hfTokenEnv, LLMD_SERVING_PORT } from "./namespace";
+import { metricsAnnotations, plannedEngine, podResources, spreadOverZonesAndNodes } from "./inferenceService";
+import { hfTokenEnv, LLMD_SERVING_PORT, LLMD_WORKLOAD_SELECTOR } from "./namespace";
 import { vllmEngineArgs } from "./runtimes";
 
 /**
@@ -79,7 +79,7 @@ function kvTransferArgs(role: "prefill" | "decode"): string[] {
  */
 function podTemplate(
   model: ResolvedModel,
-  role: "prefill" | "decode" | "both",
+  role: LlmdRole,
   opts: { serviceAccountName: string; hfTokenSecretName?: string },
 ): PodTemplate {
   const gpu = model.resolvedGpu;
@@ -103,6 +103,7 @@ function podTemplate(
           tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }],
         }
       : {}),
+    topologySpreadConstraints: spreadOverZonesAndNodes(model.environment, llmdPodLabels(model.name, role)),
     containers: [
       {
         name: LLMD_MAIN_CONTAINER,
@@ -203,6 +204,44 @@ export function llmdEndpointPickerTls(model: Pick<ResolvedModel, "name" | "names
       trafficPolicy: { tls: { mode: "SIMPLE", insecureSkipVerify: true } },
     },
   });
+}
+
+type LlmdRole = "prefill" | "decode" | "both";
+
+/**
+ * The labels the llmisvc controller puts on one role's pods (workload_single_node.go 91-97, 503-509;
+ * pkg/constants/constants.go 417-443): what spread constraints and disruption budgets select.
+ */
+export function llmdPodLabels(modelName: string, role: LlmdRole): Record<string, string> {
+  return {
+    "app.kubernetes.io/name": modelName,
+    ...LLMD_WORKLOAD_SELECTOR.matchLabels,
+    "llm-d.ai/role": role,
+  };
+}
+
+/**
+ * One PodDisruptionBudget per role: a node drain takes one decode and one prefill pod at a time (the
+ * controller makes Deployments, not budgets). Named after the controller's Deployments
+ * (`<name>-kserve`, `<name>-kserve-prefill`, workload_single_node.go 512-518).
+ */
+export function llmdDisruptionBudgets(model: ResolvedModel): K8sObject[] {
+  const roles: Array<[LlmdRole, string]> = model.llmd?.prefill
+    ? [
+        ["decode", `${model.name}-kserve`],
+        ["prefill", `${model.name}-kserve-prefill`],
+      ]
+    : [["both", `${model.name}-kserve`]];
+  return roles.map(([role, name]) =>
+    coreObject("policy/v1/PodDisruptionBudget", {
+      metadata: {
+        name,
+        namespace: model.namespace,
+        labels: { ...PART_OF, "inference-platform/model": model.name },
+      },
+      spec: { maxUnavailable: 1, selector: { matchLabels: llmdPodLabels(model.name, role) } },
+    }),
+  );
 }
 
 /** Whether a model is served through llm-d. */

@@ -22,6 +22,7 @@ import { trainedModel } from "./trainedModels";
 import { batchJob } from "./batchJobs";
 import {
   isLlmd,
+  llmdDisruptionBudgets,
   llmdEndpointPickerServiceAccount,
   llmdEndpointPickerTls,
   llmInferenceService,
@@ -153,7 +154,7 @@ function servingObjects(
       inferenceServices: [llmInferenceService(model, base)],
       autoscalers: [],
       routing: [llmdEndpointPickerTls(model)],
-      disruptionBudgets: [],
+      disruptionBudgets: llmdDisruptionBudgets(model),
     };
   const stableVersion = { storageUri: model.storageUri, image: model.image, args: model.args };
   const replicas = { min: model.autoscaling.minReplicas, max: model.autoscaling.maxReplicas };

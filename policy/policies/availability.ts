@@ -70,6 +70,22 @@ export const prodModelsSurviveNodeLoss: StackValidationPolicy = {
           `${nameOf(r.props)}: one replica, so a node loss stops it; run 2 or accept it (autoscaling.outageOnNodeLoss)`,
         );
     }
+    // llm-d: decode (spec.replicas) and prefill pods each stop the model when their only pod's node goes.
+    for (const r of args.resources.filter((x) => x.type === K8S.llmisvc)) {
+      const spec = (r.props.spec ?? {}) as Props;
+      const template = (spec.template ?? {}) as Props;
+      const ns = String(((r.props.metadata ?? {}) as Props).namespace);
+      if (accepted.has(`${ns}/${String(template.serviceAccountName)}`)) continue;
+      const prefill = spec.prefill as Props | undefined;
+      for (const [role, replicas] of [
+        ["decode", spec.replicas ?? 1],
+        ["prefill", prefill ? (prefill.replicas ?? 1) : undefined],
+      ] as const)
+        if (replicas === 1)
+          report(
+            `${nameOf(r.props)}: one ${role} replica, so a node loss stops it; run 2 or accept it (autoscaling.outageOnNodeLoss)`,
+          );
+    }
   },
 };
 

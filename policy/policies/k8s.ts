@@ -32,6 +32,7 @@ export interface PodView {
 
 export const K8S = {
   isvc: "kubernetes:serving.kserve.io/v1beta1:InferenceService",
+  llmisvc: "kubernetes:serving.kserve.io/v1alpha2:LLMInferenceService",
   servingRuntime: "kubernetes:serving.kserve.io/v1alpha1:ServingRuntime",
   clusterServingRuntime: "kubernetes:serving.kserve.io/v1alpha1:ClusterServingRuntime",
   scaledObject: "kubernetes:keda.sh/v1alpha1:ScaledObject",
@@ -85,6 +86,19 @@ export function podViews(type: string, props: Obj): PodView[] {
         : [];
       return [{ at: `spec.${c}`, spec: component, containers }, ...workers];
     });
+  }
+  if (type === K8S.llmisvc) {
+    // llm-d: the platform's part of each role's pod (the controller merges llm-d's presets into it).
+    const spec = (props.spec ?? {}) as Obj;
+    const prefill = spec.prefill as Obj | undefined;
+    return [
+      ["spec.template", spec.template],
+      ["spec.prefill.template", prefill?.template],
+    ].flatMap(([at, pod]) =>
+      pod
+        ? [{ at: at as string, spec: pod as Obj, containers: ((pod as Obj).containers as Container[]) ?? [] }]
+        : [],
+    );
   }
   if (type === K8S.servingRuntime || type === K8S.clusterServingRuntime) {
     const spec = (props.spec ?? {}) as Obj;

@@ -10,7 +10,7 @@ import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { GATEWAY_API } from "../../models/versions";
 import { K8S, nameOf } from "./k8s";
 
-export const LLM_INFERENCE_SERVICE = "kubernetes:serving.kserve.io/v1alpha2:LLMInferenceService";
+export const LLM_INFERENCE_SERVICE = K8S.llmisvc;
 const GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway";
 const MANIFEST = "kubernetes:yaml/v2:ConfigFile";
 
