@@ -224,8 +224,12 @@ describe("llm-d serving", function () {
     assert.ok(problemPaths(configError(raw, "prod")).includes(`${at}.llmd.prefill.replicas`));
   });
 
-  it("refuses llm-d with prefix caching off", () => {
-    const err = configError(devWithLlmd({ engine: { prefixCaching: false } }), "dev");
+  it("refuses llm-d with prefix caching off, or flags its preset already passes", () => {
+    const err = configError(
+      devWithLlmd({ engine: { prefixCaching: false }, args: ["--port=9000", "--enforce-eager"] }),
+      "dev",
+    );
+    assert.match(err.message, /models\[3\]\.args: llm-d's preset already passes --port=9000 \(/);
     assert.match(err.message, /models\[3\]\.engine\.prefixCaching: .*prefix/);
   });
 

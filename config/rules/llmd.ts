@@ -13,6 +13,9 @@ import { isStorageError, parseStorageUri } from "../../models/serving/storage";
  */
 const LLMD_SCHEMES = ["hf", "s3", "pvc", "oci"];
 
+/** Flags llm-d's preset gives `vllm serve` itself. */
+const PRESET_FLAGS = ["--port", "--served-model-name", "--tensor-parallel-size", "-tp"];
+
 export function llmdProblems(cfg: PlatformInput, model: ModelInput, at: string): Problem[] {
   if (!model.llmd) return [];
   const problems: Problem[] = [];
@@ -62,6 +65,19 @@ export function llmdProblems(cfg: PlatformInput, model: ModelInput, at: string):
       "sessionAffinityHeader",
       "llmd routes by llm-d's endpoint picker (prefix-cache aware), not by a session header",
     );
+  // The preset's command sets these itself (kserve-runtime-configs v0.20.0 resources.yaml 2560-2566);
+  // given again in VLLM_ADDITIONAL_ARGS they would move vLLM off the port the pool and probes use.
+  for (const [key, flags] of [
+    ["args", model.args],
+    ["engine.extraArgs", model.engine.extraArgs],
+  ] as const) {
+    const taken = flags.filter((f) => PRESET_FLAGS.some((p) => f === p || f.startsWith(`${p}=`)));
+    if (taken.length > 0)
+      add(
+        key,
+        `llm-d's preset already passes ${taken.join(", ")} (its port, served name and parallelism come from the LLMInferenceService); leave them out`,
+      );
+  }
   const prefill = model.llmd.prefill;
   if (prefill && prefill.replicas === 1 && cfg.environment === "prod" && !model.autoscaling.outageOnNodeLoss)
     add(
