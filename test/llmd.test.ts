@@ -16,6 +16,8 @@ import {
 import { ENVIRONMENT_LABEL } from "../models/k8s";
 import { LLM_INFERENCE_SERVICE } from "../policy/policies/llmd";
 import { prodModelsSurviveNodeLoss } from "../policy/policies/availability";
+import { llmSharedMemory } from "../policy/policies/serving";
+import { maxGpusPerModel } from "../policy/policies/cost";
 import { modelObjects } from "../models/serving/modelObjects";
 import { LLMD_POD_IP_TRAFFIC, LLMD_WORKLOAD_SELECTOR, namespaceObjects } from "../models/serving/namespace";
 import { addonCatalog, addonContext, orderAddons } from "../models/addons";
@@ -123,7 +125,10 @@ describe("llm-d serving", function () {
     const [pickerTls] = objects.routing as Any[];
     assert.equal(pickerTls.kind, "DestinationRule");
     assert.equal(pickerTls.spec.host, "qwen-25-7b-epp-service.models.svc.cluster.local");
-    assert.deepEqual(pickerTls.spec.trafficPolicy.tls, { mode: "SIMPLE", insecureSkipVerify: true });
+    // TLS on the gRPC port only: the Service's health, metrics and ZMQ ports are plaintext.
+    assert.deepEqual(pickerTls.spec.trafficPolicy, {
+      portLevelSettings: [{ port: { number: 9002 }, tls: { mode: "SIMPLE", insecureSkipVerify: true } }],
+    });
     // The picker's tokenizer reads the weights as the controller's ServiceAccount.
     assert.deepEqual(objects.storageReaders, ["qwen-25-7b-epp-sa"]);
     // Without a split there is no NIXL traffic, so every port goes through the sidecar.
@@ -151,6 +156,30 @@ describe("llm-d serving", function () {
     assert.deepEqual(allow.spec.rules, [{ to: [{ operation: { ports: ["8000"] } }] }]);
     const plain = namespaceObjects("models", "dev", "1.34") as Any[];
     assert.ok(!plain.some((o) => o.metadata.name === LLMD_POD_IP_TRAFFIC));
+    // The ports that bypass the sidecar are guarded by the network: llm-d pods leave the namespace-wide
+    // rule for their own, where other namespaces reach only the serving and metrics ports.
+    const policies = (list: Any[]) =>
+      Object.fromEntries(
+        list.filter((o) => o.kind === "NetworkPolicy").map((o) => [o.metadata.name, o.spec]),
+      );
+    assert.deepEqual(policies(plain)["allow-platform-ingress"].podSelector, {});
+    const withLlmd = policies(objects);
+    assert.deepEqual(withLlmd["allow-platform-ingress"].podSelector, {
+      matchExpressions: [{ key: "kserve.io/component", operator: "NotIn", values: ["workload"] }],
+    });
+    const llmdIngress = withLlmd["allow-llm-d-ingress"];
+    assert.deepEqual(llmdIngress.podSelector, LLMD_WORKLOAD_SELECTOR);
+    assert.deepEqual(
+      llmdIngress.ingress.map((rule: Any) => [
+        rule.from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"],
+        rule.ports?.map((p: Any) => p.port) ?? "all",
+      ]),
+      [
+        ["istio-system", [8000]],
+        ["monitoring", [15020, 15090]],
+        ["models", "all"],
+      ],
+    );
 
     const gateway = (stack: typeof cfg) =>
       addonCatalog(
@@ -215,6 +244,21 @@ describe("llm-d serving", function () {
         [prodModelsSurviveNodeLoss],
       ),
       [],
+    );
+
+    // A multi-GPU llm-d pod: /dev/shm comes from the preset, and the GPU budget counts both roles.
+    const wide = structuredClone(svc);
+    for (const template of [wide.spec.template, wide.spec.prefill.template])
+      template.containers[0].resources.limits["nvidia.com/gpu"] = "4";
+    wide.spec.replicas = 3;
+    const budget = await runPolicies(
+      [{ type: LLM_INFERENCE_SERVICE, name: "qwen", urn: "urn:qwen", props: wide } as never],
+      { ...stackPolicyConfig("dev"), "max-gpus-per-model": { maxGpusPerModel: 12 } } as never,
+      [llmSharedMemory, maxGpusPerModel],
+    );
+    assert.deepEqual(
+      budget.map((v) => v.message.replace(/^.*?: /, "")),
+      ["16 GPUs (decode 12, prefill 4); the limit is 12"],
     );
 
     // Config says the same before anything is planned.

@@ -321,7 +321,7 @@ const cases: Case[] = [
     "model-namespaces-mtls",
     "dev",
     (rs) => rs.filter((r) => !ofType("kubernetes:security.istio.io/v1:PeerAuthentication")(r)),
-    /namespace models has no STRICT PeerAuthentication/,
+    /namespace models has no namespace-wide STRICT PeerAuthentication/,
   ],
   [
     "public-ingress-requires-auth",

@@ -14,7 +14,14 @@ import { isStorageError, parseStorageUri } from "../../models/serving/storage";
 const LLMD_SCHEMES = ["hf", "s3", "pvc", "oci"];
 
 /** Flags llm-d's preset gives `vllm serve` itself. */
-const PRESET_FLAGS = ["--port", "--served-model-name", "--tensor-parallel-size", "-tp"];
+const PRESET_FLAGS = [
+  "--port",
+  "--served-model-name",
+  "--served_model_name",
+  "--tensor-parallel-size",
+  "--tensor_parallel_size",
+  "-tp",
+];
 
 export function llmdProblems(cfg: PlatformInput, model: ModelInput, at: string): Problem[] {
   if (!model.llmd) return [];

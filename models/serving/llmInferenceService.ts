@@ -39,6 +39,8 @@ const VLLM_PORT = LLMD_SERVING_PORT;
 export function llmdEndpointPickerService(modelName: string): string {
   return `${modelName}-epp-service`;
 }
+/** The endpoint picker's gRPC (ext_proc) port, the InferencePool's endpointPickerRef port (resources.yaml 2044-2049). */
+export const LLMD_PICKER_GRPC_PORT = 9002;
 export function llmdEndpointPickerServiceAccount(modelName: string): string {
   return `${modelName}-epp-sa`;
 }
@@ -51,9 +53,10 @@ export function llmdEndpointPickerServiceAccount(modelName: string): string {
  * pod's routing sidecar sends the prompt to the prefill pod the picker chose (podIP:8000), and NIXL moves
  * the KV cache over its side channel (5600) and UCX on ports it picks. So:
  *  - the endpoint picker runs without a sidecar and the gateway reaches it over its own TLS (below);
- *  - port 8000 of llm-d pods also accepts plaintext, from namespaces the NetworkPolicies let in
- *    (models/serving/namespace.ts);
- *  - prefill/decode pods send only 8000 through the sidecar, so NIXL's ports are not refused by STRICT mTLS.
+ *  - port 8000 of llm-d pods also accepts plaintext (models/serving/namespace.ts);
+ *  - prefill/decode pods send only 8000 through the sidecar, so NIXL's ports are not refused by STRICT
+ *    mTLS; their other ports (NIXL's, vLLM's 8001 behind the decode pod's routing sidecar) are then
+ *    guarded by the network alone: only the namespace's own pods reach them (networkPolicies.ts).
  */
 const SIDECAR_ONLY_SERVING_PORT = { "traffic.sidecar.istio.io/includeInboundPorts": String(VLLM_PORT) };
 const NO_SIDECAR = { "sidecar.istio.io/inject": "false" };
@@ -186,11 +189,15 @@ function workloadAnnotations(disaggregated: boolean): Record<string, string> {
 
 /**
  * The gateway's connection to the endpoint picker: the picker serves gRPC over its own self-signed TLS
- * (gateway-api-inference-extension pkg/epp/server/options.go 115, secure serving on by default; KServe
- * passes no flag unless its LLMInferenceService TLS is on, resources.yaml 2069-2075), so the gateway
- * originates TLS without verifying it — what the Inference Extension's own chart does for Istio
+ * (secure serving on by default: gateway-api-inference-extension v1.5.0 pkg/epp/server/options.go 115,
+ * and llm-d-inference-scheduler's own copy, pkg/epp/server/options.go 131 at its 2026-05-17 main — the
+ * source of the v0.9.0 image KServe runs was not available to read; KServe passes no flag unless its
+ * LLMInferenceService TLS is on, resources.yaml 2069-2075), so the gateway originates TLS without
+ * verifying it — what the Inference Extension's own chart does for Istio
  * (config/charts/inferencepool/templates/istio.yaml, v1.5.0). KServe leaves this to distributions
- * (router_platform_networking_default.go 27-32).
+ * (router_platform_networking_default.go 27-32). The pool fails open (resources.yaml 2045): if this
+ * handshake failed, requests would still flow, round-robin, so the gateway's ext_proc errors are worth
+ * watching.
  */
 export function llmdEndpointPickerTls(model: Pick<ResolvedModel, "name" | "namespace">): K8sObject {
   return customObject("networking.istio.io/v1/DestinationRule", {
@@ -201,7 +208,13 @@ export function llmdEndpointPickerTls(model: Pick<ResolvedModel, "name" | "names
     },
     spec: {
       host: `${llmdEndpointPickerService(model.name)}.${model.namespace}.svc.cluster.local`,
-      trafficPolicy: { tls: { mode: "SIMPLE", insecureSkipVerify: true } },
+      // Only the gRPC port: the Service's other ports (health 9003, metrics 9090, ZMQ 5557, scheduler.go
+      // 261-291) are plaintext.
+      trafficPolicy: {
+        portLevelSettings: [
+          { port: { number: LLMD_PICKER_GRPC_PORT }, tls: { mode: "SIMPLE", insecureSkipVerify: true } },
+        ],
+      },
     },
   });
 }
@@ -209,8 +222,8 @@ export function llmdEndpointPickerTls(model: Pick<ResolvedModel, "name" | "names
 type LlmdRole = "prefill" | "decode" | "both";
 
 /**
- * The labels the llmisvc controller puts on one role's pods (workload_single_node.go 91-97, 503-509;
- * pkg/constants/constants.go 417-443): what spread constraints and disruption budgets select.
+ * The labels the llmisvc controller puts on one role's pods (workload_single_node.go 89-97 decode/both,
+ * 222-228 prefill, 503-509; pkg/constants/constants.go 417-443): what spread constraints and disruption budgets select.
  */
 export function llmdPodLabels(modelName: string, role: LlmdRole): Record<string, string> {
   return {

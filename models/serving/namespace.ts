@@ -34,6 +34,8 @@ export function secretObjectName(secretName: string): string {
 
 /** The one port the injected istio-proxy container declares (istiod chart files/injection-template.yaml). */
 export const ISTIO_PROXY_METRICS_PORT_NAME = "http-envoy-prom";
+/** Its number: Envoy's own stats. */
+export const ISTIO_PROXY_METRICS_PORT = 15090;
 /** The sidecar agent's status port, where `enablePrometheusMerge` serves app + Envoy metrics. */
 export const ISTIO_MERGED_METRICS_PORT = 15020;
 
@@ -75,6 +77,22 @@ export function namespaceObjects(
       callers: [NAMESPACES.istio, NAMESPACES.knative, NAMESPACES.monitoring],
       istioNamespace: NAMESPACES.istio,
       knativeNamespace: NAMESPACES.knative,
+      ...(servesLlmd
+        ? {
+            llmd: {
+              selector: LLMD_WORKLOAD_SELECTOR,
+              excludeLabel: {
+                key: "kserve.io/component",
+                value: LLMD_WORKLOAD_SELECTOR.matchLabels["kserve.io/component"],
+              },
+              servingPort: LLMD_SERVING_PORT,
+              monitoring: {
+                namespace: NAMESPACES.monitoring,
+                ports: [ISTIO_MERGED_METRICS_PORT, ISTIO_PROXY_METRICS_PORT],
+              },
+            },
+          }
+        : {}),
     }),
     mergedMetricsPodMonitor(namespace, labels, "inference-services", {
       matchExpressions: [{ key: "serving.kserve.io/inferenceservice", operator: "Exists" }],
@@ -95,9 +113,9 @@ export const LLMD_POD_IP_TRAFFIC = "llm-d-pod-ip-traffic";
  * llm-d's endpoint picker scrapes each pod at podIP:8000 and a decode pod sends prompts to its prefill
  * pod at podIP:8000, which Istio's sidecars send in plaintext (models/serving/llmInferenceService.ts). On
  * llm-d pods, that port alone also accepts plaintext, and from any caller the NetworkPolicies let in
- * (gateway, Knative, monitoring and the namespace itself): an ALLOW rule on namespaces cannot match a
- * request without a peer identity. Every other port of those pods stays STRICT, and the gateway's own
- * requests still arrive over mTLS (Istio's auto mTLS to sidecar'd endpoints).
+ * (allow-llm-d-ingress: the gateway's namespace and the model namespace itself): an ALLOW rule on
+ * namespaces cannot match a request without a peer identity. The gateway's own requests still arrive over
+ * mTLS (Istio's auto mTLS to sidecar'd endpoints); ports that go through the sidecar stay STRICT.
  */
 function llmdPodIpTraffic(namespace: string, labels: Record<string, string>): K8sObject[] {
   const port = String(LLMD_SERVING_PORT);
@@ -131,7 +149,7 @@ export const LLMD_WORKLOAD_SELECTOR = {
 
 /**
  * The port llm-d's presets serve on (vLLM, or the P/D routing sidecar in front of it: kserve-runtime-configs
- * v0.20.0 files/llmisvcconfigs/resources.yaml 242, 2582) and the InferencePool's target port (2057).
+ * v0.20.0 files/llmisvcconfigs/resources.yaml 242, 2562) and the InferencePool's target port (2056).
  */
 export const LLMD_SERVING_PORT = 8000;
 

@@ -25,6 +25,19 @@ export interface ModelNetworkArgs {
   readonly callers: readonly string[];
   readonly istioNamespace: string;
   readonly knativeNamespace: string;
+  /**
+   * llm-d pods, when the namespace has them: some of their ports bypass the sidecar (NIXL's, and vLLM's
+   * behind the P/D routing sidecar), so the network, not mTLS, must keep other namespaces to the
+   * serving port and the sidecar's metrics ports.
+   */
+  readonly llmd?: {
+    readonly selector: { matchLabels: Record<string, string> };
+    /** The label whose value marks them, to leave them out of the namespace-wide rule. */
+    readonly excludeLabel: { key: string; value: string };
+    readonly servingPort: number;
+    /** The namespace Prometheus scrapes from, and the sidecar ports it reads. */
+    readonly monitoring: { namespace: string; ports: number[] };
+  };
 }
 
 const inNamespace = (ns: string) => ({
@@ -39,10 +52,38 @@ export function modelNetworkPolicies(args: ModelNetworkArgs): K8sObject[] {
     // Selects every pod for both directions with no rule: what the allows below do not open stays shut.
     policy("default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
     policy("allow-platform-ingress", {
-      podSelector: {},
+      // NotIn also matches pods without the label.
+      podSelector: args.llmd
+        ? {
+            matchExpressions: [
+              { key: args.llmd.excludeLabel.key, operator: "NotIn", values: [args.llmd.excludeLabel.value] },
+            ],
+          }
+        : {},
       policyTypes: ["Ingress"],
       ingress: [{ from: [...args.callers, namespace].map(inNamespace) }],
     }),
+    ...(args.llmd
+      ? [
+          policy("allow-llm-d-ingress", {
+            podSelector: args.llmd.selector,
+            policyTypes: ["Ingress"],
+            ingress: [
+              // The gateway: the serving port only.
+              {
+                from: [inNamespace(args.istioNamespace)],
+                ports: [{ protocol: "TCP", port: args.llmd.servingPort }],
+              },
+              {
+                from: [inNamespace(args.llmd.monitoring.namespace)],
+                ports: args.llmd.monitoring.ports.map((port) => ({ protocol: "TCP", port })),
+              },
+              // The endpoint picker and the other role's pods (prompts, KV cache over NIXL).
+              { from: [inNamespace(namespace)] },
+            ],
+          }),
+        ]
+      : []),
     policy("allow-serving-egress", {
       podSelector: {},
       policyTypes: ["Egress"],

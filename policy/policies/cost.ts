@@ -49,16 +49,27 @@ export const maxGpusPerModel: ResourceValidationPolicy = {
     properties: { maxGpusPerModel: { type: "integer", default: COST_DEFAULTS.maxGpusPerModel } },
   },
   validateResource: (args, report) => {
-    if (args.type !== K8S.isvc) return;
+    if (args.type !== K8S.isvc && args.type !== K8S.llmisvc) return;
     const { maxGpusPerModel } = withDefaults(COST_DEFAULTS, args.getConfig());
     const props = args.props as Props;
-    const predictor = predictorOf(props);
     const views = podViews(args.type, props);
     const gpusOf = (at: string) =>
       views
         .filter((v) => v.at === at)
         .flatMap((v) => v.containers)
         .reduce((s, c) => s + gpuLimit(c), 0);
+    if (args.type === K8S.llmisvc) {
+      // llm-d: decode pods (spec.replicas) and prefill pods (spec.prefill.replicas), fixed counts.
+      const spec = (props.spec ?? {}) as { replicas?: number; prefill?: { replicas?: number } };
+      const decode = gpusOf("spec.template") * (spec.replicas ?? 1);
+      const prefill = spec.prefill ? gpusOf("spec.prefill.template") * (spec.prefill.replicas ?? 1) : 0;
+      if (decode + prefill > maxGpusPerModel)
+        report(
+          `${nameOf(props)}: ${decode + prefill} GPUs (decode ${decode}, prefill ${prefill}); the limit is ${maxGpusPerModel}`,
+        );
+      return;
+    }
+    const predictor = predictorOf(props);
     // A multi-node replica: the head and pipelineParallelSize − 1 worker pods.
     const worker = predictor.workerSpec;
     const perReplica =

@@ -112,20 +112,24 @@ export const mtlsStrictResource: ResourceValidationPolicy = {
 
 export const modelNamespacesStrict: StackValidationPolicy = {
   name: "model-namespaces-mtls",
-  description: "Every namespace with an InferenceService has a STRICT PeerAuthentication.",
+  description:
+    "Every namespace with an InferenceService or LLMInferenceService has a namespace-wide STRICT PeerAuthentication.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
+    // Namespace-wide: one with a selector covers only the pods it selects.
     const strict = new Set(
       args.resources
         .filter((r) => r.type === K8S.peerAuthentication)
-        .filter(
-          (r) => (((r.props.spec as Props | undefined)?.mtls as Props | undefined)?.mode ?? "") === "STRICT",
-        )
+        .filter((r) => {
+          const spec = (r.props.spec as Props | undefined) ?? {};
+          return ((spec.mtls as Props | undefined)?.mode ?? "") === "STRICT" && !spec.selector;
+        })
         .map((r) => ((r.props.metadata as Props | undefined)?.namespace as string | undefined) ?? ""),
     );
-    for (const r of args.resources.filter((x) => x.type === K8S.isvc)) {
+    for (const r of args.resources.filter((x) => x.type === K8S.isvc || x.type === K8S.llmisvc)) {
       const ns = ((r.props.metadata as Props | undefined)?.namespace as string | undefined) ?? "default";
-      if (!strict.has(ns)) report(`${nameOf(r.props)}: namespace ${ns} has no STRICT PeerAuthentication`);
+      if (!strict.has(ns))
+        report(`${nameOf(r.props)}: namespace ${ns} has no namespace-wide STRICT PeerAuthentication`);
     }
   },
 };

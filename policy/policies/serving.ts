@@ -82,6 +82,9 @@ export const llmSharedMemory = podPolicy(
   "llm-shm-in-memory",
   "LLM and multi-GPU pods mount /dev/shm from an in-memory emptyDir (NCCL and tokenizer workers outgrow the 64 MiB default).",
   (view, props, type, report) => {
+    // llm-d's presets mount their own in-memory /dev/shm (kserve-runtime-configs v0.20.0
+    // files/llmisvcconfigs/resources.yaml 233, 304-308), merged in by the controller.
+    if (type === K8S.llmisvc) return;
     const llm = type === K8S.isvc && view.at === "spec.predictor" && isLlmIsvc(props);
     const multiGpu = view.containers.some((c) => gpuLimit(c) > 1);
     if (!llm && !multiGpu) return;
