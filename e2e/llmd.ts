@@ -15,6 +15,10 @@ export const LLMD_MODEL = {
   engine: { maxModelLen: 8192 },
   // A test value: the CUDA of llm-d's preset image is not in the compatibility data (see docs/llm-d.md).
   cudaVersion: "12.9",
+  // A LoRA adapter on the base model, served under its own name (an example bucket: nothing downloads here).
+  adapters: [
+    { name: "qwen-25-7b-sql", storageUri: "s3://example-models-dev/adapters/qwen-25-7b-sql", rank: 16 },
+  ],
   llmd: { prefill: { replicas: 1 } },
   autoscaling: { minReplicas: 1, maxReplicas: 1 },
 } as const;

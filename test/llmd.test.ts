@@ -77,6 +77,13 @@ describe("llm-d serving", function () {
     }) as Any;
     assert.equal(svc.apiVersion, "serving.kserve.io/v1alpha2");
     assert.equal(svc.spec.model.uri, LLMD_MODEL.storageUri);
+    // LoRA through KServe's own wiring, with the slots the capacity planner counted.
+    assert.deepEqual(svc.spec.model.lora, {
+      adapters: [{ uri: LLMD_MODEL.adapters[0].storageUri, name: "qwen-25-7b-sql" }],
+      maxRank: 16,
+      maxAdapters: 1,
+      maxCpuAdapters: 1,
+    });
     assert.equal(svc.spec.model.name, LLMD_MODEL.name);
     assert.equal(svc.spec.replicas, 1);
     assert.equal(svc.spec.prefill.replicas, 1);
@@ -100,7 +107,11 @@ describe("llm-d serving", function () {
       const extra = main.env.find((e: Any) => e.name === "VLLM_ADDITIONAL_ARGS").value as string;
       // The preset passes the path, port, served name and --tensor-parallel-size; the Hugging Face
       // server's own flags would make vllm serve exit.
-      assert.doesNotMatch(extra, /--model_name|--backend|--tensor-parallel-size|--served-model-name/);
+      // The controller adds the LoRA flags from spec.model.lora; given here too it would skip them.
+      assert.doesNotMatch(
+        extra,
+        /--model_name|--backend|--tensor-parallel-size|--served-model-name|--enable-lora|--lora-modules/,
+      );
       assert.match(extra, /--max-model-len=8192/);
       assert.match(extra, /--enable-prefix-caching/);
       // One shell word: the preset evaluates the variable in bash.
@@ -268,10 +279,18 @@ describe("llm-d serving", function () {
     assert.ok(problemPaths(configError(raw, "prod")).includes(`${at}.llmd.prefill.replicas`));
   });
 
-  it("refuses llm-d with prefix caching off, or flags its preset already passes", () => {
+  it("refuses llm-d with prefix caching off, flags its preset already passes, adapters it cannot fetch", () => {
     const err = configError(
-      devWithLlmd({ engine: { prefixCaching: false }, args: ["--port=9000", "--enforce-eager"] }),
+      devWithLlmd({
+        engine: { prefixCaching: false },
+        args: ["--port=9000", "--enforce-eager"],
+        adapters: [{ name: "sql", storageUri: "gs://bucket/sql", rank: 8 }],
+      }),
       "dev",
+    );
+    assert.match(
+      err.message,
+      /models\[3\]\.adapters\[0\]\.storageUri: llmd fetches LoRA adapters from hf:\/\/, s3:\/\/, pvc:\/\/ .*not gs:\/\//,
     );
     assert.match(err.message, /models\[3\]\.args: llm-d's preset already passes --port=9000 \(/);
     assert.match(err.message, /models\[3\]\.engine\.prefixCaching: .*prefix/);
@@ -327,7 +346,14 @@ describe("llm-d serving", function () {
     const without = validate(devWithLlmd({ llmd: {} }), "dev");
     const gpus = (cfg: typeof withPrefill) => cfg.capacity.pools.find((p) => p.pool === "l4")!.atMin.gpus;
     assert.equal(gpus(withPrefill), gpus(without) + 1);
-    const tracks = withPrefill.capacity.models.find((m) => m.model === LLMD_MODEL.name)!.tracks;
+    const planned = withPrefill.capacity.models.find((m) => m.model === LLMD_MODEL.name)!;
+    // The adapter's slots are in the plan for llm-d models too.
+    const notes = planned.llm?.notes ?? [];
+    assert.ok(
+      notes.some((n) => /^LoRA: 1 adapter slot\(s\) of rank 16/.test(n)),
+      notes.join("; "),
+    );
+    const tracks = planned.tracks;
     assert.deepEqual(tracks, [
       { track: "stable", min: 1, max: 1 },
       { track: "prefill", min: 1, max: 1 },

@@ -13,6 +13,9 @@ import { isStorageError, parseStorageUri } from "../../models/serving/storage";
  */
 const LLMD_SCHEMES = ["hf", "s3", "pvc", "oci"];
 
+/** Adapters the llmisvc controller fetches: hf:// and s3:// by the storage initializer, pvc:// mounted. */
+const LLMD_ADAPTER_SCHEMES = ["hf", "s3", "pvc"];
+
 /** Flags llm-d's preset gives `vllm serve` itself. */
 const PRESET_FLAGS = [
   "--port",
@@ -52,11 +55,14 @@ export function llmdProblems(cfg: PlatformInput, model: ModelInput, at: string):
       "rollout",
       "llmd models are not rolled out by the platform yet: KServe v0.20 weights the LLMInferenceServices of one router.route.group only on its shared model-based routes (router_group_routing.go 29-72), which need the ingress config's modelBasedRoutingHeaderName and a body-based router the platform does not install; each model's own /<namespace>/<name>/ paths are never split. Roll out by replacing the model, or serve it without llmd",
     );
-  if (model.adapters.length > 0)
-    add(
-      "adapters",
-      "llmd does not take the platform's adapters yet (KServe's spec.model.lora is not wired); serve the adapters without llmd",
-    );
+  model.adapters.forEach((adapter, j) => {
+    const parsed = parseStorageUri(adapter.storageUri);
+    if (!isStorageError(parsed) && !LLMD_ADAPTER_SCHEMES.includes(parsed.scheme))
+      add(
+        `adapters[${j}].storageUri`,
+        `llmd fetches LoRA adapters from ${LLMD_ADAPTER_SCHEMES.map((s) => `${s}://`).join(", ")} (llmisvc workload_lora.go 95-113), not ${parsed.scheme}://`,
+      );
+  });
   if (model.gpu !== undefined && model.gpu !== "auto" && model.gpu.nodes !== undefined)
     add(
       "gpu.nodes",

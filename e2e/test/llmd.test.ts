@@ -35,6 +35,7 @@ const { name, namespace } = LLMD_MODEL;
 
 type PodSpec = {
   serviceAccountName?: string;
+  initContainers?: Array<{ name: string; args?: string[] }>;
   topologySpreadConstraints?: Array<{ labelSelector: { matchLabels: Record<string, string> } }>;
   nodeSelector?: Record<string, string>;
   containers: Array<{
@@ -130,6 +131,24 @@ describe("e2e: an llm-d model on the real llmisvc controller", function () {
       const extra = main.env?.find((e) => e.name === "VLLM_ADDITIONAL_ARGS")?.value ?? "";
       assert.match(extra, /--max-model-len=8192/, deployment);
       assert.match(extra, new RegExp(`"kv_role":"${role}"`), deployment);
+      // The adapter: the controller starts vLLM with LoRA on, the planner's slots and the adapter under
+      // its own name, and fetches it beside the base model in the storage initializer.
+      const argv = JSON.stringify(main.args ?? []);
+      assert.match(argv, /--enable-lora/, deployment);
+      assert.match(argv, /--max-lora-rank=16/, deployment);
+      assert.match(argv, /--max-loras=1/, deployment);
+      assert.ok(
+        (main.args ?? []).includes(
+          `'${JSON.stringify({ name: "qwen-25-7b-sql", path: "/mnt/lora/qwen-25-7b-sql" })}'`,
+        ),
+        `${deployment}: ${argv}`,
+      );
+      const initializer = (spec.initContainers ?? []).find((c) => c.name === "storage-initializer");
+      assert.ok(initializer, `${deployment}: no storage-initializer`);
+      assert.ok(
+        (initializer.args ?? []).includes(LLMD_MODEL.adapters[0].storageUri),
+        `${deployment}: ${JSON.stringify(initializer.args)}`,
+      );
       // The preset's command (merged by the controller) runs vllm serve with the served name and our flags.
       assert.match(
         JSON.stringify([...(main.command ?? []), ...(main.args ?? [])]),
@@ -153,6 +172,8 @@ describe("e2e: an llm-d model on the real llmisvc controller", function () {
       },
     );
     assert.match(JSON.stringify(podSpecOf(epp).containers), /prefix-cache-scorer/);
+    // With adapters on the model, the picker also keeps each adapter's requests where it is loaded.
+    assert.match(JSON.stringify(podSpecOf(epp).containers), /lora-affinity-scorer/);
     // Without a sidecar (the gateway reaches it over its own TLS), as the ServiceAccount the platform
     // gives the model's storage role, behind the Service the platform's DestinationRule names.
     const meta = (epp.spec as { template: { metadata: KubeObject["metadata"] } }).template.metadata;

@@ -19,6 +19,7 @@ import type { ResolvedModel } from "./resolve";
 import { metricsAnnotations, plannedEngine, podResources, spreadOverZonesAndNodes } from "./inferenceService";
 import { hfTokenEnv, LLMD_SERVING_PORT, LLMD_WORKLOAD_SELECTOR } from "./namespace";
 import { vllmEngineArgs } from "./runtimes";
+import { loraSlots } from "../capacity/lora";
 
 /**
  * The Gateway API Gateway llm-d models attach their HTTPRoutes to: the platform's own Istio ingress
@@ -119,6 +120,26 @@ function podTemplate(
 }
 
 /**
+ * LoRA adapters through KServe's own wiring (workload_lora.go 54-260): the storage initializer fetches
+ * them beside the base model with the model's identity, the controller starts vLLM with --enable-lora
+ * and --lora-modules (each adapter under its name), and the endpoint picker gets llm-d's LoRA-affinity
+ * scorer (scheduler.go 511-561). The slots are the ones the capacity planner counted
+ * (models/capacity/lora.ts), so the GPU memory it reserved is the memory vLLM takes.
+ */
+function loraSpec(model: ResolvedModel) {
+  const slots = loraSlots(model.adapters);
+  if (!slots) return {};
+  return {
+    lora: {
+      adapters: model.adapters.map((a) => ({ uri: a.storageUri, name: a.name })),
+      maxRank: slots.maxRank,
+      maxAdapters: slots.maxLoras,
+      maxCpuAdapters: slots.maxLoras,
+    },
+  };
+}
+
+/**
  * The preset's command evaluates VLLM_ADDITIONAL_ARGS in bash (`eval "exec vllm serve ..."`): quote
  * each flag so a JSON value stays one argument.
  */
@@ -147,7 +168,7 @@ export function llmInferenceService(
     },
     spec: {
       // The served name: the presets pass it to vLLM as --served-model-name (the OpenAI API's model id).
-      model: { uri: model.storageUri!, name: model.name },
+      model: { uri: model.storageUri!, name: model.name, ...loraSpec(model) },
       // Fixed: llm-d's autoscaling needs the Workload Variant Autoscaler, which the platform does not install.
       replicas: model.autoscaling.minReplicas,
       parallelism: { tensor },
