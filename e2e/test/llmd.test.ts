@@ -22,12 +22,8 @@ import { readStackFile } from "../../tools/stackFile";
 import { planStack } from "../../tools/planRunner";
 import { LABELS } from "../../models/cluster/nodePools";
 import { GATEWAY_NAME_LABEL } from "../../models/addons/istio";
-import {
-  LLMD_GATEWAY,
-  llmdPodLabels,
-  llmdEndpointPickerService,
-  llmdEndpointPickerServiceAccount,
-} from "../../models/serving/llmInferenceService";
+import { LLMD_GATEWAY, llmdPodLabels } from "../../models/serving/llmInferenceService";
+import { llmdEndpointPickerService, llmdEndpointPickerServiceAccount } from "../../models/serving/llmdMesh";
 import { LLMD_SERVING_PORT, LLMD_WORKLOAD_SELECTOR } from "../../models/serving/namespace";
 
 const CLUSTER = "e2e-selftest-llmd";

@@ -20,6 +20,7 @@ import { metricsAnnotations, plannedEngine, podResources, spreadOverZonesAndNode
 import { hfTokenEnv, LLMD_SERVING_PORT, LLMD_WORKLOAD_SELECTOR } from "./namespace";
 import { vllmEngineArgs } from "./runtimes";
 import { loraSlots } from "../capacity/lora";
+import { NO_SIDECAR, SIDECAR_ONLY_SERVING_PORT } from "./llmdMesh";
 
 /**
  * The Gateway API Gateway llm-d models attach their HTTPRoutes to: the platform's own Istio ingress
@@ -30,37 +31,6 @@ export const LLMD_GATEWAY = { name: "inference-llm-gateway", namespace: "istio-s
 
 /** The container name KServe's presets and controller expect (config_merge.go 779-827, workload_single_node.go 169). */
 export const LLMD_MAIN_CONTAINER = "main";
-
-const VLLM_PORT = LLMD_SERVING_PORT;
-
-/**
- * KServe's names for what the controller makes around a model (kmeta.ChildName, which only hashes names
- * past 63 characters): the endpoint picker's Service and ServiceAccount (scheduler.go 242-256, 653).
- */
-export function llmdEndpointPickerService(modelName: string): string {
-  return `${modelName}-epp-service`;
-}
-/** The endpoint picker's gRPC (ext_proc) port, the InferencePool's endpointPickerRef port (resources.yaml 2044-2049). */
-export const LLMD_PICKER_GRPC_PORT = 9002;
-export function llmdEndpointPickerServiceAccount(modelName: string): string {
-  return `${modelName}-epp-sa`;
-}
-
-/**
- * Istio and llm-d's pod-IP traffic. Istio's sidecars only mTLS traffic addressed to a Service's name or
- * ClusterIP; requests to a pod IP leave through the passthrough cluster in plaintext (istio 1.30.3
- * pilot/pkg/networking/core/httproute.go 565-590 adds no pod-IP domains; istio/istio#37431). llm-d
- * addresses pods by IP three ways: the endpoint picker scrapes every pod's /metrics on 8000, the decode
- * pod's routing sidecar sends the prompt to the prefill pod the picker chose (podIP:8000), and NIXL moves
- * the KV cache over its side channel (5600) and UCX on ports it picks. So:
- *  - the endpoint picker runs without a sidecar and the gateway reaches it over its own TLS (below);
- *  - port 8000 of llm-d pods also accepts plaintext (models/serving/namespace.ts);
- *  - prefill/decode pods send only 8000 through the sidecar, so NIXL's ports are not refused by STRICT
- *    mTLS; their other ports (NIXL's, vLLM's 8001 behind the decode pod's routing sidecar) are then
- *    guarded by the network alone: only the namespace's own pods reach them (networkPolicies.ts).
- */
-const SIDECAR_ONLY_SERVING_PORT = { "traffic.sidecar.istio.io/includeInboundPorts": String(VLLM_PORT) };
-const NO_SIDECAR = { "sidecar.istio.io/inject": "false" };
 
 type Spec = DeepInput<NonNullable<crds.LLMInferenceService["spec"]>>;
 type PodTemplate = NonNullable<Spec["template"]>;
@@ -205,39 +175,7 @@ export function llmInferenceService(
  * serving port goes through the sidecar.
  */
 function workloadAnnotations(disaggregated: boolean): Record<string, string> {
-  return { ...metricsAnnotations(VLLM_PORT), ...(disaggregated ? SIDECAR_ONLY_SERVING_PORT : {}) };
-}
-
-/**
- * The gateway's connection to the endpoint picker: the picker serves gRPC over its own self-signed TLS
- * (secure serving on by default: gateway-api-inference-extension v1.5.0 pkg/epp/server/options.go 115,
- * and llm-d-inference-scheduler's own copy, pkg/epp/server/options.go 131 at its 2026-05-17 main — the
- * source of the v0.9.0 image KServe runs was not available to read; KServe passes no flag unless its
- * LLMInferenceService TLS is on, resources.yaml 2069-2075), so the gateway originates TLS without
- * verifying it — what the Inference Extension's own chart does for Istio
- * (config/charts/inferencepool/templates/istio.yaml, v1.5.0). KServe leaves this to distributions
- * (router_platform_networking_default.go 27-32). The pool fails open (resources.yaml 2045): if this
- * handshake failed, requests would still flow, round-robin, so the gateway's ext_proc errors are worth
- * watching.
- */
-export function llmdEndpointPickerTls(model: Pick<ResolvedModel, "name" | "namespace">): K8sObject {
-  return customObject("networking.istio.io/v1/DestinationRule", {
-    metadata: {
-      name: llmdEndpointPickerService(model.name),
-      namespace: model.namespace,
-      labels: { ...PART_OF, "inference-platform/model": model.name },
-    },
-    spec: {
-      host: `${llmdEndpointPickerService(model.name)}.${model.namespace}.svc.cluster.local`,
-      // Only the gRPC port: the Service's other ports (health 9003, metrics 9090, ZMQ 5557, scheduler.go
-      // 261-291) are plaintext.
-      trafficPolicy: {
-        portLevelSettings: [
-          { port: { number: LLMD_PICKER_GRPC_PORT }, tls: { mode: "SIMPLE", insecureSkipVerify: true } },
-        ],
-      },
-    },
-  });
+  return { ...metricsAnnotations(LLMD_SERVING_PORT), ...(disaggregated ? SIDECAR_ONLY_SERVING_PORT : {}) };
 }
 
 type LlmdRole = "prefill" | "decode" | "both";

@@ -20,13 +20,8 @@ import { isStorageError, parseStorageUri, s3AccessPolicy, s3AccessPolicyForBucke
 import { destinationRule, servingComponents, trackReplicas, virtualService } from "./traffic";
 import { trainedModel } from "./trainedModels";
 import { batchJob } from "./batchJobs";
-import {
-  isLlmd,
-  llmdDisruptionBudgets,
-  llmdEndpointPickerServiceAccount,
-  llmdEndpointPickerTls,
-  llmInferenceService,
-} from "./llmInferenceService";
+import { isLlmd, llmdDisruptionBudgets, llmInferenceService } from "./llmInferenceService";
+import { llmdEndpointPickerServiceAccount, llmdEndpointPickerTls } from "./llmdMesh";
 
 export interface ModelContext {
   readonly region: string;
