@@ -53,42 +53,33 @@ export class ModelDeployment extends pulumi.ComponentResource {
       });
     const sa = register(o.serviceAccount, args.dependsOn);
     const access: pulumi.Resource[] = [sa];
-    // One role per ServiceAccount (one Pod Identity association each), covering every bucket. The
-    // name is the one the first bucket's role had, so existing stacks keep their role and association.
-    if (args.aws && o.s3Policy)
-      access.push(
-        new PodIdentityRole(
-          `${name}-s3-0`,
-          {
-            clusterName: args.aws.clusterName,
-            namespace: args.namespace,
-            serviceAccount: String(o.serviceAccount.metadata.name),
-            policy: o.s3Policy,
-            tags: args.aws.tags,
-            agent: args.aws.agent,
-          },
-          { parent: this },
-        ),
-      );
-    // ServiceAccounts a controller makes that read the same weights (llm-d's endpoint picker): the same
-    // read-only policy, their own association (associations are per ServiceAccount name, so they may
-    // exist before the controller creates the account).
-    if (args.aws && o.s3Policy)
-      for (const reader of o.storageReaders)
+    // One role per ServiceAccount (one Pod Identity association each), covering every bucket: the
+    // model's (named as the first bucket's role was, so existing stacks keep their role and
+    // association) and those a controller makes that read the same weights (llm-d's endpoint picker;
+    // associations go by ServiceAccount name, so they may exist before the account does).
+    const s3Policy = o.s3Policy;
+    if (args.aws && s3Policy) {
+      const aws = args.aws;
+      const readers: Array<[string, string]> = [
+        [`${name}-s3-0`, String(o.serviceAccount.metadata.name)],
+        ...o.storageReaders.map((reader): [string, string] => [`${name}-${reader}-s3`, reader]),
+      ];
+      for (const [roleName, serviceAccount] of readers)
         access.push(
           new PodIdentityRole(
-            `${name}-${reader}-s3`,
+            roleName,
             {
-              clusterName: args.aws.clusterName,
+              clusterName: aws.clusterName,
               namespace: args.namespace,
-              serviceAccount: reader,
-              policy: o.s3Policy,
-              tags: args.aws.tags,
-              agent: args.aws.agent,
+              serviceAccount,
+              policy: s3Policy,
+              tags: aws.tags,
+              agent: aws.agent,
             },
             { parent: this },
           ),
         );
+    }
     // Batch runs: their own ServiceAccount and role (the only one that may write, and only the outputs).
     const batch = o.batch;
     if (batch) {

@@ -14,7 +14,7 @@ import {
   llmInferenceService,
 } from "../models/serving/llmInferenceService";
 import { ENVIRONMENT_LABEL } from "../models/k8s";
-import { LLM_INFERENCE_SERVICE } from "../policy/policies/llmd";
+import { K8S } from "../policy/policies/k8s";
 import { prodModelsSurviveNodeLoss } from "../policy/policies/availability";
 import { llmSharedMemory } from "../policy/policies/serving";
 import { maxGpusPerModel } from "../policy/policies/cost";
@@ -235,7 +235,7 @@ describe("llm-d serving", function () {
     const prod = structuredClone(svc);
     prod.metadata.labels[ENVIRONMENT_LABEL] = "prod";
     const violations = await runPolicies(
-      [{ type: LLM_INFERENCE_SERVICE, name: "qwen", urn: "urn:qwen", props: prod } as never],
+      [{ type: K8S.llmisvc, name: "qwen", urn: "urn:qwen", props: prod } as never],
       stackPolicyConfig("prod"),
       [prodModelsSurviveNodeLoss],
     );
@@ -250,7 +250,7 @@ describe("llm-d serving", function () {
     prod.spec.prefill.replicas = 2;
     assert.deepEqual(
       await runPolicies(
-        [{ type: LLM_INFERENCE_SERVICE, name: "qwen", urn: "urn:qwen", props: prod } as never],
+        [{ type: K8S.llmisvc, name: "qwen", urn: "urn:qwen", props: prod } as never],
         stackPolicyConfig("prod"),
         [prodModelsSurviveNodeLoss],
       ),
@@ -263,7 +263,7 @@ describe("llm-d serving", function () {
       template.containers[0].resources.limits["nvidia.com/gpu"] = "4";
     wide.spec.replicas = 3;
     const budget = await runPolicies(
-      [{ type: LLM_INFERENCE_SERVICE, name: "qwen", urn: "urn:qwen", props: wide } as never],
+      [{ type: K8S.llmisvc, name: "qwen", urn: "urn:qwen", props: wide } as never],
       { ...stackPolicyConfig("dev"), "max-gpus-per-model": { maxGpusPerModel: 12 } } as never,
       [llmSharedMemory, maxGpusPerModel],
     );

@@ -4,7 +4,7 @@
  */
 import type { Input } from "@pulumi/pulumi";
 import type { K8sObject } from "../k8s";
-import { customObject, ENVIRONMENT_LABEL, PART_OF, type DeepInput } from "../k8s";
+import { coreObject, customObject, ENVIRONMENT_LABEL, PART_OF, type DeepInput } from "../k8s";
 import type * as crds from "../crds";
 import { LABELS, GPU_TAINT } from "../cluster/nodePools";
 import type { AuxiliaryComponentConfig, ModelVersion } from "../schema";
@@ -197,6 +197,22 @@ function predictorPlacement(model: ResolvedModel, isvc: string): Partial<Predict
       : {}),
     topologySpreadConstraints: spreadOverZonesAndNodes(model.environment, matchLabels),
   };
+}
+
+/** A budget letting a node drain take one of a model's pods (those matchLabels selects) at a time. */
+export function disruptionBudget(
+  model: Pick<ResolvedModel, "name" | "namespace">,
+  name: string,
+  matchLabels: Record<string, string>,
+): K8sObject {
+  return coreObject("policy/v1/PodDisruptionBudget", {
+    metadata: {
+      name,
+      namespace: model.namespace,
+      labels: { ...PART_OF, "inference-platform/model": model.name },
+    },
+    spec: { maxUnavailable: 1, selector: { matchLabels } },
+  });
 }
 
 /** A model's replicas (the pods matchLabels selects) spread over zones and nodes. */

@@ -12,11 +12,17 @@
  * through a prefill pod first.
  */
 import type { K8sObject } from "../k8s";
-import { coreObject, customObject, ENVIRONMENT_LABEL, PART_OF, type DeepInput } from "../k8s";
+import { customObject, ENVIRONMENT_LABEL, PART_OF, type DeepInput } from "../k8s";
 import type * as crds from "../crds";
 import { LABELS, GPU_TAINT } from "../cluster/nodePools";
 import type { ResolvedModel } from "./resolve";
-import { metricsAnnotations, plannedEngine, podResources, spreadOverZonesAndNodes } from "./inferenceService";
+import {
+  disruptionBudget,
+  metricsAnnotations,
+  plannedEngine,
+  podResources,
+  spreadOverZonesAndNodes,
+} from "./inferenceService";
 import { hfTokenEnv, LLMD_SERVING_PORT, LLMD_WORKLOAD_SELECTOR } from "./namespace";
 import { vllmEngineArgs } from "./runtimes";
 import { loraSlots } from "../capacity/lora";
@@ -204,16 +210,7 @@ export function llmdDisruptionBudgets(model: ResolvedModel): K8sObject[] {
         ["prefill", `${model.name}-kserve-prefill`],
       ]
     : [["both", `${model.name}-kserve`]];
-  return roles.map(([role, name]) =>
-    coreObject("policy/v1/PodDisruptionBudget", {
-      metadata: {
-        name,
-        namespace: model.namespace,
-        labels: { ...PART_OF, "inference-platform/model": model.name },
-      },
-      spec: { maxUnavailable: 1, selector: { matchLabels: llmdPodLabels(model.name, role) } },
-    }),
-  );
+  return roles.map(([role, name]) => disruptionBudget(model, name, llmdPodLabels(model.name, role)));
 }
 
 /** Whether a model is served through llm-d. */

@@ -13,6 +13,7 @@ import {
   inferenceService,
   OUTAGE_ON_NODE_LOSS_ANNOTATION,
   predictorPodLabels,
+  disruptionBudget,
   type Track,
 } from "./inferenceService";
 import type { ResolvedModel } from "./resolve";
@@ -123,14 +124,7 @@ function s3Access(reads: ReadonlyArray<string | undefined>, writes: readonly str
 }
 
 function pdb(model: ResolvedModel, isvc: string): K8sObject {
-  return coreObject("policy/v1/PodDisruptionBudget", {
-    metadata: {
-      name: isvc,
-      namespace: model.namespace,
-      labels: { ...PART_OF, "inference-platform/model": model.name },
-    },
-    spec: { maxUnavailable: 1, selector: { matchLabels: predictorPodLabels(isvc) } },
-  });
+  return disruptionBudget(model, isvc, predictorPodLabels(isvc));
 }
 
 /**

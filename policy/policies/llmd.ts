@@ -10,7 +10,6 @@ import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { GATEWAY_API } from "../../models/versions";
 import { K8S, nameOf } from "./k8s";
 
-export const LLM_INFERENCE_SERVICE = K8S.llmisvc;
 const GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway";
 const MANIFEST = "kubernetes:yaml/v2:ConfigFile";
 
@@ -47,7 +46,7 @@ export const llmdNeedsItsAddons: StackValidationPolicy = {
     "An LLMInferenceService comes with the llmisvc controller, llm-d's presets, Gateway API's CRDs, istiod's InferencePool support and the Gateway its route names.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
-    const services = args.resources.filter((r) => r.type === LLM_INFERENCE_SERVICE);
+    const services = args.resources.filter((r) => r.type === K8S.llmisvc);
     if (services.length === 0) return;
     const missing = missingLlmdAddons(args.resources);
     if (missing.length > 0)
