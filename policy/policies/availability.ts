@@ -7,7 +7,7 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { stackEnvironment } from "./environment";
 import { HA_REPLICAS, HA_VALUE_PATHS, KSERVE_CONTROLLER } from "../../models/addons/highAvailability";
 import { OUTAGE_ON_NODE_LOSS_ANNOTATION } from "../../models/serving/inferenceService";
-import { annotations, K8S, nameOf, predictorOf } from "./k8s";
+import { annotations, K8S, llmdRoles, nameOf, predictorOf } from "./k8s";
 
 type Props = Record<string, unknown>;
 
@@ -72,15 +72,10 @@ export const prodModelsSurviveNodeLoss: StackValidationPolicy = {
     }
     // llm-d: decode (spec.replicas) and prefill pods each stop the model when their only pod's node goes.
     for (const r of args.resources.filter((x) => x.type === K8S.llmisvc)) {
-      const spec = (r.props.spec ?? {}) as Props;
-      const template = (spec.template ?? {}) as Props;
+      const roles = llmdRoles(r.props);
       const ns = String(((r.props.metadata ?? {}) as Props).namespace);
-      if (accepted.has(`${ns}/${String(template.serviceAccountName)}`)) continue;
-      const prefill = spec.prefill as Props | undefined;
-      for (const [role, replicas] of [
-        ["decode", spec.replicas ?? 1],
-        ["prefill", prefill ? (prefill.replicas ?? 1) : undefined],
-      ] as const)
+      if (accepted.has(`${ns}/${String(roles[0].template?.serviceAccountName)}`)) continue;
+      for (const { role, replicas } of roles)
         if (replicas === 1)
           report(
             `${nameOf(r.props)}: one ${role} replica, so a node loss stops it; run 2 or accept it (autoscaling.outageOnNodeLoss)`,

@@ -5,7 +5,7 @@ import { environmentOf } from "./environment";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { GPU_INSTANCES } from "../../models/capacity/gpuInstances";
 import { isGpuInstanceType } from "./cluster";
-import { gpuLimit, K8S, nameOf, podViews, predictorOf, withDefaults } from "./k8s";
+import { gpuLimit, K8S, llmdRoles, nameOf, podViews, predictorOf, withDefaults } from "./k8s";
 import { poolView, poolViews } from "./pools";
 
 type Props = Record<string, unknown>;
@@ -59,13 +59,12 @@ export const maxGpusPerModel: ResourceValidationPolicy = {
         .flatMap((v) => v.containers)
         .reduce((s, c) => s + gpuLimit(c), 0);
     if (args.type === K8S.llmisvc) {
-      // llm-d: decode pods (spec.replicas) and prefill pods (spec.prefill.replicas), fixed counts.
-      const spec = (props.spec ?? {}) as { replicas?: number; prefill?: { replicas?: number } };
-      const decode = gpusOf("spec.template") * (spec.replicas ?? 1);
-      const prefill = spec.prefill ? gpusOf("spec.prefill.template") * (spec.prefill.replicas ?? 1) : 0;
-      if (decode + prefill > maxGpusPerModel)
+      // llm-d: decode and prefill pods, fixed counts.
+      const roles = llmdRoles(props).map((r) => ({ role: r.role, gpus: gpusOf(r.at) * r.replicas }));
+      const total = roles.reduce((s, r) => s + r.gpus, 0);
+      if (total > maxGpusPerModel)
         report(
-          `${nameOf(props)}: ${decode + prefill} GPUs (decode ${decode}, prefill ${prefill}); the limit is ${maxGpusPerModel}`,
+          `${nameOf(props)}: ${total} GPUs (${roles.map((r) => `${r.role} ${r.gpus}`).join(", ")}); the limit is ${maxGpusPerModel}`,
         );
       return;
     }

@@ -89,15 +89,8 @@ export function podViews(type: string, props: Obj): PodView[] {
   }
   if (type === K8S.llmisvc) {
     // llm-d: the platform's part of each role's pod (the controller merges llm-d's presets into it).
-    const spec = (props.spec ?? {}) as Obj;
-    const prefill = spec.prefill as Obj | undefined;
-    return [
-      ["spec.template", spec.template],
-      ["spec.prefill.template", prefill?.template],
-    ].flatMap(([at, pod]) =>
-      pod
-        ? [{ at: at as string, spec: pod as Obj, containers: ((pod as Obj).containers as Container[]) ?? [] }]
-        : [],
+    return llmdRoles(props).flatMap(({ at, template }) =>
+      template ? [{ at, spec: template, containers: (template.containers as Container[]) ?? [] }] : [],
     );
   }
   if (type === K8S.servingRuntime || type === K8S.clusterServingRuntime) {
@@ -108,6 +101,39 @@ export function podViews(type: string, props: Obj): PodView[] {
   return pod
     ? [{ at: "spec", spec: pod, containers: (pod.containers as Container[] | undefined) ?? [] }]
     : [];
+}
+
+/** One role of an LLMInferenceService: its pod template (where it is) and its fixed replica count. */
+export interface LlmdRole {
+  readonly role: "decode" | "prefill";
+  readonly at: "spec.template" | "spec.prefill.template";
+  readonly template: Obj | undefined;
+  readonly replicas: number;
+}
+
+/**
+ * An LLMInferenceService's roles: decode (spec.template, spec.replicas) and, when split off, prefill
+ * (spec.prefill.template, spec.prefill.replicas); KServe defaults each count to 1.
+ */
+export function llmdRoles(props: Obj): LlmdRole[] {
+  const spec = (props.spec ?? {}) as Obj;
+  const prefill = spec.prefill as Obj | undefined;
+  const decode: LlmdRole = {
+    role: "decode",
+    at: "spec.template",
+    template: spec.template as Obj | undefined,
+    replicas: (spec.replicas as number | undefined) ?? 1,
+  };
+  if (!prefill) return [decode];
+  return [
+    decode,
+    {
+      role: "prefill",
+      at: "spec.prefill.template",
+      template: prefill.template as Obj | undefined,
+      replicas: (prefill.replicas as number | undefined) ?? 1,
+    },
+  ];
 }
 
 export function quantity(v: string | number | undefined): number | undefined {
