@@ -56,6 +56,14 @@ export const TOOL_MODULES: Record<string, ToolModule> = {
   },
   kwok: { name: "kwok", ldflags: (v) => [`-X sigs.k8s.io/kwok/pkg/consts.Version=${v}`] },
   kserve: { name: "kserve" },
+  // A development build of istiod (e2e/tools/istiod/go.mod says why): stamped as what it is.
+  istiod: {
+    name: "istiod",
+    ldflags: (v) => [
+      "-X istio.io/istio/pkg/version.buildVersion=1.31-dev",
+      `-X istio.io/istio/pkg/version.buildGitRevision=${v.split("-").pop()}`,
+    ],
+  },
   keda: {
     name: "keda",
     ldflags: (v) => [`-X github.com/kedacore/keda/v2/version.Version=${v.replace(/^v/, "")}`],

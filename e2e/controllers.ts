@@ -1,8 +1,8 @@
 /**
  * The real controllers of the serving stack, built from their Go modules at the pinned versions and run
  * as local processes against the test control plane: the KServe controller manager and its webhooks,
- * the KEDA operator, metrics API server and admission webhooks, and prometheus-operator with its
- * admission webhooks. Each runs with the arguments the chart gives its Deployment (overriding only
+ * the KEDA operator, metrics API server and admission webhooks, prometheus-operator with its
+ * admission webhooks, and istiod as the Gateway API implementation (a development build: see startIstiod). Each runs with the arguments the chart gives its Deployment (overriding only
  * ports, certificate paths and leader election) and with a token of the chart's own ServiceAccount, so
  * the chart's RBAC is exercised too. The chart's webhook configurations are rewired to the local
  * servers (a URL and the harness CA) and KEDA's APIService reaches the local metrics server through an
@@ -96,6 +96,7 @@ async function portOpen(port: number): Promise<boolean> {
 export const HELD_PODS: readonly HeldPods[] = [
   { label: "control-plane", value: "kserve-controller-manager" },
   { label: "control-plane", value: "llmisvc-controller-manager" },
+  { label: "app", value: "istiod" },
   { label: "app", value: "keda-operator" },
   { label: "app", value: "keda-operator-metrics-apiserver" },
   { label: "app", value: "keda-admission-webhooks" },
@@ -160,10 +161,11 @@ export class LocalControllers implements Backends {
     });
   }
 
-  private start(name: string, command: string[], env: Record<string, string>): RunningProcess {
+  private start(name: string, command: string[], env: Record<string, string>, cwd?: string): RunningProcess {
     const p = startProcess(name, command, {
       logDir: path.join(this.dir, "logs"),
       env: { ...env, ...(this.extraEnv[name] ?? {}) },
+      cwd,
     });
     this.spawned.push(p);
     recordSpawned(this.dir, p);
@@ -247,6 +249,7 @@ export class LocalControllers implements Backends {
     // first start waits for readiness) must not start a second copy.
     if (this.claimed.has(release)) return;
     this.claimed.add(release);
+    if (chart === "istiod") this.started.set(release, await this.startIstiod(rendered, kube));
     if (chart === "kserve-resources") this.started.set(release, await this.startKServe(rendered, kube));
     if (chart === "kserve-llmisvc-resources")
       this.started.set(release, await this.startLlmisvc(rendered, kube));
@@ -568,6 +571,59 @@ export class LocalControllers implements Backends {
     };
   }
 
+  /**
+   * istiod (istio.io/istio pilot/cmd/pilot-discovery) — a development build, not the pinned 1.30.3 (see
+   * e2e/tools/istiod/go.mod): the Gateway API implementation, so Gateways, HTTPRoutes and InferencePools
+   * get the status a real cluster's istiod writes. It runs with the chart's args and environment, its mesh
+   * config and injection templates from the chart's ConfigMaps (mounted at these relative paths in the
+   * pod, pilot/cmd/pilot-discovery/app/cmd.go), and a token of the chart's ServiceAccount. Its webhooks
+   * are not registered (rewire): sidecar injection and Istio's validation would be the development
+   * build's, not 1.30.3's.
+   */
+  private async startIstiod(rendered: readonly KubeObject[], kube: Kube): Promise<Started> {
+    const bin = buildTool("istiod", this.log).bin["pilot-discovery"]!;
+    const d = deploymentOf(rendered, "istiod");
+    const discovery = d.containers.find((c) => c.name === "discovery")!;
+    const cwd = path.join(this.dir, "istiod");
+    // From the cluster, not the rendering: under the engine e2e only the live Deployments are passed in.
+    for (const [dir, name] of [
+      ["etc/istio/config", "istio"],
+      ["var/lib/istio/inject", "istio-sidecar-injector"],
+    ] as const) {
+      const data = ((await kube.get("v1", "ConfigMap", name, d.namespace))?.data ?? {}) as Record<
+        string,
+        string
+      >;
+      fs.mkdirSync(path.join(cwd, dir), { recursive: true });
+      for (const [file, text] of Object.entries(data)) fs.writeFileSync(path.join(cwd, dir, file), text);
+    }
+    const [http, grpc, secureGrpc, monitoring, https, ctrlz] = await Promise.all(
+      Array.from({ length: 6 }, () => freePort()),
+    );
+    const kubeconfig = await this.kubeconfigFor(kube, d.namespace, d.sa);
+    const p = this.start(
+      "istiod",
+      [
+        bin,
+        ...chartArgs(discovery, ["monitoringAddr", "httpAddr", "grpcAddr", "secureGRPCAddr", "httpsAddr"]),
+        `--kubeconfig=${kubeconfig}`,
+        `--httpAddr=127.0.0.1:${http}`,
+        `--grpcAddr=127.0.0.1:${grpc}`,
+        `--secureGRPCAddr=127.0.0.1:${secureGrpc}`,
+        `--monitoringAddr=127.0.0.1:${monitoring}`,
+        `--httpsAddr=127.0.0.1:${https}`,
+        `--ctrlz_port=${ctrlz}`,
+      ],
+      {
+        ...containerEnv(discovery, { name: "istiod-local", namespace: d.namespace }),
+        KUBECONFIG: kubeconfig,
+      },
+      cwd,
+    );
+    await this.ready(p, http);
+    return { processes: [p], served: [], deployments: [d.object] };
+  }
+
   /** KEDA's operator, metrics API server and admission webhooks (kedacore/keda cmd/operator, adapter, webhooks). */
   private async startKeda(rendered: readonly KubeObject[], kube: Kube): Promise<Started> {
     const bins = buildTool("keda", this.log).bin;
@@ -707,6 +763,28 @@ export class LocalControllers implements Backends {
     };
   }
 
+  /**
+   * Services whose server runs here but whose webhooks stay unregistered, with the reason (the base
+   * chart's istiod-default-validator comes before istiod starts, so this is known up front).
+   */
+  private readonly notServed = new Map<string, string>([
+    [
+      "istio-system/istiod",
+      "istiod runs here only as the Gateway API implementation (a development build, not 1.30.3): its injection and validation webhooks are not registered",
+    ],
+  ]);
+
+  /** Why a webhook configuration stays unregistered though its server runs here (undefined: it does not). */
+  declines(obj: KubeObject): string | undefined {
+    const hooks = (
+      obj as { webhooks?: Array<{ clientConfig: { service?: { name: string; namespace: string } } }> }
+    ).webhooks;
+    return (hooks ?? [])
+      .map((w) => w.clientConfig.service)
+      .map((svc) => svc && this.notServed.get(`${svc.namespace}/${svc.name}`))
+      .find((reason) => reason);
+  }
+
   private servedBy(service: string, namespace: string): Served | undefined {
     for (const s of this.started.values()) {
       const found = s.served.find((x) => x.service === service && x.namespace === namespace);
@@ -742,7 +820,11 @@ export class LocalControllers implements Backends {
         !this.servedBy(w.clientConfig.service.name, w.clientConfig.service.namespace),
     );
     if (unserved.length > 0)
-      return { skipped: `no local server for ${unserved.map((w) => w.name).join(", ")} runs in this e2e` };
+      return {
+        skipped:
+          this.declines(obj) ??
+          `no local server for ${unserved.map((w) => w.name).join(", ")} runs in this e2e`,
+      };
     if (
       hooks.every(
         (w) => this.servedBy(w.clientConfig.service!.name, w.clientConfig.service!.namespace)!.routed,

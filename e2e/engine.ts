@@ -65,6 +65,7 @@ const LOCAL_CHART_DEPLOYMENTS: ReadonlyArray<{
     needs: "inferenceservice-config",
   },
   { chart: "keda", release: "keda", namespace: "keda", deployment: "keda-admission-webhooks" },
+  { chart: "istiod", release: "istiod", namespace: "istio-system", deployment: "istiod", needs: "istio" },
   {
     chart: "knative-operator",
     release: "knative-operator",
@@ -144,7 +145,7 @@ class ClusterAgent {
           });
           continue;
         }
-        if (this.servedLater(cfg)) continue;
+        if (this.servedLater(cfg) && !this.controllers.declines(cfg)) continue;
         await this.kube.delete("admissionregistration.k8s.io/v1", kind, cfg.metadata.name);
         this.notes.add(`${kind} ${cfg.metadata.name} removed: ${wired.skipped}`);
       }
