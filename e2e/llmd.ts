@@ -1,7 +1,7 @@
 /**
  * An llm-d model on the dev stack, for the e2e test and the unit tests: the dev stack's config with a
- * Qwen 2.5 7B served through KServe's LLMInferenceService with prefill split off, and room for it in
- * the L4 pool.
+ * Qwen 2.5 7B served through KServe's LLMInferenceService with prefill split off and decode pods
+ * autoscaled, and room for it in the L4 pool.
  */
 import type { StackFileConfig } from "../tools/stackFile";
 
@@ -20,10 +20,11 @@ export const LLMD_MODEL = {
     { name: "qwen-25-7b-sql", storageUri: "s3://example-models-dev/adapters/qwen-25-7b-sql", rank: 16 },
   ],
   llmd: { prefill: { replicas: 1 } },
-  autoscaling: { minReplicas: 1, maxReplicas: 1 },
+  // Decode pods scale on the platform's ScaledObject (queue depth by default); prefill stays at 1.
+  autoscaling: { minReplicas: 1, maxReplicas: 2 },
 } as const;
 
-/** The dev stack's config with the llm-d model added and the L4 pool two nodes larger. */
+/** The dev stack's config with the llm-d model added and the L4 pool three nodes larger (2 decode, 1 prefill). */
 export function llmdStackConfig(file: StackFileConfig): Record<string, string> {
   const models = JSON.parse(file.config["inference-platform:models"]!) as unknown[];
   const pools = JSON.parse(file.config["inference-platform:gpuPools"]!) as Array<{
@@ -34,7 +35,7 @@ export function llmdStackConfig(file: StackFileConfig): Record<string, string> {
     ...file.config,
     "inference-platform:models": JSON.stringify([...models, LLMD_MODEL]),
     "inference-platform:gpuPools": JSON.stringify(
-      pools.map((p) => (p.name === LLMD_MODEL.gpu.pool ? { ...p, maxSize: p.maxSize + 2 } : p)),
+      pools.map((p) => (p.name === LLMD_MODEL.gpu.pool ? { ...p, maxSize: p.maxSize + 3 } : p)),
     ),
   };
 }

@@ -39,3 +39,20 @@ export function componentName(isvc: string, component: KServeComponent): string 
 export function predictorDeploymentName(isvc: string): string {
   return componentName(isvc, "predictor");
 }
+
+/**
+ * The Deployments KServe's llmisvc controller creates for an LLMInferenceService: `<name>-kserve` (decode,
+ * or serving when prefill is not split off) and `<name>-kserve-prefill`
+ * (pkg/controller/v1alpha2/llmisvc/workload_single_node.go 512-518).
+ */
+export function llmdDeploymentName(model: string, role: "decode" | "prefill"): string {
+  return role === "prefill" ? `${model}-kserve-prefill` : `${model}-kserve`;
+}
+
+/**
+ * A PromQL regex matching exactly the pods of one Deployment: `<deployment>-<pod-template-hash>-<suffix>`,
+ * so `<name>-kserve`'s pattern leaves out `<name>-kserve-prefill-…` (PromQL regexes are anchored).
+ */
+export function deploymentPodsPattern(deployment: string): string {
+  return `${deployment}-[a-z0-9]+-[a-z0-9]+`;
+}

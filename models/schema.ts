@@ -131,13 +131,13 @@ export type AdapterConfig = z.infer<typeof adapterSchema>;
  * llm-d serving (vLLM only): KServe's LLMInferenceService instead of an InferenceService — vLLM pods
  * behind llm-d's endpoint picker, which routes each request to the replica already holding its prompt's
  * prefix in KV cache (prefix-cache, queue and KV-utilisation scorers), through a Gateway API route on the
- * platform's ingress gateway (models/serving/llmInferenceService.ts). Decode replicas are
- * autoscaling.minReplicas (fixed: see docs/llm-d.md).
+ * platform's ingress gateway (models/serving/llmInferenceService.ts). Decode pods scale between
+ * autoscaling.minReplicas (at least 1) and maxReplicas on the platform's ScaledObject (docs/llm-d.md).
  */
 export const llmdSchema = z.strictObject({
   /**
    * Prefill/decode disaggregation: prompts are prefilled on pods of their own and the KV cache handed to
-   * the decode pods over NIXL, so long prompts do not stall token generation. Its replicas are fixed too.
+   * the decode pods over NIXL, so long prompts do not stall token generation. Its replicas are fixed.
    */
   prefill: z.strictObject({ replicas: z.number().int().min(1).max(100) }).optional(),
 });

@@ -18,6 +18,10 @@ import { K8S } from "../policy/policies/k8s";
 import { prodModelsSurviveNodeLoss } from "../policy/policies/availability";
 import { llmSharedMemory } from "../policy/policies/serving";
 import { maxGpusPerModel } from "../policy/policies/cost";
+import { kedaTargetsStandardMode, llmHasAutoscaler } from "../policy/policies/stack";
+import { validateCustomResource } from "../conformance/crdSchema";
+import { PrometheusServer, syntheticSeries } from "./prometheusHarness";
+import { injectedSidecarPorts, podMonitorTargetLabels } from "./scrapedLabels";
 import { modelObjects } from "../models/serving/modelObjects";
 import { LLMD_POD_IP_TRAFFIC, LLMD_WORKLOAD_SELECTOR, namespaceObjects } from "../models/serving/namespace";
 import { addonCatalog, addonContext, orderAddons } from "../models/addons";
@@ -29,11 +33,14 @@ import { runPolicies, stackPolicyConfig } from "../policy/offline";
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/** The last whole minute but one: the synthetic series end there. */
+const END = Math.floor(Date.now() / 1000 / 60) * 60 - 60;
+
 /** The dev stack with the llm-d model (and room for it in the L4 pool). */
 function devWithLlmd(model: Record<string, unknown> = {}): Any {
   const raw = stackRaw("dev") as Any;
   raw.models = [...raw.models, { ...structuredClone(LLMD_MODEL), ...model }];
-  raw.gpuPools = raw.gpuPools.map((p: Any) => (p.name === "l4" ? { ...p, maxSize: p.maxSize + 2 } : p));
+  raw.gpuPools = raw.gpuPools.map((p: Any) => (p.name === "l4" ? { ...p, maxSize: p.maxSize + 3 } : p));
   return raw;
 }
 
@@ -45,18 +52,18 @@ describe("llm-d serving", function () {
       devWithLlmd({
         runtime: "tgi",
         storageUri: "gs://bucket/qwen",
-        autoscaling: { minReplicas: 1, maxReplicas: 3 },
+        autoscaling: { minReplicas: 0, maxReplicas: 3 },
         sessionAffinityHeader: "x-session",
       }),
       "dev",
     );
     const at = "models[3]";
-    for (const path of ["runtime", "storageUri", "autoscaling", "sessionAffinityHeader"])
+    for (const path of ["runtime", "storageUri", "autoscaling.minReplicas", "sessionAffinityHeader"])
       assert.ok(
         problemPaths(err).includes(`${at}.${path}`),
         `${at}.${path} in ${problemPaths(err).join(", ")}`,
       );
-    assert.match(err.message, /Workload Variant Autoscaler/);
+    assert.match(err.message, /at least one decode pod/);
     assert.match(err.message, /not gs:\/\//);
     const rollout = configError(
       devWithLlmd({
@@ -85,7 +92,8 @@ describe("llm-d serving", function () {
       maxCpuAdapters: 1,
     });
     assert.equal(svc.spec.model.name, LLMD_MODEL.name);
-    assert.equal(svc.spec.replicas, 1);
+    // Decode pods autoscale: KServe leaves their replicas to the HPA only when spec.replicas is unset.
+    assert.equal(svc.spec.replicas, undefined);
     assert.equal(svc.spec.prefill.replicas, 1);
     assert.deepEqual(svc.spec.parallelism, { tensor: 1 });
     assert.deepEqual(svc.spec.router.gateway.refs, [LLMD_GATEWAY]);
@@ -132,7 +140,10 @@ describe("llm-d serving", function () {
       objects.inferenceServices.map((o) => o.kind),
       ["LLMInferenceService"],
     );
-    assert.deepEqual(objects.autoscalers, []);
+    assert.deepEqual(
+      objects.autoscalers.map((o) => [o.kind, (o.spec as Any).scaleTargetRef.name]),
+      [["ScaledObject", "qwen-25-7b-kserve"]],
+    );
     const [pickerTls] = objects.routing as Any[];
     assert.equal(pickerTls.kind, "DestinationRule");
     assert.equal(pickerTls.spec.host, "qwen-25-7b-epp-service.models.svc.cluster.local");
@@ -355,7 +366,7 @@ describe("llm-d serving", function () {
     );
     const tracks = planned.tracks;
     assert.deepEqual(tracks, [
-      { track: "stable", min: 1, max: 1 },
+      { track: "stable", min: 1, max: 2 },
       { track: "prefill", min: 1, max: 1 },
     ]);
   });
@@ -366,6 +377,162 @@ describe("llm-d serving", function () {
     const types = plan.resources.map((r) => r.type);
     assert.ok(types.includes("kubernetes:serving.kserve.io/v1alpha2:LLMInferenceService"));
     assert.ok(types.includes("kubernetes:gateway.networking.k8s.io/v1:Gateway"));
-    assert.deepEqual(await runPolicies(policyInputs(plan.resources), stackPolicyConfig("dev")), []);
+    // The fixture adds a model of up to 3 GPUs (decode 1..2, prefill 1) to a dev stack budgeted at 8.
+    const config = { ...(stackPolicyConfig("dev") as Any) };
+    config["max-gpus-per-stack"] = { ...config["max-gpus-per-stack"], maxGpusPerStack: 9 };
+    assert.deepEqual(await runPolicies(policyInputs(plan.resources), config), []);
+  });
+
+  describe("decode pods autoscaled by the platform's ScaledObject", () => {
+    const ctx = {
+      region: "us-east-1",
+      domain: "example.com",
+      prometheus: { serverAddress: "http://prometheus:9090" },
+      secretObjectNames: { hfToken: "hf-token" },
+    } as never;
+    const objectsFor = (autoscaling: Any) => {
+      const cfg = validate(devWithLlmd({ autoscaling }), "dev");
+      return modelObjects(
+        resolveModel(
+          cfg.models.find((m) => m.name === LLMD_MODEL.name)!,
+          cfg,
+        ),
+        ctx,
+      );
+    };
+
+    it("scales `<name>-kserve` between the bounds, leaving spec.replicas out; fixed replicas get none", () => {
+      const objects = objectsFor({ minReplicas: 1, maxReplicas: 2 });
+      const svc = objects.inferenceServices[0] as Any;
+      assert.equal(svc.spec.replicas, undefined);
+      assert.equal(svc.spec.prefill.replicas, 1, "prefill stays fixed");
+      assert.deepEqual(svc.metadata.annotations, {
+        "inference-platform/min-replicas": "1",
+        "inference-platform/max-replicas": "2",
+      });
+      assert.deepEqual(validateCustomResource(objects.autoscalers[0]!), []);
+      const so = objects.autoscalers[0] as Any;
+      assert.deepEqual(so.spec.scaleTargetRef, {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        name: "qwen-25-7b-kserve",
+      });
+      assert.equal(so.spec.minReplicaCount, 1);
+      assert.equal(so.spec.maxReplicaCount, 2);
+      // No wake-from-zero trigger: the minimum is at least 1.
+      assert.deepEqual(
+        so.spec.triggers.map((t: Any) => t.name),
+        ["queue-depth"],
+      );
+
+      const fixed = objectsFor({ minReplicas: 2, maxReplicas: 2 });
+      assert.equal((fixed.inferenceServices[0] as Any).spec.replicas, 2);
+      assert.deepEqual(fixed.autoscalers, []);
+    });
+
+    it("reads the decode pods' vLLM series only, on a real Prometheus", async () => {
+      const triggers = [
+        { type: "queueDepth", target: 4 },
+        { type: "runningRequests", target: 16 },
+        { type: "kvCacheUsage", target: 0.8 },
+        { type: "p99Latency", targetSeconds: 20 },
+      ];
+      const objects = objectsFor({ minReplicas: 1, maxReplicas: 2, triggers });
+      const svc = objects.inferenceServices[0] as Any;
+      const so = objects.autoscalers[0] as Any;
+      // The labels the llm-d PodMonitor puts on a pod's merged metrics (the routing sidecar on decode
+      // pods proxies /metrics to vLLM: llm-d-inference-scheduler pkg/sidecar/proxy/proxy.go 396-405),
+      // and vLLM's model_name: the first --served-model-name the preset passes, spec.model.name
+      // (kserve-runtime-configs v0.20.0 resources.yaml 2561; vllm/config/model.py get_served_model_name).
+      const podMonitor = namespaceObjects("models", "dev", "1.34", true).find(
+        (o) => o.kind === "PodMonitor" && o.metadata.name === "llm-d-workloads",
+      )!;
+      const times = Array.from({ length: 121 }, (_, i) => END - 1800 + 15 * i);
+      const { gauge, histogram } = syntheticSeries(times);
+      const pods = [
+        { namespace: "models", name: "qwen-25-7b-kserve-6d9f7b8c5-x2k4p", waiting: 3, running: 7, kv: 0.5 },
+        { namespace: "models", name: "qwen-25-7b-kserve-6d9f7b8c5-q8z7m", waiting: 5, running: 9, kv: 0.25 },
+        // Decoys: the prefill pod of the same model, and the same model in another namespace.
+        {
+          namespace: "models",
+          name: "qwen-25-7b-kserve-prefill-7f8d9c6b4-abcde",
+          waiting: 40,
+          running: 1,
+          kv: 0.9,
+        },
+        { namespace: "team-b", name: "qwen-25-7b-kserve-6d9f7b8c5-zzzzz", waiting: 100, running: 100, kv: 1 },
+      ];
+      const series = pods.flatMap((p, n) => {
+        const target = podMonitorTargetLabels(podMonitor, {
+          namespace: p.namespace,
+          name: p.name,
+          ip: `10.0.4.${n + 10}`,
+          containers: [
+            { name: "main", ports: [{ containerPort: 8001 }] },
+            { name: "istio-proxy", ports: injectedSidecarPorts() },
+          ],
+        });
+        assert.ok(target, `the llm-d PodMonitor selects no target on ${p.name}`);
+        const vllm = { ...target, model_name: svc.spec.model.name, engine: "0" };
+        return [
+          gauge("vllm:num_requests_waiting", vllm, p.waiting),
+          gauge("vllm:num_requests_running", vllm, p.running),
+          gauge("vllm:kv_cache_usage_perc", vllm, p.kv),
+          ...histogram("vllm:e2e_request_latency_seconds", vllm, 2, "0.5", "1.0"),
+        ];
+      });
+      const prometheus = await PrometheusServer.start(series);
+      try {
+        const want: Record<string, number> = {
+          "queue-depth": 8,
+          "running-requests": 16,
+          "kv-cache-usage": 0.75,
+          "p99-latency": 0.5 + 0.5 * 0.99,
+        };
+        for (const t of so.spec.triggers as Any[]) {
+          const samples = await prometheus.query(t.metadata.query, END);
+          assert.equal(samples.length, 1, `${t.name}: ${t.metadata.query} → ${JSON.stringify(samples)}`);
+          assert.ok(
+            Math.abs(samples[0]!.value - want[t.name]!) < 1e-6,
+            `${t.name}: ${t.metadata.query} = ${samples[0]!.value}, expected ${want[t.name]}`,
+          );
+        }
+      } finally {
+        prometheus.stop();
+      }
+    });
+
+    it("policies: an autoscaled decode Deployment needs its ScaledObject, and spec.replicas beside one fails", async () => {
+      const objects = objectsFor({ minReplicas: 1, maxReplicas: 2 });
+      const svc = objects.inferenceServices[0] as Any;
+      const so = objects.autoscalers[0] as Any;
+      const resource = (type: string, props: Any) =>
+        ({ type, name: props.metadata.name, urn: `urn:${type}:${props.metadata.name}`, props }) as never;
+      const run = (resources: never[]) =>
+        runPolicies(resources, stackPolicyConfig("dev"), [llmHasAutoscaler, kedaTargetsStandardMode]);
+      assert.deepEqual(await run([resource(K8S.llmisvc, svc), resource(K8S.scaledObject, so)]), []);
+      assert.deepEqual(
+        (await run([resource(K8S.llmisvc, svc)])).map((v) => v.message.replace(/^.*?: /, "")),
+        ["1..2 decode replicas but no ScaledObject targets qwen-25-7b-kserve"],
+      );
+      const fighting = structuredClone(svc);
+      fighting.spec.replicas = 1;
+      assert.match(
+        (await run([resource(K8S.llmisvc, fighting), resource(K8S.scaledObject, so)]))
+          .map((v) => v.message)
+          .join("\n"),
+        /spec\.replicas \(1\) makes KServe's llmisvc controller reset the replicas on every reconcile/,
+      );
+      // The GPU budget counts decode pods at their maximum.
+      const budget = await runPolicies(
+        [resource(K8S.llmisvc, svc)],
+        { ...stackPolicyConfig("dev"), "max-gpus-per-model": { maxGpusPerModel: 2 } } as never,
+        [maxGpusPerModel],
+      );
+      assert.deepEqual(
+        budget.map((v) => v.message.replace(/^.*?: /, "")),
+        ["3 GPUs (decode 2, prefill 1); the limit is 2"],
+      );
+    });
   });
 });

@@ -44,11 +44,13 @@ export function llmdProblems(cfg: PlatformInput, model: ModelInput, at: string):
       "storageUri",
       `llmd fetches ${LLMD_SCHEMES.map((s) => `${s}://`).join(", ")} (llmisvc workload_storage.go 131-203), not ${parsed.scheme}://`,
     );
-  const { minReplicas, maxReplicas, triggers } = model.autoscaling;
-  if (minReplicas < 1 || maxReplicas !== minReplicas || triggers.length > 0)
+  // Decode pods scale on the platform's ScaledObject between min and max (models/serving/autoscaling.ts),
+  // not to zero: the wake-up trigger counts gateway requests to an InferenceService's Service, and an
+  // llm-d route sends them to an InferencePool instead.
+  if (model.autoscaling.minReplicas < 1)
     add(
-      "autoscaling",
-      `llmd replicas are fixed: KServe v0.20 scales an LLMInferenceService only through llm-d's Workload Variant Autoscaler (spec.scaling.wva, llmisvc scaling.go 43-135), which the platform does not install; set maxReplicas equal to minReplicas (at least 1) and no triggers`,
+      "autoscaling.minReplicas",
+      "llmd models keep at least one decode pod: scaling from zero needs a wake-up signal, and the platform's (gateway requests to the model's Service) does not see llm-d's route, which goes to an InferencePool; set minReplicas to 1 or more",
     );
   if (model.rollout)
     add(

@@ -5,7 +5,8 @@
  *
  * Asserted: the presets and the platform's LLMInferenceService are admitted by the controller's own
  * webhooks; it merges the presets and derives decode and prefill Deployments with the platform's pool,
- * GPUs, identity and engine flags, and llm-d's endpoint picker with its prefix-cache scorer. Readiness needs
+ * GPUs, identity and engine flags, and llm-d's endpoint picker with its prefix-cache scorer; the platform's
+ * ScaledObject gets KEDA's HPA on the decode Deployment, whose replicas the controller leaves to it. Readiness needs
  * a Gateway API implementation: istiod runs here as a development build (master of 2026-08-27; 1.30.3 is not
  * served by the module proxy, e2e/tools/istiod/go.mod), so what it shows is that build's acceptance of the
  * Gateway, route and pool, not 1.30.3's.
@@ -26,6 +27,7 @@ import { GATEWAY_NAME_LABEL, INGRESS_GATEWAY_SERVICE } from "../../models/addons
 import { LLMD_GATEWAY, llmdPodLabels } from "../../models/serving/llmInferenceService";
 import { llmdEndpointPickerService, llmdEndpointPickerServiceAccount } from "../../models/serving/llmdMesh";
 import { LLMD_SERVING_PORT, LLMD_WORKLOAD_SELECTOR } from "../../models/serving/namespace";
+import { llmdDeploymentName } from "../../models/names";
 
 const CLUSTER = "e2e-selftest-llmd";
 const { name, namespace } = LLMD_MODEL;
@@ -221,6 +223,73 @@ describe("e2e: an llm-d model on the real llmisvc controller", function () {
         .labels?.[GATEWAY_NAME_LABEL],
       LLMD_GATEWAY.name,
     );
+  });
+
+  it("scales the decode Deployment with the platform's ScaledObject; the controller keeps the replicas the HPA sets", async () => {
+    const decode = llmdDeploymentName(name, "decode");
+    // KEDA (its real operator, after its admission webhook) makes an HPA on the decode Deployment.
+    const hpa = await waitFor(
+      `KEDA's HPA on ${decode}`,
+      () => kube.get("autoscaling/v2", "HorizontalPodAutoscaler", `keda-hpa-${name}`, namespace),
+      { timeoutMs: 120_000, intervalMs: 1000 },
+    );
+    const hpaSpec = hpa.spec as {
+      scaleTargetRef: { name: string };
+      minReplicas: number;
+      maxReplicas: number;
+    };
+    assert.deepEqual(
+      [hpaSpec.scaleTargetRef.name, hpaSpec.minReplicas, hpaSpec.maxReplicas],
+      [decode, LLMD_MODEL.autoscaling.minReplicas, LLMD_MODEL.autoscaling.maxReplicas],
+    );
+    const stored = await kube.get("serving.kserve.io/v1alpha2", "LLMInferenceService", name, namespace);
+    assert.equal((stored?.spec as { replicas?: number }).replicas, undefined);
+    // What the HPA does on load: set the Deployment's scale. The controller reconciles on that change
+    // (it owns the Deployment) and reports the new pod in its status; the replicas must stay.
+    await kube.mergePatch("apps/v1", "Deployment", decode, namespace, { spec: { replicas: 2 } }, "scale");
+    const primaryReady = async () =>
+      (
+        (await kube.get("serving.kserve.io/v1alpha2", "LLMInferenceService", name, namespace))?.status as {
+          workloads?: { primary?: { name?: string; readyReplicas?: number } };
+        }
+      )?.workloads?.primary;
+    await waitFor(
+      "the controller to observe 2 decode pods",
+      async () => ((await primaryReady())?.readyReplicas === 2 ? true : undefined),
+      { timeoutMs: 120_000, intervalMs: 1000, describe: async () => JSON.stringify(await primaryReady()) },
+    );
+    assert.equal((await primaryReady())?.name, decode);
+    const replicas = async () =>
+      ((await kube.get("apps/v1", "Deployment", decode, namespace))?.spec as { replicas?: number }).replicas;
+    assert.equal(await replicas(), 2);
+    // And after a reconcile the LLMInferenceService itself triggers (a label change on it).
+    await kube.mergePatch("serving.kserve.io/v1alpha2", "LLMInferenceService", name, namespace, {
+      metadata: { labels: { "e2e/touched": "1" } },
+    });
+    await new Promise((r) => setTimeout(r, 5000));
+    assert.equal(await replicas(), 2);
+    // Why the platform leaves spec.replicas out (and policy keda-targets-standard-mode refuses it beside a
+    // ScaledObject): with it set, the controller puts its own count back over the HPA's.
+    await kube.mergePatch("serving.kserve.io/v1alpha2", "LLMInferenceService", name, namespace, {
+      spec: { replicas: 1 },
+    });
+    await waitFor(
+      "the controller to set 1 replica",
+      async () => ((await replicas()) === 1 ? true : undefined),
+      {
+        timeoutMs: 60_000,
+        intervalMs: 1000,
+      },
+    );
+    await kube.mergePatch("apps/v1", "Deployment", decode, namespace, { spec: { replicas: 2 } }, "scale");
+    await waitFor(
+      "the controller to reset the HPA's 2 replicas to 1",
+      async () => ((await replicas()) === 1 ? true : undefined),
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    await kube.mergePatch("serving.kserve.io/v1alpha2", "LLMInferenceService", name, namespace, {
+      spec: { replicas: null },
+    });
   });
 
   it("serves v1alpha1 through the controller's conversion webhook", async () => {

@@ -9,7 +9,7 @@ import type { AutoscalingTrigger, Runtime } from "../schema";
 import type { K8sObject } from "../k8s";
 import { customObject, PART_OF, type DeepInput } from "../k8s";
 import type * as crds from "../crds";
-import { predictorDeploymentName } from "../names";
+import { deploymentPodsPattern, llmdDeploymentName, predictorDeploymentName } from "../names";
 import { entryComponent, serviceHost } from "./traffic";
 import type { ResolvedModel } from "./resolve";
 import { isMultiNode } from "./multiNode";
@@ -23,15 +23,25 @@ export interface PrometheusTarget {
 
 export interface QueryScope {
   readonly namespace: string;
-  /** InferenceService name: its predictor pods are `<isvc>-predictor-<hash>`. */
-  readonly isvc: string;
+  /** PromQL regex of the scaled workload's pod names (a predictor's `<isvc>-predictor-…`). */
+  readonly pods: string;
   /** Name the model is served as (vLLM's model_name label). */
   readonly servedName: string;
   readonly runtime: Runtime;
 }
 
 function podSelector(scope: QueryScope): string {
-  return `namespace="${scope.namespace}",pod=~"${predictorDeploymentName(scope.isvc)}-.*"`;
+  return `namespace="${scope.namespace}",pod=~"${scope.pods}"`;
+}
+
+/** The scaled Deployment, its pods, and the entry Service a wake-from-zero trigger watches. */
+interface ScaleTarget {
+  /** The ScaledObject's name (KEDA's HPA is `keda-hpa-<name>`). */
+  readonly name: string;
+  readonly deployment: string;
+  readonly pods: string;
+  /** Absent: the target never scales to zero. */
+  readonly entryServiceHost?: string;
 }
 
 export interface TriggerQuery {
@@ -157,9 +167,51 @@ export function scaledObject(
   prometheus: PrometheusTarget,
   replicas: { min: number; max: number },
 ): K8sObject | undefined {
+  return workloadScaledObject(
+    model,
+    {
+      name: isvc,
+      deployment: predictorDeploymentName(isvc),
+      pods: `${predictorDeploymentName(isvc)}-.*`,
+      entryServiceHost: serviceHost(isvc, model.namespace, entryComponent(model)),
+    },
+    prometheus,
+    replicas,
+  );
+}
+
+/**
+ * KEDA ScaledObject for an llm-d model's decode Deployment `<name>-kserve`, on the same triggers as an
+ * InferenceService: the llmisvc controller leaves that Deployment's replicas to the HPA when the
+ * LLMInferenceService sets none (PreserveDeploymentReplicas, kserve v0.20.0
+ * pkg/controller/v1alpha2/llmisvc/workload.go 215-225). Its queries select the decode pods only (not
+ * `<name>-kserve-prefill-…`); vLLM labels them with the served name the preset passes. Named `<name>`:
+ * the controller deletes a `<name>-kserve-keda` ScaledObject or `<name>-kserve-hpa` HPA when the
+ * LLMInferenceService has no spec.scaling, and fails its reconcile on one it does not own (scaling.go
+ * 348-373, 602-624; lifecycle_crud.go 59-85).
+ */
+export function llmdDecodeScaledObject(
+  model: ResolvedModel,
+  prometheus: PrometheusTarget,
+): K8sObject | undefined {
+  const deployment = llmdDeploymentName(model.name, "decode");
+  return workloadScaledObject(
+    model,
+    { name: model.name, deployment, pods: deploymentPodsPattern(deployment) },
+    prometheus,
+    { min: model.autoscaling.minReplicas, max: model.autoscaling.maxReplicas },
+  );
+}
+
+function workloadScaledObject(
+  model: ResolvedModel,
+  target: ScaleTarget,
+  prometheus: PrometheusTarget,
+  replicas: { min: number; max: number },
+): K8sObject | undefined {
   const scope: QueryScope = {
     namespace: model.namespace,
-    isvc,
+    pods: target.pods,
     servedName: model.name,
     runtime: model.runtime,
   };
@@ -168,10 +220,10 @@ export function scaledObject(
     .map((t) => triggerQuery(t, scope, gpus))
     .filter((q): q is TriggerQuery => q !== undefined);
   if (queries.length === 0) return undefined;
-  if (replicas.min === 0)
+  if (replicas.min === 0 && target.entryServiceHost)
     queries.push({
       name: "gateway-requests",
-      query: gatewayRequestsQuery(serviceHost(isvc, model.namespace, entryComponent(model))),
+      query: gatewayRequestsQuery(target.entryServiceHost),
       threshold: WAKE_TARGET_RPS,
       activationThreshold: 0,
       metricType: "AverageValue",
@@ -179,12 +231,12 @@ export function scaledObject(
   const scaling = model.autoscaling;
   return customObject("keda.sh/v1alpha1/ScaledObject", {
     metadata: {
-      name: isvc,
+      name: target.name,
       namespace: model.namespace,
       labels: { ...PART_OF, "inference-platform/model": model.name },
     },
     spec: {
-      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: predictorDeploymentName(isvc) },
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: target.deployment },
       minReplicaCount: replicas.min,
       maxReplicaCount: replicas.max,
       pollingInterval: scaling.pollingIntervalSeconds,

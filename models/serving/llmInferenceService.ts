@@ -27,6 +27,7 @@ import { hfTokenEnv, LLMD_SERVING_PORT, LLMD_WORKLOAD_SELECTOR } from "./namespa
 import { vllmEngineArgs } from "./runtimes";
 import { loraSlots } from "../capacity/lora";
 import { NO_SIDECAR, SIDECAR_ONLY_SERVING_PORT } from "./llmdMesh";
+import { llmdDeploymentName } from "../names";
 
 /**
  * The Gateway API Gateway llm-d models attach their HTTPRoutes to: the platform's own Istio ingress
@@ -141,12 +142,18 @@ export function llmInferenceService(
         "inference-platform/runtime": model.runtime,
         [ENVIRONMENT_LABEL]: model.environment,
       },
+      // The decode pods' bounds, for the policies (spec.replicas is left out when they autoscale).
+      annotations: {
+        [LLMD_MIN_REPLICAS_ANNOTATION]: String(model.autoscaling.minReplicas),
+        [LLMD_MAX_REPLICAS_ANNOTATION]: String(model.autoscaling.maxReplicas),
+      },
     },
     spec: {
       // The served name: the presets pass it to vLLM as --served-model-name (the OpenAI API's model id).
       model: { uri: model.storageUri!, name: model.name, ...loraSpec(model) },
-      // Fixed: llm-d's autoscaling needs the Workload Variant Autoscaler, which the platform does not install.
-      replicas: model.autoscaling.minReplicas,
+      // Fixed, or left out when the platform's ScaledObject scales the decode Deployment: KServe then
+      // keeps the replicas the HPA sets (PreserveDeploymentReplicas, workload.go 215-225).
+      ...(isLlmdAutoscaled(model) ? {} : { replicas: model.autoscaling.minReplicas }),
       parallelism: { tensor },
       annotations: workloadAnnotations(Boolean(prefill)),
       template: podTemplate(model, prefill ? "decode" : "both", opts),
@@ -206,12 +213,28 @@ export function llmdPodLabels(modelName: string, role: LlmdRole): Record<string,
 export function llmdDisruptionBudgets(model: ResolvedModel): K8sObject[] {
   const roles: Array<[LlmdRole, string]> = model.llmd?.prefill
     ? [
-        ["decode", `${model.name}-kserve`],
-        ["prefill", `${model.name}-kserve-prefill`],
+        ["decode", llmdDeploymentName(model.name, "decode")],
+        ["prefill", llmdDeploymentName(model.name, "prefill")],
       ]
-    : [["both", `${model.name}-kserve`]];
+    : [["both", llmdDeploymentName(model.name, "decode")]];
   return roles.map(([role, name]) => disruptionBudget(model, name, llmdPodLabels(model.name, role)));
 }
+
+/**
+ * Whether an llm-d model's decode pods autoscale: the platform's KEDA ScaledObject on `<name>-kserve`
+ * (models/serving/autoscaling.ts), not llm-d's Workload Variant Autoscaler (not installed). Prefill pods
+ * stay fixed.
+ */
+export function isLlmdAutoscaled(model: {
+  readonly llmd?: unknown;
+  readonly autoscaling: { readonly minReplicas: number; readonly maxReplicas: number };
+}): boolean {
+  return isLlmd(model) && model.autoscaling.maxReplicas > model.autoscaling.minReplicas;
+}
+
+/** Annotations on an LLMInferenceService with its decode pods' replica bounds. */
+export const LLMD_MIN_REPLICAS_ANNOTATION = "inference-platform/min-replicas";
+export const LLMD_MAX_REPLICAS_ANNOTATION = "inference-platform/max-replicas";
 
 /** Whether a model is served through llm-d. */
 export function isLlmd(model: { readonly llmd?: unknown }): boolean {

@@ -8,7 +8,7 @@ import type { K8sObject } from "../k8s";
 import { weightCacheDaemonSet } from "./weightCache";
 import { coreObject, PART_OF } from "../k8s";
 import { candidateName } from "../names";
-import { scaledObject, type PrometheusTarget } from "./autoscaling";
+import { llmdDecodeScaledObject, scaledObject, type PrometheusTarget } from "./autoscaling";
 import {
   inferenceService,
   OUTAGE_ON_NODE_LOSS_ANNOTATION,
@@ -21,7 +21,7 @@ import { isStorageError, parseStorageUri, s3AccessPolicy, s3AccessPolicyForBucke
 import { destinationRule, servingComponents, trackReplicas, virtualService } from "./traffic";
 import { trainedModel } from "./trainedModels";
 import { batchJob } from "./batchJobs";
-import { isLlmd, llmdDisruptionBudgets, llmInferenceService } from "./llmInferenceService";
+import { isLlmd, isLlmdAutoscaled, llmdDisruptionBudgets, llmInferenceService } from "./llmInferenceService";
 import { llmdEndpointPickerServiceAccount, llmdEndpointPickerTls } from "./llmdMesh";
 
 export interface ModelContext {
@@ -137,14 +137,17 @@ function servingObjects(
   ctx: ModelContext,
   base: { serviceAccountName: string; hfTokenSecretName?: string },
 ): Pick<ModelObjects, "inferenceServices" | "autoscalers" | "routing" | "disruptionBudgets"> {
-  if (isLlmd(model))
-    // llm-d: KServe's llmisvc controller makes the pods, the endpoint picker and the route; replicas are fixed.
+  if (isLlmd(model)) {
+    // llm-d: KServe's llmisvc controller makes the pods, the endpoint picker and the route; the platform's
+    // ScaledObject scales the decode pods when they autoscale.
+    const so = isLlmdAutoscaled(model) ? llmdDecodeScaledObject(model, ctx.prometheus) : undefined;
     return {
       inferenceServices: [llmInferenceService(model, base)],
-      autoscalers: [],
+      autoscalers: so ? [so] : [],
       routing: [llmdEndpointPickerTls(model)],
       disruptionBudgets: llmdDisruptionBudgets(model),
     };
+  }
   const stableVersion = { storageUri: model.storageUri, image: model.image, args: model.args };
   const replicas = { min: model.autoscaling.minReplicas, max: model.autoscaling.maxReplicas };
 

@@ -59,7 +59,7 @@ export function trackReplicas(
 ): TrackReplicas[] {
   const replicas = { min: model.autoscaling.minReplicas, max: model.autoscaling.maxReplicas };
   const prefill = model.llmd?.prefill;
-  // llm-d: fixed decode replicas, and prefill pods of the same layout when prefill is split off.
+  // llm-d: decode replicas (autoscaled or fixed), and fixed prefill pods of the same layout when split off.
   if (model.llmd)
     return [
       { track: "stable", ...replicas },

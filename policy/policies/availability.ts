@@ -75,8 +75,8 @@ export const prodModelsSurviveNodeLoss: StackValidationPolicy = {
       const roles = llmdRoles(r.props);
       const ns = String(((r.props.metadata ?? {}) as Props).namespace);
       if (accepted.has(`${ns}/${String(roles[0].template?.serviceAccountName)}`)) continue;
-      for (const { role, replicas } of roles)
-        if (replicas === 1)
+      for (const { role, minReplicas } of roles)
+        if (minReplicas === 1)
           report(
             `${nameOf(r.props)}: one ${role} replica, so a node loss stops it; run 2 or accept it (autoscaling.outageOnNodeLoss)`,
           );

@@ -59,8 +59,8 @@ export const maxGpusPerModel: ResourceValidationPolicy = {
         .flatMap((v) => v.containers)
         .reduce((s, c) => s + gpuLimit(c), 0);
     if (args.type === K8S.llmisvc) {
-      // llm-d: decode and prefill pods, fixed counts.
-      const roles = llmdRoles(props).map((r) => ({ role: r.role, gpus: gpusOf(r.at) * r.replicas }));
+      // llm-d: decode pods at their maximum, and prefill pods.
+      const roles = llmdRoles(props).map((r) => ({ role: r.role, gpus: gpusOf(r.at) * r.maxReplicas }));
       const total = roles.reduce((s, r) => s + r.gpus, 0);
       if (total > maxGpusPerModel)
         report(

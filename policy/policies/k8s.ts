@@ -2,6 +2,11 @@
  * Reading Kubernetes objects as the policies see them (resource inputs): the pod specs and containers
  * of InferenceServices, serving runtimes and workloads, in one shape.
  */
+import {
+  LLMD_MAX_REPLICAS_ANNOTATION,
+  LLMD_MIN_REPLICAS_ANNOTATION,
+} from "../../models/serving/llmInferenceService";
+
 type Obj = Record<string, unknown>;
 
 export interface Container {
@@ -103,26 +108,33 @@ export function podViews(type: string, props: Obj): PodView[] {
     : [];
 }
 
-/** One role of an LLMInferenceService: its pod template (where it is) and its fixed replica count. */
+/** One role of an LLMInferenceService: its pod template (where it is) and its replica bounds. */
 export interface LlmdRole {
   readonly role: "decode" | "prefill";
   readonly at: "spec.template" | "spec.prefill.template";
   readonly template: Obj | undefined;
-  readonly replicas: number;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
 }
 
 /**
- * An LLMInferenceService's roles: decode (spec.template, spec.replicas) and, when split off, prefill
- * (spec.prefill.template, spec.prefill.replicas); KServe defaults each count to 1.
+ * An LLMInferenceService's roles: decode (spec.template) and, when split off, prefill
+ * (spec.prefill.template, spec.prefill.replicas). Decode runs spec.replicas, or — when the platform's
+ * ScaledObject scales it and spec.replicas is left out — between the bounds the platform annotates;
+ * KServe's Deployment defaults to 1 otherwise.
  */
 export function llmdRoles(props: Obj): LlmdRole[] {
   const spec = (props.spec ?? {}) as Obj;
   const prefill = spec.prefill as Obj | undefined;
+  const notes = annotations(props);
+  const fixed = spec.replicas as number | undefined;
+  const bound = (key: string) => (notes[key] !== undefined ? Number(notes[key]) : undefined);
   const decode: LlmdRole = {
     role: "decode",
     at: "spec.template",
     template: spec.template as Obj | undefined,
-    replicas: (spec.replicas as number | undefined) ?? 1,
+    minReplicas: fixed ?? bound(LLMD_MIN_REPLICAS_ANNOTATION) ?? 1,
+    maxReplicas: fixed ?? bound(LLMD_MAX_REPLICAS_ANNOTATION) ?? 1,
   };
   if (!prefill) return [decode];
   return [
@@ -131,7 +143,8 @@ export function llmdRoles(props: Obj): LlmdRole[] {
       role: "prefill",
       at: "spec.prefill.template",
       template: prefill.template as Obj | undefined,
-      replicas: (prefill.replicas as number | undefined) ?? 1,
+      minReplicas: (prefill.replicas as number | undefined) ?? 1,
+      maxReplicas: (prefill.replicas as number | undefined) ?? 1,
     },
   ];
 }

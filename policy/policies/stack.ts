@@ -21,10 +21,12 @@ import {
   isLlmIsvc,
   K8S,
   labels,
+  llmdRoles,
   nameOf,
   podViews,
   predictorOf,
 } from "./k8s";
+import { llmdDeploymentName } from "../../models/names";
 
 type Props = Record<string, unknown>;
 const POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation";
@@ -71,7 +73,7 @@ export const isvcServiceAccountAndRole: StackValidationPolicy = {
 export const llmHasAutoscaler: StackValidationPolicy = {
   name: "llm-has-autoscaler",
   description:
-    "Every Standard-mode LLM that may scale has an autoscaler (a KEDA ScaledObject on its predictor).",
+    "Every Standard-mode LLM that may scale has an autoscaler (a KEDA ScaledObject on its predictor, or on an llm-d model's decode Deployment).",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     for (const isvc of isvcs(args.resources)) {
@@ -90,8 +92,31 @@ export const llmHasAutoscaler: StackValidationPolicy = {
           `${nameOf(isvc.props)}: ${p.minReplicas ?? 1}..${p.maxReplicas} replicas but no ScaledObject targets ${target}`,
         );
     }
+    // llm-d: decode pods between two bounds need the platform's ScaledObject on `<name>-kserve`.
+    for (const llmisvc of args.resources.filter((r) => r.type === K8S.llmisvc)) {
+      const decode = llmdRoles(llmisvc.props)[0]!;
+      if (decode.maxReplicas <= decode.minReplicas) continue;
+      const target = llmdDeploymentName(String(meta(llmisvc).name), "decode");
+      if (!scaledObjectsOn(args.resources, meta(llmisvc).namespace, target).length)
+        report(
+          `${nameOf(llmisvc.props)}: ${decode.minReplicas}..${decode.maxReplicas} decode replicas but no ScaledObject targets ${target}`,
+        );
+    }
   },
 };
+
+function scaledObjectsOn(
+  resources: readonly PolicyResource[],
+  namespace: string | undefined,
+  deployment: string,
+): PolicyResource[] {
+  return resources.filter(
+    (r) =>
+      r.type === K8S.scaledObject &&
+      meta(r).namespace === namespace &&
+      ((r.props.spec as Props | undefined)?.scaleTargetRef as Props | undefined)?.name === deployment,
+  );
+}
 
 export const rolloutHasRouting: StackValidationPolicy = {
   name: "rollout-has-routing",
@@ -120,7 +145,7 @@ export const rolloutHasRouting: StackValidationPolicy = {
 export const kedaTargetsStandardMode: StackValidationPolicy = {
   name: "keda-targets-standard-mode",
   description:
-    "KEDA ScaledObjects target the predictor of a Standard-mode InferenceService (KServe supports KEDA there only).",
+    "KEDA ScaledObjects target the predictor of a Standard-mode InferenceService (KServe supports KEDA there only), or the decode Deployment of an LLMInferenceService that leaves its replicas to them.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     for (const so of args.resources.filter((r) => r.type === K8S.scaledObject)) {
@@ -132,6 +157,16 @@ export const kedaTargetsStandardMode: StackValidationPolicy = {
       if (isvc && deploymentMode(isvc.props) !== "Standard")
         report(
           `${nameOf(so.props)}: scales ${nameOf(isvc.props)}, which runs in ${deploymentMode(isvc.props)} mode`,
+        );
+    }
+    // llm-d: KServe keeps the HPA's replicas only when the LLMInferenceService sets none (kserve v0.20.0
+    // llmisvc workload.go 215-225); with spec.replicas set it resets them on every reconcile.
+    for (const llmisvc of args.resources.filter((r) => r.type === K8S.llmisvc)) {
+      const replicas = (llmisvc.props.spec as Props | undefined)?.replicas;
+      const target = llmdDeploymentName(String(meta(llmisvc).name), "decode");
+      if (replicas !== undefined && scaledObjectsOn(args.resources, meta(llmisvc).namespace, target).length)
+        report(
+          `${nameOf(llmisvc.props)}: a ScaledObject scales ${target}, but spec.replicas (${String(replicas)}) makes KServe's llmisvc controller reset the replicas on every reconcile; leave spec.replicas out`,
         );
     }
   },
