@@ -42,17 +42,14 @@ export function predictorDeploymentName(isvc: string): string {
 
 /**
  * The Deployments KServe's llmisvc controller creates for an LLMInferenceService: `<name>-kserve` (decode,
- * or serving when prefill is not split off) and `<name>-kserve-prefill`
- * (pkg/controller/v1alpha2/llmisvc/workload_single_node.go 512-518).
+ * or serving when prefill is not split off), `<name>-kserve-prefill` and the endpoint picker
+ * `<name>-kserve-router-scheduler` (pkg/controller/v1alpha2/llmisvc/workload_single_node.go 511-517,
+ * scheduler.go 1612-1614).
  */
-export function llmdDeploymentName(model: string, role: "decode" | "prefill"): string {
-  return role === "prefill" ? `${model}-kserve-prefill` : `${model}-kserve`;
-}
-
-/**
- * A PromQL regex matching exactly the pods of one Deployment: `<deployment>-<pod-template-hash>-<suffix>`,
- * so `<name>-kserve`'s pattern leaves out `<name>-kserve-prefill-…` (PromQL regexes are anchored).
- */
-export function deploymentPodsPattern(deployment: string): string {
-  return `${deployment}-[a-z0-9]+-[a-z0-9]+`;
+export function llmdDeploymentName(model: string, role: "decode" | "prefill" | "scheduler"): string {
+  return {
+    decode: `${model}-kserve`,
+    prefill: `${model}-kserve-prefill`,
+    scheduler: `${model}-kserve-router-scheduler`,
+  }[role];
 }

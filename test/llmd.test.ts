@@ -20,6 +20,7 @@ import { llmSharedMemory } from "../policy/policies/serving";
 import { maxGpusPerModel } from "../policy/policies/cost";
 import { kedaTargetsStandardMode, llmHasAutoscaler } from "../policy/policies/stack";
 import { validateCustomResource } from "../conformance/crdSchema";
+import { llmdDeploymentName } from "../models/names";
 import { PrometheusServer, syntheticSeries } from "./prometheusHarness";
 import { injectedSidecarPorts, podMonitorTargetLabels } from "./scrapedLabels";
 import { modelObjects } from "../models/serving/modelObjects";
@@ -390,11 +391,12 @@ describe("llm-d serving", function () {
       prometheus: { serverAddress: "http://prometheus:9090" },
       secretObjectNames: { hfToken: "hf-token" },
     } as never;
-    const objectsFor = (autoscaling: Any) => {
-      const cfg = validate(devWithLlmd({ autoscaling }), "dev");
+    const objectsFor = (autoscaling: Any, model: Any = {}) => {
+      const name = model.name ?? LLMD_MODEL.name;
+      const cfg = validate(devWithLlmd({ autoscaling, ...model }), "dev");
       return modelObjects(
         resolveModel(
-          cfg.models.find((m) => m.name === LLMD_MODEL.name)!,
+          cfg.models.find((m) => m.name === name)!,
           cfg,
         ),
         ctx,
@@ -430,77 +432,106 @@ describe("llm-d serving", function () {
       assert.deepEqual(fixed.autoscalers, []);
     });
 
-    it("reads the decode pods' vLLM series only, on a real Prometheus", async () => {
-      const triggers = [
-        { type: "queueDepth", target: 4 },
-        { type: "runningRequests", target: 16 },
-        { type: "kvCacheUsage", target: 0.8 },
-        { type: "p99Latency", targetSeconds: 20 },
-      ];
-      const objects = objectsFor({ minReplicas: 1, maxReplicas: 2, triggers });
-      const svc = objects.inferenceServices[0] as Any;
-      const so = objects.autoscalers[0] as Any;
-      // The labels the llm-d PodMonitor puts on a pod's merged metrics (the routing sidecar on decode
-      // pods proxies /metrics to vLLM: llm-d-inference-scheduler pkg/sidecar/proxy/proxy.go 396-405),
-      // and vLLM's model_name: the first --served-model-name the preset passes, spec.model.name
-      // (kserve-runtime-configs v0.20.0 resources.yaml 2561; vllm/config/model.py get_served_model_name).
-      const podMonitor = namespaceObjects("models", "dev", "1.34", true).find(
-        (o) => o.kind === "PodMonitor" && o.metadata.name === "llm-d-workloads",
-      )!;
-      const times = Array.from({ length: 121 }, (_, i) => END - 1800 + 15 * i);
-      const { gauge, histogram } = syntheticSeries(times);
-      const pods = [
-        { namespace: "models", name: "qwen-25-7b-kserve-6d9f7b8c5-x2k4p", waiting: 3, running: 7, kv: 0.5 },
-        { namespace: "models", name: "qwen-25-7b-kserve-6d9f7b8c5-q8z7m", waiting: 5, running: 9, kv: 0.25 },
-        // Decoys: the prefill pod of the same model, and the same model in another namespace.
-        {
-          namespace: "models",
-          name: "qwen-25-7b-kserve-prefill-7f8d9c6b4-abcde",
-          waiting: 40,
-          running: 1,
-          kv: 0.9,
-        },
-        { namespace: "team-b", name: "qwen-25-7b-kserve-6d9f7b8c5-zzzzz", waiting: 100, running: 100, kv: 1 },
-      ];
-      const series = pods.flatMap((p, n) => {
-        const target = podMonitorTargetLabels(podMonitor, {
-          namespace: p.namespace,
-          name: p.name,
-          ip: `10.0.4.${n + 10}`,
-          containers: [
-            { name: "main", ports: [{ containerPort: 8001 }] },
-            { name: "istio-proxy", ports: injectedSidecarPorts() },
-          ],
-        });
-        assert.ok(target, `the llm-d PodMonitor selects no target on ${p.name}`);
-        const vllm = { ...target, model_name: svc.spec.model.name, engine: "0" };
-        return [
-          gauge("vllm:num_requests_waiting", vllm, p.waiting),
-          gauge("vllm:num_requests_running", vllm, p.running),
-          gauge("vllm:kv_cache_usage_perc", vllm, p.kv),
-          ...histogram("vllm:e2e_request_latency_seconds", vllm, 2, "0.5", "1.0"),
+    /**
+     * A Deployment's pod name as the API server makes it: the ReplicaSet `<deployment>-<hash>` plus `-` as
+     * generateName, cut at 58 characters, then 5 random ones (apiserver storage/names/generate.go 49-53).
+     */
+    const podName = (deployment: string, hash: string, suffix: string) =>
+      `${deployment}-${hash}-`.slice(0, 58) + suffix;
+
+    for (const modelName of [LLMD_MODEL.name, "qwen-25-7b-instruct-for-support-tickets"])
+      it(`reads the decode pods' vLLM series only, on a real Prometheus (${modelName.length}-character name)`, async () => {
+        const triggers = [
+          { type: "queueDepth", target: 4 },
+          { type: "runningRequests", target: 16 },
+          { type: "kvCacheUsage", target: 0.8 },
+          { type: "p99Latency", targetSeconds: 20 },
         ];
-      });
-      const prometheus = await PrometheusServer.start(series);
-      try {
-        const want: Record<string, number> = {
-          "queue-depth": 8,
-          "running-requests": 16,
-          "kv-cache-usage": 0.75,
-          "p99-latency": 0.5 + 0.5 * 0.99,
-        };
-        for (const t of so.spec.triggers as Any[]) {
-          const samples = await prometheus.query(t.metadata.query, END);
-          assert.equal(samples.length, 1, `${t.name}: ${t.metadata.query} → ${JSON.stringify(samples)}`);
-          assert.ok(
-            Math.abs(samples[0]!.value - want[t.name]!) < 1e-6,
-            `${t.name}: ${t.metadata.query} = ${samples[0]!.value}, expected ${want[t.name]}`,
-          );
+        const objects = objectsFor({ minReplicas: 1, maxReplicas: 2, triggers }, { name: modelName });
+        const svc = objects.inferenceServices[0] as Any;
+        const so = objects.autoscalers[0] as Any;
+        // The labels the llm-d PodMonitor puts on a pod's merged metrics (the routing sidecar on decode
+        // pods proxies /metrics to vLLM: llm-d-inference-scheduler pkg/sidecar/proxy/proxy.go 396-405),
+        // and vLLM's model_name: the first --served-model-name the preset passes, spec.model.name
+        // (kserve-runtime-configs v0.20.0 resources.yaml 2561; vllm/config/model.py get_served_model_name).
+        const podMonitor = namespaceObjects("models", "dev", "1.34", true).find(
+          (o) => o.kind === "PodMonitor" && o.metadata.name === "llm-d-workloads",
+        )!;
+        const times = Array.from({ length: 121 }, (_, i) => END - 1800 + 15 * i);
+        const { gauge, histogram } = syntheticSeries(times);
+        const decode = llmdDeploymentName(modelName, "decode");
+        const prefill = llmdDeploymentName(modelName, "prefill");
+        const pods = [
+          {
+            namespace: "models",
+            name: podName(decode, "5f6d7c8b9d", "x2k4p"),
+            waiting: 3,
+            running: 7,
+            kv: 0.5,
+          },
+          {
+            namespace: "models",
+            name: podName(decode, "5f6d7c8b9d", "q8z7m"),
+            waiting: 5,
+            running: 9,
+            kv: 0.25,
+          },
+          // Decoys: the prefill pod of the same model (for a long name, cut into its hash), and the same
+          // model in another namespace.
+          {
+            namespace: "models",
+            name: podName(prefill, "7f8d9c6b4b", "bcdfg"),
+            waiting: 40,
+            running: 1,
+            kv: 0.9,
+          },
+          {
+            namespace: "team-b",
+            name: podName(decode, "5f6d7c8b9d", "zzzzz"),
+            waiting: 100,
+            running: 100,
+            kv: 1,
+          },
+        ];
+        const series = pods.flatMap((p, n) => {
+          const target = podMonitorTargetLabels(podMonitor, {
+            namespace: p.namespace,
+            name: p.name,
+            ip: `10.0.4.${n + 10}`,
+            containers: [
+              { name: "main", ports: [{ containerPort: 8001 }] },
+              { name: "istio-proxy", ports: injectedSidecarPorts() },
+            ],
+          });
+          assert.ok(target, `the llm-d PodMonitor selects no target on ${p.name}`);
+          const vllm = { ...target, model_name: svc.spec.model.name, engine: "0" };
+          return [
+            gauge("vllm:num_requests_waiting", vllm, p.waiting),
+            gauge("vllm:num_requests_running", vllm, p.running),
+            gauge("vllm:kv_cache_usage_perc", vllm, p.kv),
+            ...histogram("vllm:e2e_request_latency_seconds", vllm, 2, "0.5", "1.0"),
+          ];
+        });
+        const prometheus = await PrometheusServer.start(series);
+        try {
+          const want: Record<string, number> = {
+            "queue-depth": 8,
+            "running-requests": 16,
+            "kv-cache-usage": 0.75,
+            "p99-latency": 0.5 + 0.5 * 0.99,
+          };
+          for (const t of so.spec.triggers as Any[]) {
+            const samples = await prometheus.query(t.metadata.query, END);
+            assert.equal(samples.length, 1, `${t.name}: ${t.metadata.query} → ${JSON.stringify(samples)}`);
+            assert.ok(
+              Math.abs(samples[0]!.value - want[t.name]!) < 1e-6,
+              `${t.name}: ${t.metadata.query} = ${samples[0]!.value}, expected ${want[t.name]}`,
+            );
+          }
+        } finally {
+          prometheus.stop();
         }
-      } finally {
-        prometheus.stop();
-      }
-    });
+      });
 
     it("policies: an autoscaled decode Deployment needs its ScaledObject, and spec.replicas beside one fails", async () => {
       const objects = objectsFor({ minReplicas: 1, maxReplicas: 2 });

@@ -9,7 +9,7 @@ import type { AutoscalingTrigger, Runtime } from "../schema";
 import type { K8sObject } from "../k8s";
 import { customObject, PART_OF, type DeepInput } from "../k8s";
 import type * as crds from "../crds";
-import { deploymentPodsPattern, llmdDeploymentName, predictorDeploymentName } from "../names";
+import { llmdDeploymentName, predictorDeploymentName } from "../names";
 import { entryComponent, serviceHost } from "./traffic";
 import type { ResolvedModel } from "./resolve";
 import { isMultiNode } from "./multiNode";
@@ -25,13 +25,16 @@ export interface QueryScope {
   readonly namespace: string;
   /** PromQL regex of the scaled workload's pod names (a predictor's `<isvc>-predictor-…`). */
   readonly pods: string;
+  /** PromQL regex of pod names the first one also matches that are not the workload's. */
+  readonly otherPods?: string;
   /** Name the model is served as (vLLM's model_name label). */
   readonly servedName: string;
   readonly runtime: Runtime;
 }
 
 function podSelector(scope: QueryScope): string {
-  return `namespace="${scope.namespace}",pod=~"${scope.pods}"`;
+  const others = scope.otherPods ? `,pod!~"${scope.otherPods}"` : "";
+  return `namespace="${scope.namespace}",pod=~"${scope.pods}"${others}`;
 }
 
 /** The scaled Deployment, its pods, and the entry Service a wake-from-zero trigger watches. */
@@ -40,6 +43,7 @@ interface ScaleTarget {
   readonly name: string;
   readonly deployment: string;
   readonly pods: string;
+  readonly otherPods?: string;
   /** Absent: the target never scales to zero. */
   readonly entryServiceHost?: string;
 }
@@ -184,8 +188,11 @@ export function scaledObject(
  * KEDA ScaledObject for an llm-d model's decode Deployment `<name>-kserve`, on the same triggers as an
  * InferenceService: the llmisvc controller leaves that Deployment's replicas to the HPA when the
  * LLMInferenceService sets none (PreserveDeploymentReplicas, kserve v0.20.0
- * pkg/controller/v1alpha2/llmisvc/workload.go 215-225). Its queries select the decode pods only (not
- * `<name>-kserve-prefill-…`); vLLM labels them with the served name the preset passes. Named `<name>`:
+ * pkg/controller/v1alpha2/llmisvc/workload.go 215-225). Its queries select the decode pods only: the
+ * prefill and endpoint-picker pods share the `<name>-kserve-` prefix, and a long model name's prefill pod
+ * loses the dash before its random suffix (the API server cuts generateName prefixes at 58 characters,
+ * apiserver storage/names/generate.go 49-53), so they are excluded by name rather than by shape. vLLM
+ * labels the series with the served name the preset passes. Named `<name>`:
  * the controller deletes a `<name>-kserve-keda` ScaledObject or `<name>-kserve-hpa` HPA when the
  * LLMInferenceService has no spec.scaling, and fails its reconcile on one it does not own (scaling.go
  * 348-373, 602-624; lifecycle_crud.go 59-85).
@@ -197,7 +204,12 @@ export function llmdDecodeScaledObject(
   const deployment = llmdDeploymentName(model.name, "decode");
   return workloadScaledObject(
     model,
-    { name: model.name, deployment, pods: deploymentPodsPattern(deployment) },
+    {
+      name: model.name,
+      deployment,
+      pods: `${deployment}-.*`,
+      otherPods: `(${llmdDeploymentName(model.name, "prefill")}|${llmdDeploymentName(model.name, "scheduler")})-.*`,
+    },
     prometheus,
     { min: model.autoscaling.minReplicas, max: model.autoscaling.maxReplicas },
   );
@@ -212,6 +224,7 @@ function workloadScaledObject(
   const scope: QueryScope = {
     namespace: model.namespace,
     pods: target.pods,
+    otherPods: target.otherPods,
     servedName: model.name,
     runtime: model.runtime,
   };

@@ -208,7 +208,7 @@ export function llmdPodLabels(modelName: string, role: LlmdRole): Record<string,
 /**
  * One PodDisruptionBudget per role: a node drain takes one decode and one prefill pod at a time (the
  * controller makes Deployments, not budgets). Named after the controller's Deployments
- * (`<name>-kserve`, `<name>-kserve-prefill`, workload_single_node.go 512-518).
+ * (`<name>-kserve`, `<name>-kserve-prefill`, workload_single_node.go 511-517).
  */
 export function llmdDisruptionBudgets(model: ResolvedModel): K8sObject[] {
   const roles: Array<[LlmdRole, string]> = model.llmd?.prefill
