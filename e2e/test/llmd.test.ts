@@ -95,8 +95,8 @@ describe("e2e: an llm-d model on the real llmisvc controller", function () {
           ),
       });
     for (const [deployment, role, llmdRole] of [
-      [`${name}-kserve`, "kv_consumer", "decode"],
-      [`${name}-kserve-prefill`, "kv_producer", "prefill"],
+      [llmdDeploymentName(name, "decode"), "kv_consumer", "decode"],
+      [llmdDeploymentName(name, "prefill"), "kv_producer", "prefill"],
     ] as const) {
       const d = await get(deployment);
       const spec = podSpecOf(d);
@@ -160,7 +160,7 @@ describe("e2e: an llm-d model on the real llmisvc controller", function () {
   it("runs llm-d's endpoint picker with prefix-cache-aware scoring", async () => {
     const epp = await waitFor(
       "the endpoint picker Deployment",
-      () => kube.get("apps/v1", "Deployment", `${name}-kserve-router-scheduler`, namespace),
+      () => kube.get("apps/v1", "Deployment", llmdDeploymentName(name, "scheduler"), namespace),
       {
         timeoutMs: 120_000,
         intervalMs: 1000,

@@ -26,7 +26,7 @@ import {
   podViews,
   predictorOf,
 } from "./k8s";
-import { llmdDeploymentName } from "../../models/names";
+import { llmdDeploymentName, predictorDeploymentName } from "../../models/names";
 
 type Props = Record<string, unknown>;
 const POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation";
@@ -80,13 +80,8 @@ export const llmHasAutoscaler: StackValidationPolicy = {
       if (!isLlmIsvc(isvc.props) || deploymentMode(isvc.props) !== "Standard") continue;
       const p = predictorOf(isvc.props);
       if ((p.maxReplicas ?? 1) <= (p.minReplicas ?? 1)) continue;
-      const target = `${meta(isvc).name}-predictor`;
-      const scaled = args.resources.some(
-        (r) =>
-          r.type === K8S.scaledObject &&
-          meta(r).namespace === meta(isvc).namespace &&
-          ((r.props.spec as Props | undefined)?.scaleTargetRef as Props | undefined)?.name === target,
-      );
+      const target = predictorDeploymentName(String(meta(isvc).name));
+      const scaled = scaledObjectsOn(args.resources, meta(isvc).namespace, target).length > 0;
       if (!scaled && annotations(isvc.props)["serving.kserve.io/autoscalerClass"] !== "hpa")
         report(
           `${nameOf(isvc.props)}: ${p.minReplicas ?? 1}..${p.maxReplicas} replicas but no ScaledObject targets ${target}`,
