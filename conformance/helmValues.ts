@@ -27,6 +27,12 @@ export const HELM_KEY_ALLOWLIST: ReadonlyArray<{ chart: string; prefix: string; 
     reason: "open map rendered as --key=value flags; values.yaml lists only examples",
   },
   {
+    chart: "gateway",
+    prefix: "labels",
+    reason:
+      "an open map of labels for every resource and pod (templates/_helpers.tpl 11 and deployment.yaml 39 range over it); values.yaml holds one default entry",
+  },
+  {
     chart: "istiod",
     prefix: "meshConfig",
     reason: "Istio's MeshConfig API, passed through whole; values.yaml lists one example field",

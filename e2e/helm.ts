@@ -12,7 +12,8 @@ import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { sharedDir } from "../conformance/sharedDir";
 import { cacheDir } from "../conformance/crdFiles";
-import { CHARTS } from "../models/versions";
+import { CHARTS, type ChartPin } from "../models/versions";
+import { goModuleChartDir } from "../conformance/goModuleCharts";
 import type { KubeObject } from "./kube";
 
 export interface ReleaseToRender {
@@ -39,16 +40,25 @@ export interface RenderedObject {
 export class RenderError extends Error {}
 
 /**
- * The chart's complete source: ../shared/helm-charts/<chart>/<version>/, else a copy `helm pull` fetched
- * from the chart's pinned repository into the cache (outside this workspace, e.g. on a user's CI).
+ * The chart's complete source: ../shared/helm-charts/<chart>/<version>/, else the Go module that ships
+ * it, else a copy `helm pull` fetched from the chart's pinned repository into the cache (outside this
+ * workspace, e.g. on a user's CI).
  */
 export function chartSourceDir(chart: string, version: string, helm?: string): string {
   const name = chart.split("/").pop()!;
   const shared = path.join(sharedDir(), "helm-charts", name, version);
   if (fs.existsSync(path.join(shared, "Chart.yaml"))) return shared;
+  const pin: ChartPin | undefined = Object.values(CHARTS).find(
+    (c) => c.chart === name && c.version === version,
+  );
+  // A chart that ships inside a Go module (LeaderWorkerSet's): its source from the Go module cache.
+  if (pin?.goModule) {
+    const source = goModuleChartDir(pin);
+    if ("error" in source) throw new RenderError(`${name}@${version}: ${source.error}`);
+    return source.dir;
+  }
   const cached = path.join(cacheDir(), "helm-charts", name, version);
   if (fs.existsSync(path.join(cached, name, "Chart.yaml"))) return path.join(cached, name);
-  const pin = Object.values(CHARTS).find((c) => c.chart === name && c.version === version);
   if (!pin || !helm) return shared;
   const oci = pin.repository.startsWith("oci://");
   const args = oci

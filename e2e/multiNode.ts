@@ -20,6 +20,7 @@ import { resolveModel, type ResolvedModel } from "../models/serving/resolve";
 import { inferenceService } from "../models/serving/inferenceService";
 import type { ModelConfig } from "../models/plannedModel";
 import type { K8sObject } from "../models/k8s";
+import type { StackFileConfig } from "../tools/stackFile";
 
 /** The EFA pool of 8× H100 nodes in one placement group that a 405B model spans. */
 export const EFA_POOL: GpuPoolConfig = gpuPoolSchema.parse({
@@ -66,6 +67,40 @@ export function multiNodeFixture(namespace = "models"): { model: ResolvedModel; 
   return { model, isvc };
 }
 
+/**
+ * Llama 3.1 405B over two p5.48xlarge nodes through llm-d: an LLMInferenceService that KServe runs as a
+ * LeaderWorkerSet on the platform's pipeline-parallel preset (models/serving/llmdPipelineParallel.ts).
+ * Its weights on a ReadWriteMany claim every node mounts; one replica, whose node loss is accepted.
+ */
+export const MULTI_NODE_LLMD_MODEL = {
+  name: "llama-31-405b",
+  namespace: "models",
+  runtime: "vllm",
+  storageUri: "pvc://llama-405b-weights/Llama-3.1-405B-Instruct",
+  architecture: "llama-3.1-405b",
+  gpu: { pool: EFA_POOL.name },
+  engine: { maxModelLen: 16384 },
+  // llm-d's v0.8.0 components list gives CUDA 13.0.2 for its llm-d-cuda:v0.8.0 (llm-d/llm-d#1819).
+  cudaVersion: "13.0",
+  llmd: {},
+  autoscaling: {
+    minReplicas: 1,
+    maxReplicas: 1,
+    outageOnNodeLoss: "one 405B replica is two p5.48xlarge nodes ($110/h); a second doubles it",
+  },
+} as const;
+
+/** The prod stack's config with the EFA pool and the multi-node llm-d model added. */
+export function multiNodeLlmdStackConfig(file: StackFileConfig): Record<string, string> {
+  const models = JSON.parse(file.config["inference-platform:models"]!) as unknown[];
+  const pools = JSON.parse(file.config["inference-platform:gpuPools"]!) as unknown[];
+  return {
+    ...file.config,
+    "inference-platform:models": JSON.stringify([...models, MULTI_NODE_LLMD_MODEL]),
+    "inference-platform:gpuPools": JSON.stringify([...pools, EFA_POOL]),
+  };
+}
+
 interface WorkerDegrees {
   tensorParallelSize: number;
   pipelineParallelSize: number;
@@ -104,38 +139,46 @@ function multiNodeModels(objects: readonly KubeObject[]) {
     });
 }
 
-/** Stands in for each multi-node model's ReadWriteMany claim: a static volume and a claim bound to it. */
+/**
+ * Stands in for a multi-node model's ReadWriteMany claim (FSx for Lustre on a cluster): a static volume
+ * and a claim bound to it, so the real PV controller binds it and the scheduler places the pods.
+ */
+export async function provideStaticClaim(kube: Kube, namespace: string, claim: string): Promise<void> {
+  const volume = `e2e-${namespace}-${claim}`;
+  await kube.apply({
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name: volume },
+    spec: {
+      capacity: { storage: "1Ti" },
+      accessModes: ["ReadWriteMany"],
+      persistentVolumeReclaimPolicy: "Retain",
+      storageClassName: "",
+      claimRef: { namespace, name: claim },
+      hostPath: { path: `/e2e/${volume}` },
+    },
+  } as KubeObject);
+  await kube.apply({
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: { name: claim, namespace },
+    spec: {
+      accessModes: ["ReadWriteMany"],
+      storageClassName: "",
+      volumeName: volume,
+      resources: { requests: { storage: "1Ti" } },
+    },
+  } as KubeObject);
+}
+
+/** Each multi-node InferenceService's claim (provideStaticClaim). */
 export async function provideModelClaims(kube: Kube, objects: readonly KubeObject[]): Promise<string[]> {
   const errors: string[] = [];
   for (const { isvc, claim } of multiNodeModels(objects)) {
     if (!claim) continue;
     const namespace = isvc.metadata.namespace!;
-    const volume = `e2e-${namespace}-${claim}`;
     try {
-      await kube.apply({
-        apiVersion: "v1",
-        kind: "PersistentVolume",
-        metadata: { name: volume },
-        spec: {
-          capacity: { storage: "1Ti" },
-          accessModes: ["ReadWriteMany"],
-          persistentVolumeReclaimPolicy: "Retain",
-          storageClassName: "",
-          claimRef: { namespace, name: claim },
-          hostPath: { path: `/e2e/${volume}` },
-        },
-      } as KubeObject);
-      await kube.apply({
-        apiVersion: "v1",
-        kind: "PersistentVolumeClaim",
-        metadata: { name: claim, namespace },
-        spec: {
-          accessModes: ["ReadWriteMany"],
-          storageClassName: "",
-          volumeName: volume,
-          resources: { requests: { storage: "1Ti" } },
-        },
-      } as KubeObject);
+      await provideStaticClaim(kube, namespace, claim);
     } catch (err) {
       errors.push(`claim ${namespace}/${claim}: ${(err as Error).message}`);
     }

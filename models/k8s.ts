@@ -66,6 +66,7 @@ export interface CustomKinds {
   "serving.kserve.io/v1alpha1/ClusterServingRuntime": crds.ClusterServingRuntime;
   "serving.kserve.io/v1alpha1/TrainedModel": crds.TrainedModel;
   "serving.kserve.io/v1alpha2/LLMInferenceService": crds.LLMInferenceService;
+  "serving.kserve.io/v1alpha2/LLMInferenceServiceConfig": crds.LLMInferenceServiceConfig;
   "gateway.networking.k8s.io/v1/Gateway": crds.GatewayApiGateway;
   "keda.sh/v1alpha1/ScaledObject": crds.ScaledObject;
   "keda.sh/v1alpha1/TriggerAuthentication": crds.TriggerAuthentication;

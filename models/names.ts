@@ -53,3 +53,11 @@ export function llmdDeploymentName(model: string, role: "decode" | "prefill" | "
     scheduler: `${model}-kserve-router-scheduler`,
   }[role];
 }
+
+/**
+ * The LeaderWorkerSet KServe's llmisvc controller creates for a model over several nodes
+ * (kmeta.ChildName(name, "-kserve-mn"), workload_multi_node.go 663-665; no hash below 63 characters).
+ */
+export function llmdLeaderWorkerSetName(model: string): string {
+  return `${model}-kserve-mn`;
+}

@@ -28,6 +28,12 @@ export interface ChartPin {
   readonly hasSchema?: boolean;
   /** Folder of the chart defaults under ../shared/charts (name/version). */
   readonly defaultsDir: string;
+  /**
+   * The chart's source inside a Go module the proxy serves (module, version, folder), for a chart
+   * ../shared does not hold: conformance and the e2e read it from the Go module cache
+   * (conformance/goModuleCharts.ts), never from a copy in this repository.
+   */
+  readonly goModule?: { readonly module: string; readonly version: string; readonly dir: string };
 }
 
 export const ISTIO_VERSION = "1.30.3";
@@ -44,6 +50,11 @@ export const KSERVE_VERSION = "v0.20.0";
 export const KSERVE_MULTI_NODE_DEFECT: string | undefined =
   `KServe ${KSERVE_VERSION}, which the platform pins, deletes a multi-node predictor's worker Deployment and Services on every reconcile (kserve/kserve#6113, fixed on master by #5899, unreleased): the replica would never form`;
 export const KNATIVE_VERSION = "1.23.0";
+/**
+ * LeaderWorkerSet, which KServe v0.20.0's llmisvc controller builds multi-node models on (go.mod pins
+ * sigs.k8s.io/lws v0.8.0; workload_multi_node.go 170-186).
+ */
+export const LWS_VERSION = "v0.8.0";
 export const KEDA_VERSION = "2.20.2";
 export const KARPENTER_VERSION = "1.14.1";
 /**
@@ -200,6 +211,17 @@ export const CHARTS = {
     sourceTag: `v${KARPENTER_VERSION}`,
     defaultsDir: `karpenter/${KARPENTER_VERSION}`,
   },
+  // The chart published as oci://registry.k8s.io/lws/charts/lws 0.8.0 (hack/push-chart.sh stamps the
+  // release version into the source's Chart.yaml 0.1.0 and its image tag `main`; values set the tag).
+  lws: {
+    chart: "lws",
+    version: LWS_VERSION.replace(/^v/, ""),
+    repository: "oci://registry.k8s.io/lws/charts",
+    source: "kubernetes-sigs/lws charts/lws",
+    sourceTag: LWS_VERSION,
+    defaultsDir: `lws/${LWS_VERSION.replace(/^v/, "")}`,
+    goModule: { module: "sigs.k8s.io/lws", version: LWS_VERSION, dir: "charts/lws" },
+  },
   metricsServer: {
     chart: "metrics-server",
     version: "3.13.1",
@@ -283,6 +305,7 @@ export const CRD_FILES = {
   "serving.kserve.io/ClusterServingRuntime": "kserve/serving.kserve.io_clusterservingruntimes.yaml",
   "serving.kserve.io/TrainedModel": "kserve/serving.kserve.io_trainedmodels.yaml",
   "serving.kserve.io/LLMInferenceService": "kserve/serving.kserve.io_llminferenceservices.yaml",
+  "serving.kserve.io/LLMInferenceServiceConfig": "kserve/serving.kserve.io_llminferenceserviceconfigs.yaml",
   "gateway.networking.k8s.io/Gateway": "gateway-api/standard/gateway.networking.k8s.io_gateways.yaml",
   "keda.sh/ScaledObject": "keda/keda.sh_scaledobjects.yaml",
   "keda.sh/TriggerAuthentication": "keda/keda.sh_triggerauthentications.yaml",
@@ -320,6 +343,10 @@ export const CRD_SOURCES: readonly CrdSource[] = [
   ...["inferenceservices", "servingruntimes", "clusterservingruntimes", "trainedmodels"].map((plural) => ({
     dir: "kserve",
     url: raw("kserve/kserve", KSERVE_VERSION, `config/crd/full/serving.kserve.io_${plural}.yaml`),
+  })),
+  ...["llminferenceservices", "llminferenceserviceconfigs"].map((plural) => ({
+    dir: "kserve",
+    url: raw("kserve/kserve", KSERVE_VERSION, `config/crd/full/llmisvc/serving.kserve.io_${plural}.yaml`),
   })),
   ...["scaledobjects", "triggerauthentications", "clustertriggerauthentications"].map((plural) => ({
     dir: "keda",

@@ -375,6 +375,8 @@ describe("llm-d serving", function () {
   it("plans a stack whose llm-d objects conform to their CRDs and pass every policy", async () => {
     const file = readStackFile(ROOT, "dev");
     const plan = await planStack("dev", { config: llmdStackConfig(file), secretKeys: file.secretKeys });
+    // The ingress gateway's label for the Gateway is a key of the chart's open `labels` map.
+    assert.deepEqual(plan.conformance.errors, []);
     const types = plan.resources.map((r) => r.type);
     assert.ok(types.includes("kubernetes:serving.kserve.io/v1alpha2:LLMInferenceService"));
     assert.ok(types.includes("kubernetes:gateway.networking.k8s.io/v1:Gateway"));

@@ -11,8 +11,18 @@ import { planModel, autoPlacements } from "../models/capacity/planner";
 import { planStackCapacity } from "../models/capacity/stack";
 import { clusterAutoscalerTags, gpuNodeLabels, LABELS, poolSubnets } from "../models/cluster/nodePools";
 import { efaDevicePluginObjects } from "../models/addons/efaDevicePlugin";
-import { configError, stackRaw } from "./helpers";
-import { multiNodeFixture } from "../e2e/multiNode";
+import { configError, stackRaw, validate } from "./helpers";
+import {
+  EFA_POOL,
+  MULTI_NODE_LLMD_MODEL,
+  multiNodeFixture,
+  multiNodeLlmdStackConfig,
+} from "../e2e/multiNode";
+import { PIPELINE_PARALLEL_PRESET } from "../models/serving/llmdPipelineParallel";
+import { validateCustomResource } from "../conformance/crdSchema";
+import { readStackFile } from "../tools/stackFile";
+import { planStack, policyInputs, ROOT } from "../tools/planRunner";
+import { runPolicies, stackPolicyConfig } from "../policy/offline";
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -166,7 +176,7 @@ describe("multi-node models", function () {
     assert.deepEqual(efaDevicePluginObjects({ clusterMode: "eks", gpuPools: [pool("l4", "g6.xlarge")] }), []);
   });
 
-  it("refuses a model that needs several nodes while the pinned KServe cannot serve it, with one-node fixes", () => {
+  it("refuses a model over several nodes outside llm-d (kserve#6113), with one-node fixes, and what a LeaderWorkerSet cannot take", () => {
     const raw = stackRaw("prod") as Any;
     raw.gpuPools.push({
       name: "h100-efa",
@@ -182,7 +192,7 @@ describe("multi-node models", function () {
       storageUri: "s3://example-models-prod/llama-3.1-405b-instruct",
       architecture: "llama-3.1-405b",
       gpu: { pool: "h100-efa" },
-      engine: { maxModelLen: 16384 },
+      engine: { maxModelLen: 16384, extraArgs: ["--nnodes=3"] },
       autoscaling: { minReplicas: 1, maxReplicas: 2 },
       adapters: [{ name: "sql", storageUri: "s3://example-models-prod/sql", rank: 16 }],
     });
@@ -190,12 +200,34 @@ describe("multi-node models", function () {
     const byPath = Object.fromEntries(err.problems.map((p) => [p.path, p.message]));
     assert.match(
       byPath["models[2].gpu"]!,
-      /needs a replica over 2 nodes \(tensor parallel 8 × pipeline parallel 2\), but KServe v0\.20\.0.*kserve\/kserve#6113.*cheapest fixes: gpu: \{pool: h100-efa, count: 8\} \+ engine\.quantization: fp8/,
+      /needs a replica over 2 nodes \(tensor parallel 8 × pipeline parallel 2\): serve it through llm-d with `llmd: \{\}`.*kserve\/kserve#6113.*cheapest fixes: gpu: \{pool: h100-efa, count: 8\} \+ engine\.quantization: fp8/,
     );
-    // What KServe's multi-node serving itself requires, said at the same time.
+    // What serving it across nodes requires, said at the same time.
     assert.match(byPath["models[2].storageUri"]!, /pvc:\/\/<claim>\/<path> .* or an oci:\/\/ modelcar/);
-    assert.match(byPath["models[2].autoscaling"]!, /one replica without an autoscaler/);
+    assert.match(
+      byPath["models[2].autoscaling"]!,
+      /fixed number of replicas \(LeaderWorkerSet groups of 2 pods\)/,
+    );
     assert.match(byPath["models[2].adapters"]!, /does not take LoRA adapters/);
+    assert.match(byPath["models[2].engine.extraArgs"]!, /pipeline-parallel preset already passes --nnodes=3/);
+    // Through llm-d, with its storage on a shared claim and a fixed replica count: accepted.
+    raw.models[2] = {
+      ...raw.models[2],
+      storageUri: "pvc://llama-405b-weights/Llama-3.1-405B-Instruct",
+      engine: { maxModelLen: 16384 },
+      autoscaling: { minReplicas: 1, maxReplicas: 1, outageOnNodeLoss: "one replica costs $110/h" },
+      adapters: [],
+      llmd: {},
+      // llm-d's v0.8.0 components list gives CUDA 13.0.2 for llm-d-cuda:v0.8.0 (llm-d/llm-d#1819).
+      cudaVersion: "13.0",
+    };
+    assert.doesNotThrow(() => validate(raw, "prod"));
+    raw.models[2].llmd = { prefill: { replicas: 2 } };
+    assert.match(
+      configError(raw, "prod").message,
+      /models\[2\]\.llmd\.prefill: a replica over 2 nodes is not split/,
+    );
+    raw.models[2].llmd = {};
     // A pool without EFA is spanned only when config asks; prod then wants EFA in a placement group.
     raw.gpuPools[2].efa = false;
     raw.models[2].gpu = { pool: "h100-efa", nodes: 2 };
@@ -207,5 +239,101 @@ describe("multi-node models", function () {
     triton.models[1].runtime = "triton";
     triton.models[1].gpu = { pool: "l4", nodes: 2 };
     assert.match(configError(triton, "prod").message, /models\[1\]\.gpu\.nodes: only vLLM models span nodes/);
+  });
+});
+
+describe("multi-node models through llm-d (LeaderWorkerSet)", function () {
+  this.timeout(120_000);
+
+  it("plans a LeaderWorkerSet model: worker template, the preset it merges, LeaderWorkerSet before the controller; CRDs, charts and policies pass", async () => {
+    const file = readStackFile(ROOT, "prod");
+    const plan = await planStack("prod", {
+      config: multiNodeLlmdStackConfig(file),
+      secretKeys: file.secretKeys,
+    });
+    assert.deepEqual(plan.conformance.errors, []);
+    const byType = (type: string) =>
+      plan.resources.filter((r) => r.type === type).map((r) => r.inputs as Any);
+    const svc = byType("kubernetes:serving.kserve.io/v1alpha2:LLMInferenceService").find(
+      (s) => s.metadata.name === MULTI_NODE_LLMD_MODEL.name,
+    )!;
+    assert.deepEqual(svc.spec.parallelism, { tensor: 8, pipeline: 2 });
+    assert.equal(svc.spec.replicas, 1);
+    for (const template of [svc.spec.template, svc.spec.worker]) {
+      const main = template.containers[0];
+      assert.equal(main.name, "main");
+      assert.equal(main.resources.limits["nvidia.com/gpu"], "8");
+      assert.equal(main.resources.limits["vpc.amazonaws.com/efa"], "1");
+      assert.equal(template.nodeSelector[LABELS.pool], EFA_POOL.name);
+    }
+    // Only the serving port through the sidecar: the stages reach each other by pod IP.
+    assert.equal(svc.spec.annotations["traffic.sidecar.istio.io/includeInboundPorts"], "8000");
+    const [preset] = byType("kubernetes:serving.kserve.io/v1alpha2:LLMInferenceServiceConfig");
+    assert.equal(preset.metadata.name, PIPELINE_PARALLEL_PRESET);
+    assert.deepEqual(validateCustomResource(preset as never), []);
+    const releases = plan.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
+    const lws = releases.find((r) => String((r.inputs as Any).chart).endsWith("/lws"))!;
+    assert.equal((lws.inputs as Any).chart, "oci://registry.k8s.io/lws/charts/lws");
+    assert.equal((lws.inputs as Any).version, "0.8.0");
+    const llmisvc = releases.find((r) =>
+      String((r.inputs as Any).chart).endsWith("/kserve-llmisvc-resources"),
+    )!;
+    assert.ok(
+      llmisvc.dependsOn.includes(lws.urn),
+      "the llmisvc controller starts after LeaderWorkerSet's CRD",
+    );
+    const budget = byType("kubernetes:policy/v1:PodDisruptionBudget").find(
+      (b) => b.metadata.name === "llama-31-405b-kserve-mn",
+    )!;
+    assert.deepEqual(budget.spec.selector.matchLabels, {
+      "leaderworkerset.sigs.k8s.io/name": "llama-31-405b-kserve-mn",
+    });
+    // The prod budget is 16 GPUs more with the two p5 nodes.
+    const config = { ...(stackPolicyConfig("prod") as Any) };
+    config["max-gpus-per-stack"] = { ...config["max-gpus-per-stack"], maxGpusPerStack: 64 };
+    assert.deepEqual(await runPolicies(policyInputs(plan.resources), config), []);
+  });
+
+  it("policies: a spanning LLMInferenceService needs LeaderWorkerSet, the preset and EFA in prod; its worker GPUs count", async () => {
+    const file = readStackFile(ROOT, "prod");
+    const plan = await planStack("prod", {
+      config: multiNodeLlmdStackConfig(file),
+      secretKeys: file.secretKeys,
+    });
+    const config = { ...(stackPolicyConfig("prod") as Any) };
+    config["max-gpus-per-stack"] = { ...config["max-gpus-per-stack"], maxGpusPerStack: 64 };
+    const without = plan.resources.filter(
+      (r) =>
+        !String((r.inputs as Any).chart ?? "").endsWith("/lws") &&
+        r.type !== "kubernetes:serving.kserve.io/v1alpha2:LLMInferenceServiceConfig",
+    );
+    const addons = await runPolicies(policyInputs(without), config);
+    assert.ok(
+      addons.some(
+        (v) =>
+          v.policy === "llm-d-needs-its-addons" &&
+          /the lws release .*; the kserve-config-llm-worker-pipeline-parallel preset/.test(v.message),
+      ),
+      JSON.stringify(addons),
+    );
+    const noEfa = plan.resources.map((r) =>
+      r.type === "aws:eks/nodeGroup:NodeGroup" && (r.inputs as Any).labels?.[LABELS.efa] === "true"
+        ? {
+            ...r,
+            inputs: { ...(r.inputs as Any), labels: { ...(r.inputs as Any).labels, [LABELS.efa]: "false" } },
+          }
+        : r,
+    );
+    const efa = await runPolicies(policyInputs(noEfa), config);
+    assert.ok(
+      efa.some((v) => v.policy === "multi-node-on-efa-in-prod"),
+      JSON.stringify(efa),
+    );
+    config["max-gpus-per-model"] = { ...config["max-gpus-per-model"], maxGpusPerModel: 8 };
+    const gpus = await runPolicies(policyInputs(plan.resources), config);
+    assert.ok(
+      gpus.some((v) => v.policy === "max-gpus-per-model" && /16 GPUs \(decode 8, worker 8\)/.test(v.message)),
+      JSON.stringify(gpus),
+    );
   });
 });

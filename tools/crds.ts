@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { cacheDir, findCrdFile, splitCrdBundle } from "../conformance/crdFiles";
 import { CHARTS, CRD_FILES, CRD_SOURCES, type ChartPin, type CrdSource } from "../models/versions";
 import { runCli, type CliSpec } from "./cli";
+import { fillGoModuleChartDefaults } from "../conformance/goModuleCharts";
 
 export type Fetcher = (url: string) => Promise<string>;
 
@@ -49,7 +50,8 @@ export async function downloadChartDefaults(
 ): Promise<{ written: string[]; failed: string[] }> {
   const written: string[] = [];
   const failed: string[] = [];
-  const wanted = charts.flatMap(chartFileUrls);
+  // Charts inside a Go module come from the Go module proxy instead (fillGoModuleChartDefaults).
+  const wanted = charts.filter((c) => !c.goModule).flatMap(chartFileUrls);
   const results = await Promise.allSettled(wanted.map((w) => fetcher(w.url)));
   results.forEach((result, i) => {
     const { file, url } = wanted[i]!;
@@ -109,7 +111,8 @@ export async function downloadCrds(
 export async function fetchMissingSchemas(fetcher: Fetcher = httpFetch): Promise<{ failed: string[] }> {
   const crds = await downloadCrds(fetcher);
   const charts = await downloadChartDefaults(fetcher);
-  return { failed: [...crds.failed, ...charts.failed] };
+  const goCharts = fillGoModuleChartDefaults();
+  return { failed: [...crds.failed, ...charts.failed, ...goCharts.failed] };
 }
 
 const SPEC: CliSpec = {
@@ -123,7 +126,12 @@ const SPEC: CliSpec = {
 if (require.main === module)
   runCli(SPEC, async () => {
     const report = await downloadCrds();
-    const charts = await downloadChartDefaults();
+    const urlCharts = await downloadChartDefaults();
+    const goCharts = fillGoModuleChartDefaults();
+    const charts = {
+      written: [...urlCharts.written, ...goCharts.written],
+      failed: [...urlCharts.failed, ...goCharts.failed],
+    };
     console.log(`Wrote ${report.written.length} CRD file(s) under ${path.join(cacheDir(), "crds")}`);
     console.log(
       `Wrote ${charts.written.length} chart defaults file(s) under ${path.join(cacheDir(), "charts")}`,

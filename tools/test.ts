@@ -6,9 +6,12 @@ import * as path from "node:path";
 import * as fs from "node:fs";
 import Mocha from "mocha";
 import { howToProvideSchemas, isComplete, schemaInventory } from "../conformance/schemaSources";
+import { fillGoModuleChartDefaults } from "../conformance/goModuleCharts";
 
 const root = path.resolve(__dirname, "..");
 // The suite checks plans against the upstream CRDs and charts: without them it would fail by the dozen.
+// Charts that ship inside a Go module (LeaderWorkerSet) come from the Go module proxy, not ../shared.
+fillGoModuleChartDefaults();
 const inventory = schemaInventory();
 if (!isComplete(inventory)) {
   console.error(

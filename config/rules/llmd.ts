@@ -65,11 +65,6 @@ export function llmdProblems(cfg: PlatformInput, model: ModelInput, at: string):
         `llmd fetches LoRA adapters from ${LLMD_ADAPTER_SCHEMES.map((s) => `${s}://`).join(", ")} (llmisvc workload_lora.go 95-113), not ${parsed.scheme}://`,
       );
   });
-  if (model.gpu !== undefined && model.gpu !== "auto" && model.gpu.nodes !== undefined)
-    add(
-      "gpu.nodes",
-      "llmd serves a replica on one node here (its multi-node workers need LeaderWorkerSet, not installed)",
-    );
   if (model.nodeCache)
     add(
       "nodeCache",

@@ -1,16 +1,19 @@
 /**
- * Multi-node models (a replica over several nodes, models/serving/multiNode.ts): what KServe's
- * multi-node serving accepts at v0.20, said before anything is deployed. Run on placed models: the
- * planner decides the node span when config leaves gpu.nodes out.
+ * Multi-node models (a replica over several nodes): what the platform serves at KServe v0.20 — an llm-d
+ * model whose LLMInferenceService runs as a LeaderWorkerSet on the platform's pipeline-parallel preset
+ * (models/serving/llmdPipelineParallel.ts) — said before anything is deployed. Run on placed models:
+ * the planner decides the node span when config leaves gpu.nodes out.
  */
 import type { Problem } from "../problems";
 import type { PlacedModels } from "../../models/plannedModel";
-import { defaultDeploymentMode } from "../../models/serving/resolve";
 import { oneNodeFixes } from "../../models/capacity/planner";
 import { KSERVE_MULTI_NODE_DEFECT } from "../../models/versions";
 import { isStorageError, parseStorageUri } from "../../models/serving/storage";
 
-/** Storage the multi-node predictor accepts (inference_service_validation.go 406-412). */
+/**
+ * Storage every pod of a group reads without a copy of its own: a shared claim or a modelcar (KServe's
+ * InferenceService path refuses the rest too, inference_service_validation.go 406-412).
+ */
 const MULTI_NODE_SCHEMES = ["pvc", "oci"];
 
 /** The URI's scheme, or undefined for no URI (a malformed one is reported by the storage rules). */
@@ -18,6 +21,21 @@ function schemeOf(uri: string | undefined): string | undefined {
   const parsed = uri === undefined ? undefined : parseStorageUri(uri);
   return parsed && !isStorageError(parsed) ? parsed.scheme : undefined;
 }
+
+/** Flags the pipeline-parallel preset gives `vllm serve` itself (models/serving/llmdPipelineParallel.ts). */
+const PIPELINE_PRESET_FLAGS = [
+  "--pipeline-parallel-size",
+  "--pipeline_parallel_size",
+  "-pp",
+  "--nnodes",
+  "-n",
+  "--node-rank",
+  "-r",
+  "--master-addr",
+  "--master-port",
+  "--headless",
+  "--distributed-executor-backend",
+];
 
 function modelProblems(
   cfg: Pick<PlacedModels, "gpuPools" | "environment">,
@@ -28,15 +46,17 @@ function modelProblems(
   const add = (path: string, message: string) => problems.push({ path: `${at}.${path}`, message });
   const nodes = model.gpu!.nodes!;
   const span = `a replica over ${nodes} nodes`;
-  if (KSERVE_MULTI_NODE_DEFECT)
+  const layout = `tensor parallel ${model.gpu!.count} × pipeline parallel ${nodes}`;
+  // Only KServe's LLMInferenceService path (a LeaderWorkerSet) serves it at the pinned version.
+  if (!model.llmd)
     add(
       "gpu",
-      `${model.name} needs ${span} (tensor parallel ${model.gpu!.count} × pipeline parallel ${nodes}), but ${KSERVE_MULTI_NODE_DEFECT}; hold it on one node instead — ${oneNodeFixes(model, cfg.gpuPools)}`,
+      `${model.name} needs ${span} (${layout}): serve it through llm-d with \`llmd: {}\` (KServe's LLMInferenceService runs it as a LeaderWorkerSet, docs/multi-node.md) — as an InferenceService it cannot run, since ${KSERVE_MULTI_NODE_DEFECT} — or hold it on one node: ${oneNodeFixes(model, cfg.gpuPools)}`,
     );
   if (model.runtime !== "vllm")
     add(
       "runtime",
-      `${span} needs runtime: vllm (KServe's multi-node runtime is the Hugging Face server's vLLM backend over Ray)`,
+      `${span} needs runtime: vllm (vLLM splits it tensor × pipeline parallel across the nodes)`,
     );
   const uris: Array<[string, string | undefined]> = [
     ["storageUri", model.storageUri],
@@ -48,20 +68,37 @@ function modelProblems(
     if (uri !== undefined && !MULTI_NODE_SCHEMES.includes(schemeOf(uri) ?? ""))
       add(
         path,
-        `${span} reads its weights from pvc://<claim>/<path> (a ReadWriteMany volume every node mounts, e.g. FSx for Lustre) or an oci:// modelcar; KServe refuses ${schemeOf(uri) ?? "no"}:// for multi-node (inference_service_validation.go 406-412); see docs/multi-node.md`,
+        `${span} reads its weights from pvc://<claim>/<path> (a ReadWriteMany volume every node mounts, e.g. FSx for Lustre) or an oci:// modelcar: from ${schemeOf(uri) ?? "no"}:// each of its ${nodes} pods would download the whole checkpoint into its own emptyDir (llmisvc workload_storage.go 396-460); see docs/multi-node.md`,
       );
   const { minReplicas, maxReplicas, triggers } = model.autoscaling;
-  if (minReplicas !== 1 || (maxReplicas ?? minReplicas) !== 1 || triggers.length > 0)
+  if (minReplicas < 1 || (maxReplicas ?? minReplicas) !== minReplicas || triggers.length > 0)
     add(
       "autoscaling",
-      `${span} runs as one replica without an autoscaler: KServe requires autoscalerClass none and always gives the head ${nodes - 1} worker pod(s), so a second head would have none (deployment_reconciler.go 90-128); set minReplicas: 1, maxReplicas: 1 and no triggers${cfg.environment === "prod" ? " (and, in prod, outageOnNodeLoss: losing any of its nodes stops it)" : ""}`,
+      `${span} runs a fixed number of replicas (LeaderWorkerSet groups of ${nodes} pods): the platform's autoscaler scales Deployments, and a group is not one; set maxReplicas equal to minReplicas (1 or more) and no triggers`,
     );
   if (model.adapters.length > 0)
-    add("adapters", `${span} does not take LoRA adapters here: storageUris cannot reach its worker pods`);
+    add(
+      "adapters",
+      `${span} does not take LoRA adapters here (untried with a LeaderWorkerSet's worker pods)`,
+    );
   if (model.nodeCache)
     add("nodeCache", `${span} reads pvc:// or oci:// storage, which the node weight cache does not copy`);
-  if (defaultDeploymentMode(model) === "Knative")
-    add("deploymentMode", `${span} is served by KServe's raw Deployments; use deploymentMode: Standard`);
+  if (model.llmd?.prefill)
+    add(
+      "llmd.prefill",
+      `${span} is not split into prefill and decode pods here: that needs the prefill and decode pipeline-parallel presets too (config_merge.go 235-251), which the platform does not write`,
+    );
+  for (const [key, flags] of [
+    ["args", model.args],
+    ["engine.extraArgs", model.engine.extraArgs],
+  ] as const) {
+    const taken = flags.filter((f) => PIPELINE_PRESET_FLAGS.some((p) => f === p || f.startsWith(`${p}=`)));
+    if (taken.length > 0)
+      add(
+        key,
+        `the pipeline-parallel preset already passes ${taken.join(", ")} (the layout comes from the LLMInferenceService, each node's rank from LeaderWorkerSet); leave them out`,
+      );
+  }
   const pool = cfg.gpuPools.find((p) => p.name === model.gpu!.pool);
   if (pool && cfg.environment === "prod" && !(pool.efa && pool.placementGroup)) {
     const i = cfg.gpuPools.indexOf(pool);

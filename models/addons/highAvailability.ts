@@ -166,4 +166,5 @@ export const HA_VALUE_PATHS: Readonly<Record<string, readonly string[]>> = {
   keda: ["operator.replicaCount", "metricsServer.replicaCount"],
   "cert-manager": ["replicaCount", "webhook.replicaCount", "cainjector.replicaCount"],
   "kube-prometheus-stack": ["prometheus.prometheusSpec.replicas", "alertmanager.alertmanagerSpec.replicas"],
+  lws: ["replicaCount"],
 };

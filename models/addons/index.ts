@@ -11,12 +11,14 @@ import { keda } from "./keda";
 import { knative } from "./knative";
 import { kserveCrd, kserveResources, kserveRuntimeConfigs } from "./kserve";
 import { kserveLlmisvcCrd, kserveLlmisvcResources } from "./llmd";
+import { leaderWorkerSet } from "./lws";
 import { monitoring } from "./monitoring";
 import { loadBalancerController } from "./loadBalancerController";
 import { metricsServer } from "./metricsServer";
 import type { Input } from "@pulumi/pulumi";
 import type { PlatformConfig } from "../plannedConfig";
 import type { ResolvedModel } from "../serving/resolve";
+import { isMultiNode } from "../serving/multiNode";
 import type { AddonContext, AddonName, AddonSpec, KarpenterNodeInputs } from "./types";
 
 export type { AddonContext, AddonName, AddonSpec, KarpenterNodeInputs } from "./types";
@@ -29,7 +31,10 @@ export { ADDON_NAMES } from "./types";
 export function addonContext(
   cfg: PlatformConfig,
   models: ReadonlyArray<
-    Pick<ResolvedModel, "deploymentMode" | "namespace" | "triggers" | "transformer" | "explainer" | "llmd">
+    Pick<
+      ResolvedModel,
+      "deploymentMode" | "namespace" | "triggers" | "transformer" | "explainer" | "llmd" | "resolvedGpu"
+    >
   >,
   cloud: {
     ampRemoteWriteUrl?: Input<string>;
@@ -51,6 +56,7 @@ export function addonContext(
     karpenterNodes: cloud.karpenterNodes,
     usesKnative: models.some((m) => m.deploymentMode === "Knative"),
     usesLlmd: models.some((m) => m.llmd !== undefined),
+    usesMultiNodeLlmd: models.some((m) => m.llmd !== undefined && isMultiNode(m)),
     usesResourceMetrics: models.some(
       (m) =>
         (m.deploymentMode === "Standard" && (m.transformer !== undefined || m.explainer !== undefined)) ||
@@ -76,6 +82,7 @@ export function addonCatalog(ctx: AddonContext): AddonSpec[] {
   if (a.monitoring.enabled) specs.push(monitoring(ctx));
   if (a.keda.enabled) specs.push(keda(ctx));
   specs.push(kserveCrd(), kserveResources({ ...ctx, usesKnative: knativeOn }), kserveRuntimeConfigs(ctx));
+  if (ctx.usesMultiNodeLlmd) specs.push(leaderWorkerSet(ctx));
   if (ctx.usesLlmd) specs.push(kserveLlmisvcCrd(), kserveLlmisvcResources(ctx));
   if (hasGpu && a.nvidiaDevicePlugin.enabled && ctx.gpuPools.some((p) => p.os === "al2023"))
     specs.push(nvidiaDevicePlugin());

@@ -5,6 +5,7 @@
  * KServe's own routing (Knative's VirtualService), which implements canaryTrafficPercent.
  */
 import { tgiClusterServingRuntime } from "../serving/runtimes";
+import { pipelineParallelPreset } from "../serving/llmdPipelineParallel";
 import { CHARTS, IMAGES } from "../versions";
 import type { AddonContext, AddonSpec } from "./types";
 import { kserveControllerAvailability } from "./highAvailability";
@@ -54,7 +55,7 @@ export function kserveResources(ctx: AddonContext): AddonSpec {
   };
 }
 
-export function kserveRuntimeConfigs(ctx: Pick<AddonContext, "usesLlmd">): AddonSpec {
+export function kserveRuntimeConfigs(ctx: Pick<AddonContext, "usesLlmd" | "usesMultiNodeLlmd">): AddonSpec {
   return {
     name: "kserve-runtime-configs",
     namespace: "kserve",
@@ -75,7 +76,9 @@ export function kserveRuntimeConfigs(ctx: Pick<AddonContext, "usesLlmd">): Addon
     // controller's (main.go 391-398): the controllers must be ready first.
     dependsOn: ["kserve-resources", ...(ctx.usesLlmd ? (["kserve-llmisvc-resources"] as const) : [])],
     timeoutSeconds: 300,
-    objects: [tgiClusterServingRuntime()],
+    // The pipeline-parallel preset KServe v0.20.0 asks for and does not ship (llmdPipelineParallel.ts),
+    // admitted by the same webhook, before any model that merges it.
+    objects: [tgiClusterServingRuntime(), ...(ctx.usesMultiNodeLlmd ? [pipelineParallelPreset()] : [])],
     ownsCrds: false,
   };
 }

@@ -85,7 +85,15 @@ export function kserveLlmisvcResources(ctx: AddonContext): AddonSpec {
         llmisvc: { createGIECRDs: true },
       },
     },
-    dependsOn: ["cert-manager", "kserve-resources", "kserve-llmisvc-crd", "istiod"],
+    // LeaderWorkerSet first when a model spans nodes: the controller watches its kind only if the CRD
+    // exists when it starts (llmisvc controller.go 454-456).
+    dependsOn: [
+      "cert-manager",
+      "kserve-resources",
+      "kserve-llmisvc-crd",
+      "istiod",
+      ...(ctx.usesMultiNodeLlmd ? (["lws"] as const) : []),
+    ],
     timeoutSeconds: 600,
     objects: [llmdGateway(ctx)],
     ownsCrds: true,

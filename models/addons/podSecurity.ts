@@ -21,6 +21,8 @@ export const ADDON_NAMESPACE_LEVELS: Readonly<Record<string, { level: PodSecurit
   "knative-serving": { level: "restricted", why: "" },
   "knative-operator": { level: "baseline", why: "the operator's pod sets no seccompProfile" },
   "istio-system": { level: "baseline", why: "the ingress gateway sets no seccompProfile" },
+  // Read from the lws v0.8.0 chart (podSecurityContext sets runAsNonRoot only), not yet measured.
+  "lws-system": { level: "baseline", why: "the controller's pod sets no seccompProfile" },
   monitoring: {
     level: "privileged",
     why: "node-exporter uses the host's namespaces, hostPath volumes and hostPorts",

@@ -26,6 +26,7 @@ export const ADDON_NAMES = [
   "kserve-runtime-configs",
   "kserve-llmisvc-crd",
   "kserve-llmisvc-resources",
+  "lws",
   "nvidia-device-plugin",
   "dcgm-exporter",
   "cluster-autoscaler",
@@ -53,6 +54,8 @@ export interface AddonContext {
   readonly usesKnative: boolean;
   /** Some model is served through llm-d (KServe's LLMInferenceService). */
   readonly usesLlmd: boolean;
+  /** Some llm-d model spans nodes: LeaderWorkerSet and the pipeline-parallel preset are installed. */
+  readonly usesMultiNodeLlmd: boolean;
   /** Some autoscaler reads CPU or memory (KServe's HPA): the resource metrics API must exist. */
   readonly usesResourceMetrics: boolean;
   /** EKS: the cluster's VPC (the load balancer controller cannot read it from instance metadata). */

@@ -4,6 +4,7 @@ export type { ServingRuntime } from "./ServingRuntime";
 export type { ClusterServingRuntime } from "./ClusterServingRuntime";
 export type { TrainedModel } from "./TrainedModel";
 export type { LLMInferenceService } from "./LLMInferenceService";
+export type { LLMInferenceServiceConfig } from "./LLMInferenceServiceConfig";
 export type { GatewayApiGateway } from "./GatewayApiGateway";
 export type { ScaledObject } from "./ScaledObject";
 export type { TriggerAuthentication } from "./TriggerAuthentication";

@@ -27,7 +27,8 @@ import { hfTokenEnv, LLMD_SERVING_PORT, LLMD_WORKLOAD_SELECTOR } from "./namespa
 import { vllmEngineArgs } from "./runtimes";
 import { loraSlots } from "../capacity/lora";
 import { NO_SIDECAR, SIDECAR_ONLY_SERVING_PORT } from "./llmdMesh";
-import { llmdDeploymentName } from "../names";
+import { llmdDeploymentName, llmdLeaderWorkerSetName } from "../names";
+import { efaSettings, isMultiNode } from "./multiNode";
 
 /**
  * The Gateway API Gateway llm-d models attach their HTTPRoutes to: the platform's own Istio ingress
@@ -60,22 +61,26 @@ function kvTransferArgs(role: "prefill" | "decode"): string[] {
  */
 function podTemplate(
   model: ResolvedModel,
-  role: LlmdRole,
+  role: LlmdRole | "worker",
   opts: { serviceAccountName: string; hfTokenSecretName?: string },
 ): PodTemplate {
   const gpu = model.resolvedGpu;
+  const disaggregated = role === "prefill" || role === "decode";
   const engineArgs = [
     ...vllmEngineArgs({ engine: model.engine, derived: plannedEngine(model, "stable") }),
-    ...(role === "both" ? [] : kvTransferArgs(role)),
+    ...(disaggregated ? kvTransferArgs(role) : []),
     ...model.args,
   ];
   const env = [
     { name: "VLLM_ADDITIONAL_ARGS", value: engineArgs.map(shellQuote).join(" ") },
-    ...(role === "both"
-      ? []
-      : [{ name: "VLLM_NIXL_SIDE_CHANNEL_HOST", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } }]),
+    ...(disaggregated
+      ? [{ name: "VLLM_NIXL_SIDE_CHANNEL_HOST", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } }]
+      : []),
+    ...efaSettings(model).env,
     ...(opts.hfTokenSecretName ? [hfTokenEnv(opts.hfTokenSecretName)] : []),
   ];
+  // The leader of a group over several nodes waits for every stage to load its layers.
+  const multiNodeLeader = role !== "worker" && isMultiNode(model);
   return {
     serviceAccountName: opts.serviceAccountName,
     ...(gpu
@@ -84,16 +89,34 @@ function podTemplate(
           tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }],
         }
       : {}),
-    topologySpreadConstraints: spreadOverZonesAndNodes(model.environment, llmdPodLabels(model.name, role)),
+    // Worker pods carry LeaderWorkerSet's labels, not the workload's; each takes a whole node's GPUs.
+    ...(role === "worker"
+      ? {}
+      : {
+          topologySpreadConstraints: spreadOverZonesAndNodes(
+            model.environment,
+            llmdPodLabels(model.name, role),
+          ),
+        }),
     containers: [
       {
         name: LLMD_MAIN_CONTAINER,
         ...(model.image ? { image: model.image } : {}),
         env,
         resources: podResources(model),
+        ...(multiNodeLeader ? { startupProbe: pipelineLeaderStartup(model) } : {}),
       },
     ],
   };
+}
+
+/**
+ * The leader's startup budget from the model's predicted load (model.startupSeconds), never below the
+ * preset's ten minutes; KServe merges it onto the preset's probe field by field.
+ */
+function pipelineLeaderStartup(model: ResolvedModel) {
+  const periodSeconds = 10;
+  return { periodSeconds, failureThreshold: Math.max(60, Math.ceil(model.startupSeconds / periodSeconds)) };
 }
 
 /**
@@ -131,6 +154,7 @@ export function llmInferenceService(
 ): K8sObject {
   const prefill = model.llmd?.prefill;
   const tensor = model.resolvedGpu?.count ?? 1;
+  const nodes = model.resolvedGpu?.nodes ?? 1;
   return customObject("serving.kserve.io/v1alpha2/LLMInferenceService", {
     metadata: {
       name: model.name,
@@ -154,9 +178,12 @@ export function llmInferenceService(
       // Fixed, or left out when the platform's ScaledObject scales the decode Deployment: KServe then
       // keeps the replicas the HPA sets (PreserveDeploymentReplicas, workload.go 215-225).
       ...(isLlmdAutoscaled(model) ? {} : { replicas: model.autoscaling.minReplicas }),
-      parallelism: { tensor },
-      annotations: workloadAnnotations(Boolean(prefill)),
+      parallelism: { tensor, ...(nodes > 1 ? { pipeline: nodes } : {}) },
+      annotations: workloadAnnotations(Boolean(prefill) || nodes > 1),
       template: podTemplate(model, prefill ? "decode" : "both", opts),
+      // Over several nodes: a LeaderWorkerSet of `nodes` pods per replica, tensor parallel within each
+      // node and one pipeline stage per node, on the platform's preset (llmdPipelineParallel.ts).
+      ...(nodes > 1 ? { worker: podTemplate(model, "worker", opts) } : {}),
       ...(prefill
         ? {
             prefill: {
@@ -183,15 +210,20 @@ export function llmInferenceService(
 }
 
 /**
- * Copied onto the pods (workload_single_node.go 180, 284): Istio merges vLLM's /metrics into the
- * sidecar's port the PodMonitor scrapes (models/serving/namespace.ts); with prefill split off, only the
- * serving port goes through the sidecar.
+ * Copied onto the pods (workload_single_node.go 180, 284; workload_multi_node.go 263-268 on leader and
+ * workers): Istio merges vLLM's /metrics into the sidecar's port the PodMonitor scrapes
+ * (models/serving/namespace.ts). With prefill split off (NIXL) or a replica over several nodes
+ * (torch.distributed's rendezvous on the leader's pod IP, NCCL's bootstrap sockets), only the serving port
+ * goes through the sidecar: those peers address each other by pod IP, in plaintext (llmdMesh.ts).
  */
-function workloadAnnotations(disaggregated: boolean): Record<string, string> {
-  return { ...metricsAnnotations(LLMD_SERVING_PORT), ...(disaggregated ? SIDECAR_ONLY_SERVING_PORT : {}) };
+function workloadAnnotations(podIpPeers: boolean): Record<string, string> {
+  return { ...metricsAnnotations(LLMD_SERVING_PORT), ...(podIpPeers ? SIDECAR_ONLY_SERVING_PORT : {}) };
 }
 
 type LlmdRole = "prefill" | "decode" | "both";
+
+/** The label LeaderWorkerSet puts on every pod of a set (lws v0.8.0 leaderworkerset_types.go 37-75). */
+export const LWS_NAME_LABEL = "leaderworkerset.sigs.k8s.io/name";
 
 /**
  * The labels the llmisvc controller puts on one role's pods (workload_single_node.go 89-97 decode/both,
@@ -211,6 +243,12 @@ export function llmdPodLabels(modelName: string, role: LlmdRole): Record<string,
  * (`<name>-kserve`, `<name>-kserve-prefill`, workload_single_node.go 511-517).
  */
 export function llmdDisruptionBudgets(model: ResolvedModel): K8sObject[] {
+  // Over several nodes: every pod of the LeaderWorkerSet, since losing any stage restarts its whole
+  // group (RecreateGroupOnPodRestart, workload_multi_node.go 180): one group's pod at a time.
+  if (isMultiNode(model)) {
+    const lws = llmdLeaderWorkerSetName(model.name);
+    return [disruptionBudget(model, lws, { [LWS_NAME_LABEL]: lws })];
+  }
   const roles: Array<[LlmdRole, string]> = model.llmd?.prefill
     ? [
         ["decode", llmdDeploymentName(model.name, "decode")],

@@ -75,7 +75,8 @@ export const prodModelsSurviveNodeLoss: StackValidationPolicy = {
       const roles = llmdRoles(r.props);
       const ns = String(((r.props.metadata ?? {}) as Props).namespace);
       if (accepted.has(`${ns}/${String(roles[0].template?.serviceAccountName)}`)) continue;
-      for (const { role, minReplicas } of roles)
+      // A group's worker pods fall with their leader's replica: the decode count says how many groups.
+      for (const { role, minReplicas } of roles.filter((x) => x.role !== "worker"))
         if (minReplicas === 1)
           report(
             `${nameOf(r.props)}: one ${role} replica, so a node loss stops it; run 2 or accept it (autoscaling.outageOnNodeLoss)`,

@@ -110,8 +110,8 @@ export function podViews(type: string, props: Obj): PodView[] {
 
 /** One role of an LLMInferenceService: its pod template (where it is) and its replica bounds. */
 export interface LlmdRole {
-  readonly role: "decode" | "prefill";
-  readonly at: "spec.template" | "spec.prefill.template";
+  readonly role: "decode" | "prefill" | "worker";
+  readonly at: "spec.template" | "spec.prefill.template" | "spec.worker";
   readonly template: Obj | undefined;
   readonly minReplicas: number;
   readonly maxReplicas: number;
@@ -121,7 +121,9 @@ export interface LlmdRole {
  * An LLMInferenceService's roles: decode (spec.template) and, when split off, prefill
  * (spec.prefill.template, spec.prefill.replicas). Decode runs spec.replicas, or — when the platform's
  * ScaledObject scales it and spec.replicas is left out — between the bounds the platform annotates;
- * KServe's Deployment defaults to 1 otherwise.
+ * KServe's Deployment defaults to 1 otherwise. A model over several nodes (spec.worker) also has the
+ * worker pods of its LeaderWorkerSet groups: pipeline − 1 per decode replica (workload_multi_node.go
+ * 170-186), the decode template being each group's leader.
  */
 export function llmdRoles(props: Obj): LlmdRole[] {
   const spec = (props.spec ?? {}) as Obj;
@@ -136,9 +138,23 @@ export function llmdRoles(props: Obj): LlmdRole[] {
     minReplicas: fixed ?? bound(LLMD_MIN_REPLICAS_ANNOTATION) ?? 1,
     maxReplicas: fixed ?? bound(LLMD_MAX_REPLICAS_ANNOTATION) ?? 1,
   };
-  if (!prefill) return [decode];
+  const worker = spec.worker as Obj | undefined;
+  const perGroup = (((spec.parallelism as Obj | undefined)?.pipeline as number | undefined) ?? 1) - 1;
+  const workers: LlmdRole[] = worker
+    ? [
+        {
+          role: "worker",
+          at: "spec.worker",
+          template: worker,
+          minReplicas: decode.minReplicas * perGroup,
+          maxReplicas: decode.maxReplicas * perGroup,
+        },
+      ]
+    : [];
+  if (!prefill) return [decode, ...workers];
   return [
     decode,
+    ...workers,
     {
       role: "prefill",
       at: "spec.prefill.template",

@@ -9,9 +9,11 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { GATEWAY_API } from "../../models/versions";
 import { K8S, nameOf } from "./k8s";
+import { PIPELINE_PARALLEL_PRESET } from "../../models/serving/llmdPipelineParallel";
 
 const GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway";
 const MANIFEST = "kubernetes:yaml/v2:ConfigFile";
+const PRESET = "kubernetes:serving.kserve.io/v1alpha2:LLMInferenceServiceConfig";
 
 type Values = Record<string, unknown>;
 const at = (values: unknown, ...path: string[]): unknown =>
@@ -40,15 +42,39 @@ export function missingLlmdAddons(resources: readonly PolicyResource[]): string[
   return missing;
 }
 
+/**
+ * What a stack with a model over several nodes (spec.worker) lacks: LeaderWorkerSet, whose CRD the
+ * llmisvc controller must find at its start (controller.go 454-456) and whose pod webhook places each
+ * pod in its group; and the pipeline-parallel preset KServe v0.20.0 does not ship (config_merge.go
+ * 253-264: without it, PresetsCombined=False, ConfigNotFound).
+ */
+export function missingMultiNodeAddons(resources: readonly PolicyResource[]): string[] {
+  const missing: string[] = [];
+  if (!releaseOf(resources, "lws"))
+    missing.push("the lws release (LeaderWorkerSet's controller, CRD and webhooks)");
+  const preset = resources.some(
+    (r) =>
+      r.type === PRESET &&
+      at(r.props, "metadata", "name") === PIPELINE_PARALLEL_PRESET &&
+      at(r.props, "metadata", "namespace") === "kserve",
+  );
+  if (!preset) missing.push(`the ${PIPELINE_PARALLEL_PRESET} preset in kserve (LLMInferenceServiceConfig)`);
+  return missing;
+}
+
 export const llmdNeedsItsAddons: StackValidationPolicy = {
   name: "llm-d-needs-its-addons",
   description:
-    "An LLMInferenceService comes with the llmisvc controller, llm-d's presets, Gateway API's CRDs, istiod's InferencePool support and the Gateway its route names.",
+    "An LLMInferenceService comes with the llmisvc controller, llm-d's presets, Gateway API's CRDs, istiod's InferencePool support and the Gateway its route names; one over several nodes also with LeaderWorkerSet and the pipeline-parallel preset.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const services = args.resources.filter((r) => r.type === K8S.llmisvc);
     if (services.length === 0) return;
-    const missing = missingLlmdAddons(args.resources);
+    const spanning = services.filter((s) => at(s.props, "spec", "worker") !== undefined);
+    const missing = [
+      ...missingLlmdAddons(args.resources),
+      ...(spanning.length > 0 ? missingMultiNodeAddons(args.resources) : []),
+    ];
     if (missing.length > 0)
       report(
         `${services.map((s) => nameOf(s.props)).join(", ")} served through llm-d without ${missing.join("; ")}`,
