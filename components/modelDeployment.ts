@@ -30,6 +30,9 @@ function replaceOptions(obj: { kind: string }): pulumi.CustomResourceOptions {
     : {};
 }
 
+/** Pulumi property path of an LLMInferenceService's pipeline degree: its node span per replica. */
+export const PIPELINE_PATH = "spec.parallelism.pipeline";
+
 /** Pulumi property path of the KServe deployment-mode annotation. */
 export const DEPLOYMENT_MODE_PATH = 'metadata.annotations["serving.kserve.io/deploymentMode"]';
 
@@ -105,9 +108,11 @@ export class ModelDeployment extends pulumi.ComponentResource {
     if (o.weightCache) access.push(register(o.weightCache, [...access]));
     // KServe rejects a change of deployment mode on an existing InferenceService: replace it instead
     // (old one first, the name is fixed). The safe route without downtime is a new model name.
+    // Likewise KServe's llmisvc webhook rejects a change of a LeaderWorkerSet's group size (the
+    // pipeline degree: llm_inference_service_validation.go 336-362).
     this.inferenceServices = o.inferenceServices.map((isvc) =>
       register(isvc, [...args.dependsOn, ...access], {
-        replaceOnChanges: [DEPLOYMENT_MODE_PATH],
+        replaceOnChanges: isvc.kind === "LLMInferenceService" ? [PIPELINE_PATH] : [DEPLOYMENT_MODE_PATH],
         deleteBeforeReplace: true,
       }),
     );

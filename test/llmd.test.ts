@@ -187,9 +187,27 @@ describe("llm-d serving", function () {
       );
     assert.deepEqual(policies(plain)["allow-platform-ingress"].podSelector, {});
     const withLlmd = policies(objects);
+    const worker = { key: "app.kubernetes.io/component", value: "llminferenceservice-workload-worker" };
     assert.deepEqual(withLlmd["allow-platform-ingress"].podSelector, {
-      matchExpressions: [{ key: "kserve.io/component", operator: "NotIn", values: ["workload"] }],
+      matchExpressions: [
+        { key: "kserve.io/component", operator: "NotIn", values: ["workload"] },
+        { key: worker.key, operator: "NotIn", values: [worker.value] },
+      ],
     });
+    // A LeaderWorkerSet's worker pods (a model over several nodes): their own namespace, and Prometheus on
+    // the sidecar's ports.
+    const workerIngress = withLlmd["allow-llm-d-worker-ingress"];
+    assert.deepEqual(workerIngress.podSelector, { matchLabels: { [worker.key]: worker.value } });
+    assert.deepEqual(
+      workerIngress.ingress.map((rule: Any) => [
+        rule.from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"],
+        rule.ports?.map((p: Any) => p.port) ?? "all",
+      ]),
+      [
+        ["monitoring", [15020, 15090]],
+        ["models", "all"],
+      ],
+    );
     const llmdIngress = withLlmd["allow-llm-d-ingress"];
     assert.deepEqual(llmdIngress.podSelector, LLMD_WORKLOAD_SELECTOR);
     assert.deepEqual(

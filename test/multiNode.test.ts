@@ -19,6 +19,7 @@ import {
   multiNodeLlmdStackConfig,
 } from "../e2e/multiNode";
 import { PIPELINE_PARALLEL_PRESET } from "../models/serving/llmdPipelineParallel";
+import { PIPELINE_PATH } from "../components/modelDeployment";
 import { validateCustomResource } from "../conformance/crdSchema";
 import { readStackFile } from "../tools/stackFile";
 import { planStack, policyInputs, ROOT } from "../tools/planRunner";
@@ -258,6 +259,12 @@ describe("multi-node models through llm-d (LeaderWorkerSet)", function () {
       (s) => s.metadata.name === MULTI_NODE_LLMD_MODEL.name,
     )!;
     assert.deepEqual(svc.spec.parallelism, { tensor: 8, pipeline: 2 });
+    // KServe refuses a change of the group size: a new span replaces the object explicitly.
+    const resource = plan.resources.find(
+      (r) => r.type.endsWith(":LLMInferenceService") && (r.inputs as Any).metadata.name === svc.metadata.name,
+    )!;
+    assert.deepEqual(resource.replaceOnChanges, [PIPELINE_PATH]);
+    assert.equal(resource.deleteBeforeReplace, true);
     assert.equal(svc.spec.replicas, 1);
     for (const template of [svc.spec.template, svc.spec.worker]) {
       const main = template.containers[0];

@@ -89,6 +89,12 @@ export const PROD_PATH_WORKLOADS: readonly PathWorkload[] = [
     why: "the HPAs of every ScaledObject read external metrics from it",
   },
   {
+    namespace: "lws-system",
+    kind: "Deployment",
+    name: "lws-controller-manager",
+    why: "its pod webhook fails closed: no pod of a multi-node model's group can be created (lws v0.8.0 charts/lws templates/webhook/webhook.yaml)",
+  },
+  {
     namespace: "cert-manager",
     kind: "Deployment",
     name: "cert-manager-webhook",

@@ -82,7 +82,15 @@ export function kserveLlmisvcResources(ctx: AddonContext): AddonSpec {
       kserve: {
         // The shared ConfigMap, Issuer and storage container come from kserve-resources.
         createSharedResources: false,
-        llmisvc: { createGIECRDs: true },
+        llmisvc: {
+          createGIECRDs: true,
+          // Its LeaderWorkerSet watch is set up at start only when the CRD exists (controller.go
+          // 454-456): when the first model over several nodes brings LeaderWorkerSet to a running stack,
+          // this annotation rolls the controller so it watches the groups' status.
+          ...(ctx.usesMultiNodeLlmd
+            ? { controller: { podAnnotations: { "inference-platform/leaderworkerset": "watched" } } }
+            : {}),
+        },
       },
     },
     // LeaderWorkerSet first when a model spans nodes: the controller watches its kind only if the CRD

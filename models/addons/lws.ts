@@ -11,15 +11,33 @@
  * is the chart's default, the controller's own rotation (open-policy-agent/cert-controller, which also
  * writes the CA into both webhook configurations: lws pkg/cert/cert.go 36-61). Not cert-manager: with
  * enableCertManager the v0.8.0 chart's webhook configurations get no CA injection annotation
- * (templates/webhook/webhook.yaml) and its empty Secret collides with the Certificate's.
+ * (templates/webhook/webhook.yaml), so the API server could not verify the webhooks.
  */
 import { CHARTS, LWS_VERSION } from "../versions";
+import { coreObject, PART_OF } from "../k8s";
 import type { AddonContext, AddonSpec } from "./types";
-import { HA_REPLICAS, highlyAvailable } from "./highAvailability";
+import {
+  HA_REPLICAS,
+  highlyAvailable,
+  ONE_AT_A_TIME,
+  PLATFORM_PRIORITY_CLASS,
+  spreadOverNodes,
+} from "./highAvailability";
 
 export const LWS_NAMESPACE = "lws-system";
 
+/** The controller's Deployment and its pods' labels (chart templates/manager/deployment.yaml, release `lws`). */
+export const LWS_CONTROLLER = {
+  name: "lws-controller-manager",
+  selector: {
+    "control-plane": "controller-manager",
+    "app.kubernetes.io/name": "lws",
+    "app.kubernetes.io/instance": "lws",
+  },
+} as const;
+
 export function leaderWorkerSet(ctx: Pick<AddonContext, "environment">): AddonSpec {
+  const ha = highlyAvailable(ctx);
   return {
     name: "lws",
     namespace: LWS_NAMESPACE,
@@ -31,6 +49,37 @@ export function leaderWorkerSet(ctx: Pick<AddonContext, "environment">): AddonSp
     },
     dependsOn: [],
     timeoutSeconds: 300,
+    // The chart has no priority class or spread value: in prod, a partial Deployment applied onto the
+    // chart's, and a budget it does not ship (as for KServe's controller, highAvailability.ts).
+    ...(ha
+      ? {
+          patches: [
+            {
+              apiVersion: "apps/v1",
+              kind: "Deployment",
+              metadata: {
+                name: LWS_CONTROLLER.name,
+                namespace: LWS_NAMESPACE,
+                annotations: { "pulumi.com/patchForce": "true" },
+              },
+              spec: {
+                template: {
+                  spec: {
+                    priorityClassName: PLATFORM_PRIORITY_CLASS,
+                    topologySpreadConstraints: spreadOverNodes({ ...LWS_CONTROLLER.selector }),
+                  },
+                },
+              },
+            },
+          ],
+          objects: [
+            coreObject("policy/v1/PodDisruptionBudget", {
+              metadata: { name: LWS_CONTROLLER.name, namespace: LWS_NAMESPACE, labels: { ...PART_OF } },
+              spec: { ...ONE_AT_A_TIME, selector: { matchLabels: { ...LWS_CONTROLLER.selector } } },
+            }),
+          ],
+        }
+      : {}),
     ownsCrds: true,
   };
 }

@@ -85,6 +85,11 @@ export function namespaceObjects(
                 key: "kserve.io/component",
                 value: LLMD_WORKLOAD_SELECTOR.matchLabels["kserve.io/component"],
               },
+              // kserve v0.20.0 workload_multi_node.go 139-143, constants.go 420, 445.
+              workerLabel: {
+                key: "app.kubernetes.io/component",
+                value: "llminferenceservice-workload-worker",
+              },
               servingPort: LLMD_SERVING_PORT,
               monitoring: {
                 namespace: NAMESPACES.monitoring,

@@ -34,6 +34,11 @@ export interface ModelNetworkArgs {
     readonly selector: { matchLabels: Record<string, string> };
     /** The label whose value marks them, to leave them out of the namespace-wide rule. */
     readonly excludeLabel: { key: string; value: string };
+    /**
+     * The label of a LeaderWorkerSet's worker pods (a model over several nodes): they carry none of the
+     * workload labels, and their ports but 8000 bypass the sidecar, so only their own namespace reaches them.
+     */
+    readonly workerLabel: { key: string; value: string };
     readonly servingPort: number;
     /** The namespace Prometheus scrapes from, and the sidecar ports it reads. */
     readonly monitoring: { namespace: string; ports: number[] };
@@ -57,6 +62,7 @@ export function modelNetworkPolicies(args: ModelNetworkArgs): K8sObject[] {
         ? {
             matchExpressions: [
               { key: args.llmd.excludeLabel.key, operator: "NotIn", values: [args.llmd.excludeLabel.value] },
+              { key: args.llmd.workerLabel.key, operator: "NotIn", values: [args.llmd.workerLabel.value] },
             ],
           }
         : {},
@@ -79,6 +85,18 @@ export function modelNetworkPolicies(args: ModelNetworkArgs): K8sObject[] {
                 ports: args.llmd.monitoring.ports.map((port) => ({ protocol: "TCP", port })),
               },
               // The endpoint picker and the other role's pods (prompts, KV cache over NIXL).
+              { from: [inNamespace(namespace)] },
+            ],
+          }),
+          policy("allow-llm-d-worker-ingress", {
+            podSelector: { matchLabels: { [args.llmd.workerLabel.key]: args.llmd.workerLabel.value } },
+            policyTypes: ["Ingress"],
+            ingress: [
+              {
+                from: [inNamespace(args.llmd.monitoring.namespace)],
+                ports: args.llmd.monitoring.ports.map((port) => ({ protocol: "TCP", port })),
+              },
+              // Their leader (torch.distributed, NCCL's bootstrap); nothing else serves on them.
               { from: [inNamespace(namespace)] },
             ],
           }),
