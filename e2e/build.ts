@@ -107,6 +107,7 @@ export const TOOL_MODULES: Record<string, ToolModule> = {
       },
     },
   },
+  lws: { name: "lws", ldflags: (v) => [`-X sigs.k8s.io/lws/pkg/version.GitVersion=${v}`] },
   "knative-serving": { name: "knative-serving" },
   "knative-operator": { name: "knative-operator" },
   "prometheus-operator": {

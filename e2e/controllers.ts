@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parse, stringify } from "yaml";
 import { buildTool, moduleSourceDir } from "./build";
 import type { Backends } from "./deploy";
 import { Kube, waitFor, type KubeObject } from "./kube";
@@ -97,6 +98,7 @@ export const HELD_PODS: readonly HeldPods[] = [
   { label: "control-plane", value: "kserve-controller-manager" },
   { label: "control-plane", value: "llmisvc-controller-manager" },
   { label: "app", value: "istiod" },
+  { label: "app.kubernetes.io/name", value: "lws" },
   { label: "app", value: "keda-operator" },
   { label: "app", value: "keda-operator-metrics-apiserver" },
   { label: "app", value: "keda-admission-webhooks" },
@@ -254,6 +256,7 @@ export class LocalControllers implements Backends {
     if (chart === "kserve-llmisvc-resources")
       this.started.set(release, await this.startLlmisvc(rendered, kube));
     if (chart === "keda") this.started.set(release, await this.startKeda(rendered, kube));
+    if (chart === "lws") this.started.set(release, await this.startLws(rendered, kube));
     if (chart === "kube-prometheus-stack")
       this.started.set(release, await this.startPrometheusOperator(rendered, kube));
     if (chart === "knative-operator")
@@ -569,6 +572,51 @@ export class LocalControllers implements Backends {
       served: [{ ...service, port: webhook }],
       deployments: [d.object],
     };
+  }
+
+  /**
+   * LeaderWorkerSet's controller manager (sigs.k8s.io/lws v0.8.0 cmd), with the chart's configuration
+   * (its ConfigMap) and ServiceAccount, and its webhooks on a local port. Two settings differ, because
+   * the process runs outside a pod: no leader election, and the webhook certificate is the e2e CA's, not
+   * the controller's own rotation — cert-controller waits for the kubelet to mount the Secret it writes
+   * (lws cmd/main.go 160-168, pkg/cert/cert.go 36-61), which never happens here. It reads its namespace
+   * from the pod's ServiceAccount mount, else lws-system (pkg/utils/utils.go 74-81): the chart's own.
+   */
+  private async startLws(rendered: readonly KubeObject[], kube: Kube): Promise<Started> {
+    const bin = buildTool("lws", this.log).bin["cmd"]!;
+    const d = deploymentOf(rendered, "lws-controller-manager");
+    const chartConfig = rendered.find(
+      (o) => o.kind === "ConfigMap" && o.metadata.name === "lws-manager-config",
+    );
+    const text = (chartConfig as { data?: Record<string, string> } | undefined)?.data?.[
+      "controller_manager_config.yaml"
+    ];
+    if (!text) throw new Error("lws: the chart rendered no lws-manager-config ConfigMap");
+    const [webhook, metrics, health] = [await freePort(), await freePort(), await freePort()];
+    const certDir = path.join(this.dir, "lws-certs");
+    fs.mkdirSync(certDir, { recursive: true });
+    const service = { service: "lws-webhook-service", namespace: d.namespace };
+    const cert = this.certFor("lws", [service]);
+    fs.copyFileSync(cert.cert, path.join(certDir, "tls.crt"));
+    fs.copyFileSync(cert.key, path.join(certDir, "tls.key"));
+    const config = {
+      ...(parse(text) as Record<string, unknown>),
+      leaderElection: { leaderElect: false },
+      internalCertManagement: { enable: false },
+      webhook: { port: webhook, host: "127.0.0.1", certDir },
+      metrics: { bindAddress: `127.0.0.1:${metrics}` },
+      health: { healthProbeBindAddress: `127.0.0.1:${health}` },
+    };
+    const configFile = path.join(this.dir, "lws-config.yaml");
+    fs.writeFileSync(configFile, stringify(config));
+    const manager = d.containers.find((c) => c.name === "manager")!;
+    const p = this.start(
+      "lws-controller-manager",
+      [bin, ...chartArgs(manager, ["config"]), `--config=${configFile}`],
+      { KUBECONFIG: await this.kubeconfigFor(kube, d.namespace, d.sa) },
+    );
+    await this.ready(p, webhook);
+    return { processes: [p], served: [{ ...service, port: webhook }], deployments: [d.object] };
   }
 
   /**

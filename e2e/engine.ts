@@ -65,6 +65,7 @@ const LOCAL_CHART_DEPLOYMENTS: ReadonlyArray<{
     needs: "inferenceservice-config",
   },
   { chart: "keda", release: "keda", namespace: "keda", deployment: "keda-admission-webhooks" },
+  { chart: "lws", release: "lws", namespace: "lws-system", deployment: "lws-controller-manager" },
   { chart: "istiod", release: "istiod", namespace: "istio-system", deployment: "istiod", needs: "istio" },
   {
     chart: "knative-operator",
