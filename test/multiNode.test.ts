@@ -3,6 +3,9 @@
  * refuses, the InferenceService KServe's multi-node runtime needs, and EFA on the pool's nodes.
  */
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
 import { gpuPoolSchema, type GpuPoolConfig } from "../config/schema";
 import { modelSchema, type ModelInput } from "../models/schema";
 import { ARCHITECTURES } from "../models/capacity/architectures";
@@ -342,5 +345,22 @@ describe("multi-node models through llm-d (LeaderWorkerSet)", function () {
       gpus.some((v) => v.policy === "max-gpus-per-model" && /16 GPUs \(decode 8, worker 8\)/.test(v.message)),
       JSON.stringify(gpus),
     );
+  });
+});
+
+describe("the README's LLM-fleet example", () => {
+  it("is a valid prod config: LoRA, llm-d with prefill split off, and a 405B model over two EFA nodes", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const block = readme
+      .split("The three together, as stack config")[1]!
+      .split("```yaml")[1]!
+      .split("```")[0]!;
+    const models = parse(block.replace(/^ {2}/gm, ""))["inference-platform:models"] as Any[];
+    const raw = stackRaw("prod") as Any;
+    raw.gpuPools.push({ ...EFA_POOL, maxSize: 2 });
+    raw.models.push(...models);
+    const cfg = validate(raw, "prod");
+    const spanning = cfg.models.find((m) => m.name === "llama-31-405b")!;
+    assert.deepEqual(spanning.gpu, { pool: EFA_POOL.name, count: 8, nodes: 2 });
   });
 });

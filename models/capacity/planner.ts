@@ -41,9 +41,9 @@ export interface GpuChoice {
 }
 
 /**
- * Most nodes one replica may span. KServe's multi-node runtime runs one Ray cluster per replica
- * (kserve-huggingfaceserver-multinode); beyond a few stages pipeline bubbles and the inter-node hops
- * cost more than a larger instance type would.
+ * Most nodes one replica may span (one LeaderWorkerSet group per replica, models/serving/
+ * llmdPipelineParallel.ts); beyond a few stages pipeline bubbles and the inter-node hops cost more than
+ * a larger instance type would.
  */
 export const MAX_REPLICA_NODES = 8;
 
@@ -632,7 +632,7 @@ function sizedLlmPlan(p: {
     );
   if (nodes > 1)
     notes.push(
-      `multi-node: ${nodes} ${hw.instance.instanceType} nodes per replica, tensor parallel ${count} within each and pipeline parallel ${nodes} across them (${stageLayers(a, nodes)} of ${a.layers} layers on the largest stage); KServe's multi-node runtime serves it as one Ray cluster`,
+      `multi-node: ${nodes} ${hw.instance.instanceType} nodes per replica, tensor parallel ${count} within each and pipeline parallel ${nodes} across them (${stageLayers(a, nodes)} of ${a.layers} layers on the largest stage); served through llm-d as one LeaderWorkerSet group of ${nodes} pods per replica`,
     );
   if (evaluation.shortContext)
     notes.push(
