@@ -431,6 +431,8 @@ describe("llm-d serving", function () {
       assert.deepEqual(svc.metadata.annotations, {
         "inference-platform/min-replicas": "1",
         "inference-platform/max-replicas": "2",
+        // For the GPU-fit policy, which sees this object only.
+        "inference-platform/architecture": "qwen2.5-7b",
       });
       assert.deepEqual(validateCustomResource(objects.autoscalers[0]!), []);
       const so = objects.autoscalers[0] as Any;

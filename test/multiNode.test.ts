@@ -339,6 +339,28 @@ describe("multi-node models through llm-d (LeaderWorkerSet)", function () {
       efa.some((v) => v.policy === "multi-node-on-efa-in-prod"),
       JSON.stringify(efa),
     );
+    // The GPU-fit rule reads the layout: one node's 8 GPUs do not hold 405B in BF16; two do (no violation above).
+    const oneNode = plan.resources.map((r) =>
+      r.type.endsWith(":LLMInferenceService") &&
+      (r.inputs as Any).metadata.name === MULTI_NODE_LLMD_MODEL.name
+        ? {
+            ...r,
+            inputs: {
+              ...(r.inputs as Any),
+              spec: { ...(r.inputs as Any).spec, parallelism: { tensor: 8 }, worker: undefined },
+            },
+          }
+        : r,
+    );
+    const fit = await runPolicies(policyInputs(oneNode), config);
+    assert.ok(
+      fit.some(
+        (v) =>
+          v.policy === "model-fits-gpu" &&
+          /llama-31-405b: llama-3\.1-405b on 8× H100.*too small for the model/.test(v.message),
+      ),
+      JSON.stringify(fit),
+    );
     config["max-gpus-per-model"] = { ...config["max-gpus-per-model"], maxGpusPerModel: 8 };
     const gpus = await runPolicies(policyInputs(plan.resources), config);
     assert.ok(

@@ -116,6 +116,17 @@ export function predictorPodLabels(isvc: string): Record<string, string> {
 }
 
 export const ARCHITECTURE_ANNOTATION = "inference-platform/architecture";
+
+/** What the model is, for checks that see only its object (the policy pack's GPU-fit rule). */
+export function architectureAnnotation(
+  model: Pick<ResolvedModel, "capacity" | "architecture">,
+): Record<string, string> {
+  const architecture = model.capacity?.llm?.architecture;
+  if (!architecture) return {};
+  return {
+    [ARCHITECTURE_ANNOTATION]: architecture === "custom" ? JSON.stringify(model.architecture) : architecture,
+  };
+}
 /**
  * An accepted single-replica outage (autoscaling.outageOnNodeLoss), for the prod availability policy. On
  * the model's ServiceAccount, not the InferenceService: KServe copies InferenceService annotations into
@@ -243,11 +254,7 @@ function isvcAnnotations(model: ResolvedModel): Record<string, Input<string>> {
   const scalerClass = autoscalerClass(model);
   if (scalerClass) annotations["serving.kserve.io/autoscalerClass"] = scalerClass;
   Object.assign(annotations, efaAnnotations(model));
-  // What the model is, for checks that see only this object (the policy pack's GPU-fit rule).
-  const architecture = model.capacity?.llm?.architecture;
-  if (architecture)
-    annotations[ARCHITECTURE_ANNOTATION] =
-      architecture === "custom" ? JSON.stringify(model.architecture) : architecture;
+  Object.assign(annotations, architectureAnnotation(model));
   if (model.deploymentMode === "Knative") {
     Object.assign(annotations, kpaAnnotations(model));
     // Always on in Knative mode: KServe copies ISVC annotations into the revision template, so toggling

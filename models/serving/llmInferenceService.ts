@@ -17,6 +17,7 @@ import type * as crds from "../crds";
 import { LABELS, GPU_TAINT } from "../cluster/nodePools";
 import type { ResolvedModel } from "./resolve";
 import {
+  architectureAnnotation,
   disruptionBudget,
   metricsAnnotations,
   plannedEngine,
@@ -170,6 +171,7 @@ export function llmInferenceService(
       annotations: {
         [LLMD_MIN_REPLICAS_ANNOTATION]: String(model.autoscaling.minReplicas),
         [LLMD_MAX_REPLICAS_ANNOTATION]: String(model.autoscaling.maxReplicas),
+        ...architectureAnnotation(model),
       },
     },
     spec: {

@@ -15,6 +15,7 @@ import { cudaVerdict, imageCuda, nodeDriver } from "../../models/compat/checks";
 import { nodeGroupOfPool } from "./pools";
 import {
   annotations,
+  type Container,
   deploymentMode,
   flag,
   gpuLimit,
@@ -175,38 +176,102 @@ function architectureOf(isvc: PolicyResource, storageUri: string) {
   return resolveArchitecture({ architecture, storageUri });
 }
 
+/** What the GPU-fit rule reads of one LLM: its pool, GPUs, weights, engine flags and parallel layout. */
+interface FitView {
+  readonly resource: PolicyResource;
+  readonly pool: string | undefined;
+  readonly gpus: number;
+  readonly storageUri: string;
+  readonly args: readonly string[];
+  readonly tensor: number;
+  readonly pipeline: number;
+  readonly lora?: { maxLoras: number; maxRank: number };
+}
+
+function inferenceServiceFit(isvc: PolicyResource): FitView | undefined {
+  if (!isLlmIsvc(isvc.props)) return undefined;
+  const main = podViews(isvc.type, isvc.props).find((v) => v.at === "spec.predictor");
+  const c = main?.containers[0];
+  if (!main || !c) return undefined;
+  const args = c.args ?? [];
+  const gpus = gpuLimit(c);
+  // Multi-node: the degrees are the workerSpec's (KServe passes them to the runtime's command).
+  const worker = predictorOf(isvc.props).workerSpec;
+  return {
+    resource: isvc,
+    pool: main.spec.nodeSelector?.[LABELS.pool],
+    gpus,
+    storageUri: (c as { storageUri?: string }).storageUri ?? "",
+    args,
+    tensor: Number(
+      worker?.tensorParallelSize ?? flag(args, "--tensor-parallel-size") ?? flag(args, "--num-shard") ?? gpus,
+    ),
+    pipeline: worker ? (worker.pipelineParallelSize ?? 1) : 1,
+    // LoRA slots take GPU memory with the weights (models/capacity/lora.ts).
+    ...(args.includes("--enable-lora")
+      ? {
+          lora: {
+            maxLoras: Number(flag(args, "--max-loras") ?? 1),
+            maxRank: Number(flag(args, "--max-lora-rank") ?? 16),
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * An LLMInferenceService's decode (or serving) template: the engine flags the platform passes in
+ * VLLM_ADDITIONAL_ARGS, the layout in spec.parallelism (a group's leader, with pipeline − 1 workers), and
+ * the LoRA slots KServe turns into vLLM's flags (workload_lora.go).
+ */
+function llmInferenceServiceFit(svc: PolicyResource): FitView | undefined {
+  const spec = (svc.props.spec ?? {}) as Props;
+  const template = spec.template as Props | undefined;
+  const c = (template?.containers as Container[] | undefined)?.[0];
+  if (!template || !c) return undefined;
+  const extra = (c as { env?: Array<{ name: string; value?: string }> }).env?.find(
+    (e) => e.name === "VLLM_ADDITIONAL_ARGS",
+  )?.value;
+  const args = (extra ?? "").split(/\s+/).filter(Boolean);
+  const gpus = gpuLimit(c);
+  const parallelism = (spec.parallelism ?? {}) as { tensor?: number; pipeline?: number };
+  const model = (spec.model ?? {}) as { uri?: string; lora?: { maxRank?: number; maxAdapters?: number } };
+  return {
+    resource: svc,
+    pool: (template.nodeSelector as Record<string, string> | undefined)?.[LABELS.pool],
+    gpus,
+    storageUri: model.uri ?? "",
+    args,
+    tensor: parallelism.tensor ?? gpus,
+    pipeline: parallelism.pipeline ?? 1,
+    ...(model.lora
+      ? { lora: { maxLoras: model.lora.maxAdapters ?? 1, maxRank: model.lora.maxRank ?? 16 } }
+      : {}),
+  };
+}
+
 export const modelFitsGpu: StackValidationPolicy = {
   name: "model-fits-gpu",
   description:
-    "An LLM's GPU request holds its weights and the KV cache of one full-length sequence (the platform's capacity model).",
+    "An LLM's GPU request holds its weights and the KV cache of one full-length sequence (the platform's capacity model); InferenceServices and LLMInferenceServices alike.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
-    for (const isvc of isvcs(args.resources)) {
-      if (!isLlmIsvc(isvc.props)) continue;
-      const main = podViews(isvc.type, isvc.props).find((v) => v.at === "spec.predictor");
-      const c = main?.containers[0];
-      if (!main || !c) continue;
-      const pool = main.spec.nodeSelector?.[LABELS.pool];
-      const group = nodeGroupOfPool(args.resources, pool);
+    const views = [
+      ...isvcs(args.resources).map(inferenceServiceFit),
+      ...args.resources.filter((r) => r.type === K8S.llmisvc).map(llmInferenceServiceFit),
+    ].filter((v): v is FitView => v !== undefined);
+    for (const v of views) {
+      const name = nameOf(v.resource.props);
+      const group = nodeGroupOfPool(args.resources, v.pool);
       const instance = GPU_INSTANCES[((group?.props.instanceTypes as string[] | undefined) ?? [])[0] ?? ""];
-      if (!pool || !instance) continue; // existing clusters: the GPU is not known from the stack
-      const storageUri = (c as { storageUri?: string }).storageUri ?? "";
-      const arch = architectureOf(isvc, storageUri);
+      if (!v.pool || !instance) continue; // existing clusters: the GPU is not known from the stack
+      const arch = architectureOf(v.resource, v.storageUri);
       if ("error" in arch) {
-        report(`${nameOf(isvc.props)}: ${arch.error}`);
+        report(`${name}: ${arch.error}`);
         continue;
       }
-      const gpus = gpuLimit(c);
-      const args_ = c.args ?? [];
-      // Multi-node: the degrees are the workerSpec's (KServe passes them to the runtime's command).
-      const worker = predictorOf(isvc.props).workerSpec;
-      const pp = worker ? (worker.pipelineParallelSize ?? 1) : 1;
-      const tp = Number(
-        worker?.tensorParallelSize ??
-          flag(args_, "--tensor-parallel-size") ??
-          flag(args_, "--num-shard") ??
-          gpus,
-      );
+      const { gpus, tensor: tp, pipeline: pp } = v;
+      const args_ = v.args;
       const quantization = (flag(args_, "--quantization") ?? flag(args_, "--quantize")) as
         "awq" | "gptq" | "fp8" | undefined;
       const kv = flag(args_, "--kv-cache-dtype");
@@ -214,22 +279,14 @@ export const modelFitsGpu: StackValidationPolicy = {
         quantization: quantization ?? (flag(args_, "--quantize") === "eetq" ? ("int8" as const) : undefined),
         dtype: flag(args_, "--dtype") as "auto" | "bfloat16" | "float16" | "float32" | undefined,
         kvCacheDtype: kv && kv !== "auto" ? ("fp8" as const) : ("auto" as const),
-        // LoRA slots take GPU memory with the weights (models/capacity/lora.ts).
-        ...(args_.includes("--enable-lora")
-          ? {
-              lora: {
-                maxLoras: Number(flag(args_, "--max-loras") ?? 1),
-                maxRank: Number(flag(args_, "--max-lora-rank") ?? 16),
-              },
-            }
-          : {}),
+        ...(v.lora ? { lora: v.lora } : {}),
       };
       const util = Number(
         flag(args_, "--gpu-memory-utilization") ?? flag(args_, "--cuda-memory-fraction") ?? 0.9,
       );
       const maxLen = Number(flag(args_, "--max-model-len") ?? flag(args_, "--max-total-tokens") ?? 0);
       if (tp > gpus) {
-        report(`${nameOf(isvc.props)}: tensor parallelism ${tp} over ${gpus} requested GPU(s)`);
+        report(`${name}: tensor parallelism ${tp} over ${gpus} requested GPU(s)`);
         continue;
       }
       const gpu = GPU_MODELS[instance.gpu];
@@ -251,7 +308,7 @@ export const modelFitsGpu: StackValidationPolicy = {
       );
       if (m.kvTokens < Math.max(1, maxLen))
         report(
-          `${nameOf(isvc.props)}: ${arch.name} on ${pp > 1 ? `${pp} nodes × ` : ""}${gpus}× ${gpu.name} leaves ${m.kvTokens} KV tokens (${m.kvCacheGiB.toFixed(1)} GiB per GPU after ${m.weightsGiB.toFixed(1)} GiB of weights) for a ${maxLen || "?"}-token context: the GPU request is too small for the model`,
+          `${name}: ${arch.name} on ${pp > 1 ? `${pp} nodes × ` : ""}${gpus}× ${gpu.name} leaves ${m.kvTokens} KV tokens (${m.kvCacheGiB.toFixed(1)} GiB per GPU after ${m.weightsGiB.toFixed(1)} GiB of weights) for a ${maxLen || "?"}-token context: the GPU request is too small for the model`,
         );
     }
   },
@@ -270,6 +327,7 @@ const CRD_CHARTS = [
   "keda",
   "kube-prometheus-stack",
   "knative-operator",
+  "lws",
 ];
 const STATEFUL = ["eks:index:Cluster", "aws:kms/key:Key", "aws:ec2/vpc:Vpc"];
 
