@@ -14,7 +14,8 @@
  * (workload.go 131-149). It is written in the style of KServe's own data-parallel worker preset
  * (config/llmisvcconfig/config-llm-worker-data-parallel.yaml: image, env, volumes, security context).
  *
- * How vLLM forms one replica across the group without Ray (absent from llm-d's image): its
+ * How vLLM forms one replica across the group without Ray (an optional dependency since vLLM 0.18,
+ * whose CUDA requirements dropped it; llm-d's install script installs none — not confirmed in the image): its
  * multiprocessing executor over nodes, `--nnodes N --node-rank R --master-addr A` on every node and
  * `--headless` on all but the first (vLLM ≥ 0.11.1, vllm-project/vllm#23691; vllm 0.23.0
  * engine/arg_utils.py 947-958, config/parallel.py 855-856 and 898-905, entrypoints/cli/serve.py 207-217,
