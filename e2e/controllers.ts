@@ -163,6 +163,23 @@ export class LocalControllers implements Backends {
     });
   }
 
+  /**
+   * A folder holding what a controller's serving-certificate mount holds (ca.crt, tls.crt, tls.key), for a
+   * certificate valid for the chart's Services; returns the folder.
+   */
+  private certDir(
+    dir: string,
+    name: string,
+    services: ReadonlyArray<{ service: string; namespace: string }>,
+  ): string {
+    fs.mkdirSync(dir, { recursive: true });
+    const cert = this.certFor(name, services);
+    fs.copyFileSync(this.pki.ca.cert, path.join(dir, "ca.crt"));
+    fs.copyFileSync(cert.cert, path.join(dir, "tls.crt"));
+    fs.copyFileSync(cert.key, path.join(dir, "tls.key"));
+    return dir;
+  }
+
   private start(name: string, command: string[], env: Record<string, string>, cwd?: string): RunningProcess {
     const p = startProcess(name, command, {
       logDir: path.join(this.dir, "logs"),
@@ -483,13 +500,9 @@ export class LocalControllers implements Backends {
     const [webhook, metrics, health] = [await freePort(), await freePort(), await freePort()];
     // No cert-dir flag: controller-runtime reads $TMPDIR/k8s-webhook-server/serving-certs/tls.{crt,key}.
     const tmp = path.join(this.dir, "kserve-tmp");
-    const certDir = path.join(tmp, "k8s-webhook-server", "serving-certs");
-    fs.mkdirSync(certDir, { recursive: true });
-    const cert = this.certFor("kserve", [
+    this.certDir(path.join(tmp, "k8s-webhook-server", "serving-certs"), "kserve", [
       { service: "kserve-webhook-server-service", namespace: d.namespace },
     ]);
-    fs.copyFileSync(cert.cert, path.join(certDir, "tls.crt"));
-    fs.copyFileSync(cert.key, path.join(certDir, "tls.key"));
     const p = this.start(
       "kserve-controller-manager",
       [
@@ -526,12 +539,8 @@ export class LocalControllers implements Backends {
     const manager = d.containers.find((c) => c.name === "manager")!;
     const [webhook, metrics, health] = [await freePort(), await freePort(), await freePort()];
     const tmp = path.join(this.dir, "llmisvc-tmp");
-    const certDir = path.join(tmp, "k8s-webhook-server", "serving-certs");
-    fs.mkdirSync(certDir, { recursive: true });
     const service = { service: "llmisvc-webhook-server-service", namespace: d.namespace };
-    const cert = this.certFor("llmisvc", [service]);
-    fs.copyFileSync(cert.cert, path.join(certDir, "tls.crt"));
-    fs.copyFileSync(cert.key, path.join(certDir, "tls.key"));
+    this.certDir(path.join(tmp, "k8s-webhook-server", "serving-certs"), "llmisvc", [service]);
     const p = this.start(
       "llmisvc-controller-manager",
       [
@@ -593,12 +602,8 @@ export class LocalControllers implements Backends {
     ];
     if (!text) throw new Error("lws: the chart rendered no lws-manager-config ConfigMap");
     const [webhook, metrics, health] = [await freePort(), await freePort(), await freePort()];
-    const certDir = path.join(this.dir, "lws-certs");
-    fs.mkdirSync(certDir, { recursive: true });
     const service = { service: "lws-webhook-service", namespace: d.namespace };
-    const cert = this.certFor("lws", [service]);
-    fs.copyFileSync(cert.cert, path.join(certDir, "tls.crt"));
-    fs.copyFileSync(cert.key, path.join(certDir, "tls.key"));
+    const certDir = this.certDir(path.join(this.dir, "lws-certs"), "lws", [service]);
     const config = {
       ...(parse(text) as Record<string, unknown>),
       leaderElection: { leaderElect: false },
@@ -680,12 +685,7 @@ export class LocalControllers implements Backends {
       (service) => ({ service, namespace: ns }),
     );
     // One CA and certificate for the three, as the operator's cert rotation would make (ca.crt, tls.crt, tls.key).
-    const certDir = path.join(this.dir, "keda-certs");
-    fs.mkdirSync(certDir, { recursive: true });
-    const cert = this.certFor("keda", services);
-    fs.copyFileSync(this.pki.ca.cert, path.join(certDir, "ca.crt"));
-    fs.copyFileSync(cert.cert, path.join(certDir, "tls.crt"));
-    fs.copyFileSync(cert.key, path.join(certDir, "tls.key"));
+    const certDir = this.certDir(path.join(this.dir, "keda-certs"), "keda", services);
     const env = { WATCH_NAMESPACE: "", POD_NAMESPACE: ns, KEDA_CLUSTER_OBJECT_NAMESPACE: ns };
     const grpc = await freePort();
 

@@ -308,6 +308,9 @@ ${crd("example.com", "Widget", "widgets")}`;
     );
     assert.deepEqual(report.failed, [], "a missing Chart.yaml is not a failure");
     assert.ok(report.written.includes("keda/2.20.2/values.yaml"));
+    // A chart that ships in a Go module (LeaderWorkerSet's) comes from the Go module proxy, not a URL.
+    assert.ok(!urls.some((u) => u.includes("kubernetes-sigs/lws")), "no URL fetch for lws");
+    assert.ok(report.written.includes("lws/0.8.0/values.yaml"), report.written.join(", "));
     const previousShared = process.env.INFERENCE_PLATFORM_SHARED;
     process.env.INFERENCE_PLATFORM_SHARED = path.join(dir, "no-shared-here");
     try {

@@ -42,7 +42,10 @@ export function chartFileUrls(chart: ChartPin): Array<{ file: string; url: strin
   }));
 }
 
-/** Fetches every pinned chart's defaults into <cache>/charts/<chart>/<version>/. */
+/**
+ * Fetches every pinned chart's defaults into <cache>/charts/<chart>/<version>/: from the chart's source
+ * tag, or from the Go module that ships it (conformance/goModuleCharts.ts).
+ */
 export async function downloadChartDefaults(
   fetcher: Fetcher = httpFetch,
   charts: readonly ChartPin[] = Object.values(CHARTS),
@@ -50,7 +53,6 @@ export async function downloadChartDefaults(
 ): Promise<{ written: string[]; failed: string[] }> {
   const written: string[] = [];
   const failed: string[] = [];
-  // Charts inside a Go module come from the Go module proxy instead (fillGoModuleChartDefaults).
   const wanted = charts.filter((c) => !c.goModule).flatMap(chartFileUrls);
   const results = await Promise.allSettled(wanted.map((w) => fetcher(w.url)));
   results.forEach((result, i) => {
@@ -66,7 +68,8 @@ export async function downloadChartDefaults(
     fs.renameSync(`${out}.tmp`, out);
     written.push(file);
   });
-  return { written, failed };
+  const fromGo = fillGoModuleChartDefaults(charts, target);
+  return { written: [...written, ...fromGo.written], failed: [...failed, ...fromGo.failed] };
 }
 
 export interface DownloadReport {
@@ -111,8 +114,7 @@ export async function downloadCrds(
 export async function fetchMissingSchemas(fetcher: Fetcher = httpFetch): Promise<{ failed: string[] }> {
   const crds = await downloadCrds(fetcher);
   const charts = await downloadChartDefaults(fetcher);
-  const goCharts = fillGoModuleChartDefaults();
-  return { failed: [...crds.failed, ...charts.failed, ...goCharts.failed] };
+  return { failed: [...crds.failed, ...charts.failed] };
 }
 
 const SPEC: CliSpec = {
@@ -126,12 +128,7 @@ const SPEC: CliSpec = {
 if (require.main === module)
   runCli(SPEC, async () => {
     const report = await downloadCrds();
-    const urlCharts = await downloadChartDefaults();
-    const goCharts = fillGoModuleChartDefaults();
-    const charts = {
-      written: [...urlCharts.written, ...goCharts.written],
-      failed: [...urlCharts.failed, ...goCharts.failed],
-    };
+    const charts = await downloadChartDefaults();
     console.log(`Wrote ${report.written.length} CRD file(s) under ${path.join(cacheDir(), "crds")}`);
     console.log(
       `Wrote ${charts.written.length} chart defaults file(s) under ${path.join(cacheDir(), "charts")}`,

@@ -26,6 +26,24 @@ const PRESET_FLAGS = [
   "-tp",
 ];
 
+/** Which of a preset's own `vllm serve` flags the model's `args` and `engine.extraArgs` give again. */
+export function presetFlagsGiven(
+  model: Pick<ModelInput, "args" | "engine">,
+  presetFlags: readonly string[],
+): Array<{ key: "args" | "engine.extraArgs"; taken: string[] }> {
+  return (
+    [
+      ["args", model.args],
+      ["engine.extraArgs", model.engine.extraArgs],
+    ] as const
+  )
+    .map(([key, flags]) => ({
+      key,
+      taken: flags.filter((f) => presetFlags.some((p) => f === p || f.startsWith(`${p}=`))),
+    }))
+    .filter((given) => given.taken.length > 0);
+}
+
 export function llmdProblems(cfg: PlatformInput, model: ModelInput, at: string): Problem[] {
   if (!model.llmd) return [];
   const problems: Problem[] = [];
@@ -77,17 +95,11 @@ export function llmdProblems(cfg: PlatformInput, model: ModelInput, at: string):
     );
   // The preset's command sets these itself (kserve-runtime-configs v0.20.0 resources.yaml 2560-2566);
   // given again in VLLM_ADDITIONAL_ARGS they would move vLLM off the port the pool and probes use.
-  for (const [key, flags] of [
-    ["args", model.args],
-    ["engine.extraArgs", model.engine.extraArgs],
-  ] as const) {
-    const taken = flags.filter((f) => PRESET_FLAGS.some((p) => f === p || f.startsWith(`${p}=`)));
-    if (taken.length > 0)
-      add(
-        key,
-        `llm-d's preset already passes ${taken.join(", ")} (its port, served name and parallelism come from the LLMInferenceService); leave them out`,
-      );
-  }
+  for (const { key, taken } of presetFlagsGiven(model, PRESET_FLAGS))
+    add(
+      key,
+      `llm-d's preset already passes ${taken.join(", ")} (its port, served name and parallelism come from the LLMInferenceService); leave them out`,
+    );
   const prefill = model.llmd.prefill;
   if (prefill && prefill.replicas === 1 && cfg.environment === "prod" && !model.autoscaling.outageOnNodeLoss)
     add(

@@ -9,6 +9,7 @@ import type { PlacedModels } from "../../models/plannedModel";
 import { oneNodeFixes } from "../../models/capacity/planner";
 import { KSERVE_MULTI_NODE_DEFECT } from "../../models/versions";
 import { isStorageError, parseStorageUri } from "../../models/serving/storage";
+import { presetFlagsGiven } from "./llmd";
 
 /**
  * Storage every pod of a group reads without a copy of its own: a shared claim or a modelcar (KServe's
@@ -88,17 +89,11 @@ function modelProblems(
       "llmd.prefill",
       `${span} is not split into prefill and decode pods here: that needs the prefill and decode pipeline-parallel presets too (config_merge.go 235-251), which the platform does not write`,
     );
-  for (const [key, flags] of [
-    ["args", model.args],
-    ["engine.extraArgs", model.engine.extraArgs],
-  ] as const) {
-    const taken = flags.filter((f) => PIPELINE_PRESET_FLAGS.some((p) => f === p || f.startsWith(`${p}=`)));
-    if (taken.length > 0)
-      add(
-        key,
-        `the pipeline-parallel preset already passes ${taken.join(", ")} (the layout comes from the LLMInferenceService, each node's rank from LeaderWorkerSet); leave them out`,
-      );
-  }
+  for (const { key, taken } of presetFlagsGiven(model, PIPELINE_PRESET_FLAGS))
+    add(
+      key,
+      `the pipeline-parallel preset already passes ${taken.join(", ")} (the layout comes from the LLMInferenceService, each node's rank from LeaderWorkerSet); leave them out`,
+    );
   const pool = cfg.gpuPools.find((p) => p.name === model.gpu!.pool);
   if (pool && cfg.environment === "prod" && !(pool.efa && pool.placementGroup)) {
     const i = cfg.gpuPools.indexOf(pool);

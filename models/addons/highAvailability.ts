@@ -121,13 +121,16 @@ export const KSERVE_CONTROLLER = {
 } as const;
 
 /**
- * Replicas and a disruption budget for KServe's controller in prod: a partial Deployment applied
- * server-side onto the chart's (the chart's manifest has no `replicas`, so a Helm upgrade leaves the
- * field alone) and a PodDisruptionBudget the chart does not ship.
+ * A chart controller's availability in prod where its chart has no value for it: a partial Deployment
+ * applied server-side onto the chart's — its pods at the platform's priority, spread over nodes, and
+ * the replicas too when the chart has no value for them (KServe's manifest has none, so a Helm upgrade
+ * leaves the field alone) — and a PodDisruptionBudget the chart does not ship.
  */
-export function kserveControllerAvailability(
+export function controllerAvailability(
   ctx: Pick<AddonContext, "environment">,
+  controller: { readonly name: string; readonly selector: Readonly<Record<string, string>> },
   namespace: string,
+  opts: { readonly setReplicas: boolean },
 ): { patches: K8sObject[]; objects: K8sObject[] } {
   if (!highlyAvailable(ctx)) return { patches: [], objects: [] };
   return {
@@ -136,18 +139,18 @@ export function kserveControllerAvailability(
         apiVersion: "apps/v1",
         kind: "Deployment",
         metadata: {
-          name: KSERVE_CONTROLLER.name,
+          name: controller.name,
           namespace,
-          // Take replicas over even if another manager claims it (Pulumi's Patch resources refuse a
+          // Take the fields over even if another manager claims them (Pulumi's Patch resources refuse a
           // conflicting field otherwise: @pulumi/kubernetes "Server-Side Apply", patchForce).
           annotations: { "pulumi.com/patchForce": "true" },
         },
         spec: {
-          replicas: HA_REPLICAS,
+          ...(opts.setReplicas ? { replicas: HA_REPLICAS } : {}),
           template: {
             spec: {
               priorityClassName: PLATFORM_PRIORITY_CLASS,
-              topologySpreadConstraints: spreadOverNodes({ ...KSERVE_CONTROLLER.selector }),
+              topologySpreadConstraints: spreadOverNodes({ ...controller.selector }),
             },
           },
         },
@@ -155,8 +158,8 @@ export function kserveControllerAvailability(
     ],
     objects: [
       coreObject("policy/v1/PodDisruptionBudget", {
-        metadata: { name: KSERVE_CONTROLLER.name, namespace, labels: { ...PART_OF } },
-        spec: { ...ONE_AT_A_TIME, selector: { matchLabels: { ...KSERVE_CONTROLLER.selector } } },
+        metadata: { name: controller.name, namespace, labels: { ...PART_OF } },
+        spec: { ...ONE_AT_A_TIME, selector: { matchLabels: { ...controller.selector } } },
       }),
     ],
   };

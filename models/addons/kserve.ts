@@ -8,7 +8,7 @@ import { tgiClusterServingRuntime } from "../serving/runtimes";
 import { pipelineParallelPreset } from "../serving/llmdPipelineParallel";
 import { CHARTS, IMAGES } from "../versions";
 import type { AddonContext, AddonSpec } from "./types";
-import { kserveControllerAvailability } from "./highAvailability";
+import { controllerAvailability, KSERVE_CONTROLLER } from "./highAvailability";
 
 export function kserveCrd(): AddonSpec {
   return {
@@ -23,7 +23,7 @@ export function kserveCrd(): AddonSpec {
 }
 
 export function kserveResources(ctx: AddonContext): AddonSpec {
-  const availability = kserveControllerAvailability(ctx, "kserve");
+  const availability = controllerAvailability(ctx, KSERVE_CONTROLLER, "kserve", { setReplicas: true });
   return {
     name: "kserve-resources",
     namespace: "kserve",

@@ -14,15 +14,8 @@
  * (templates/webhook/webhook.yaml), so the API server could not verify the webhooks.
  */
 import { CHARTS, LWS_VERSION } from "../versions";
-import { coreObject, PART_OF } from "../k8s";
 import type { AddonContext, AddonSpec } from "./types";
-import {
-  HA_REPLICAS,
-  highlyAvailable,
-  ONE_AT_A_TIME,
-  PLATFORM_PRIORITY_CLASS,
-  spreadOverNodes,
-} from "./highAvailability";
+import { controllerAvailability, HA_REPLICAS, highlyAvailable } from "./highAvailability";
 
 export const LWS_NAMESPACE = "lws-system";
 
@@ -37,7 +30,8 @@ export const LWS_CONTROLLER = {
 } as const;
 
 export function leaderWorkerSet(ctx: Pick<AddonContext, "environment">): AddonSpec {
-  const ha = highlyAvailable(ctx);
+  // The chart has a replicas value but no priority class or spread value (as KServe's controller).
+  const availability = controllerAvailability(ctx, LWS_CONTROLLER, LWS_NAMESPACE, { setReplicas: false });
   return {
     name: "lws",
     namespace: LWS_NAMESPACE,
@@ -49,37 +43,8 @@ export function leaderWorkerSet(ctx: Pick<AddonContext, "environment">): AddonSp
     },
     dependsOn: [],
     timeoutSeconds: 300,
-    // The chart has no priority class or spread value: in prod, a partial Deployment applied onto the
-    // chart's, and a budget it does not ship (as for KServe's controller, highAvailability.ts).
-    ...(ha
-      ? {
-          patches: [
-            {
-              apiVersion: "apps/v1",
-              kind: "Deployment",
-              metadata: {
-                name: LWS_CONTROLLER.name,
-                namespace: LWS_NAMESPACE,
-                annotations: { "pulumi.com/patchForce": "true" },
-              },
-              spec: {
-                template: {
-                  spec: {
-                    priorityClassName: PLATFORM_PRIORITY_CLASS,
-                    topologySpreadConstraints: spreadOverNodes({ ...LWS_CONTROLLER.selector }),
-                  },
-                },
-              },
-            },
-          ],
-          objects: [
-            coreObject("policy/v1/PodDisruptionBudget", {
-              metadata: { name: LWS_CONTROLLER.name, namespace: LWS_NAMESPACE, labels: { ...PART_OF } },
-              spec: { ...ONE_AT_A_TIME, selector: { matchLabels: { ...LWS_CONTROLLER.selector } } },
-            }),
-          ],
-        }
-      : {}),
+    patches: availability.patches,
+    objects: availability.objects,
     ownsCrds: true,
   };
 }

@@ -42,6 +42,14 @@ export interface IsvcOptions {
 
 const PROBE_PERIOD_SECONDS = 10;
 
+/** A startup probe's period and failures, together as long as the model's predicted load. */
+export function startupBudget(model: Pick<ResolvedModel, "startupSeconds">) {
+  return {
+    periodSeconds: PROBE_PERIOD_SECONDS,
+    failureThreshold: Math.ceil(model.startupSeconds / PROBE_PERIOD_SECONDS),
+  };
+}
+
 function probes(model: ResolvedModel, health: { live: string; ready: string }, port: number) {
   const http = (path: string) => ({ httpGet: { path, port } });
   // Saturated LLM servers answer health checks slowly: a 1 s timeout would mark them unready.
@@ -55,12 +63,7 @@ function probes(model: ResolvedModel, health: { live: string; ready: string }, p
   // pkg/apis/serving/k8s_validation.go ValidateUserContainer); its queue-proxy runs the readiness probe.
   return {
     // The startup probe holds liveness off until the weights are loaded, however long that takes.
-    startupProbe: {
-      ...http(health.ready),
-      periodSeconds: PROBE_PERIOD_SECONDS,
-      timeoutSeconds: 5,
-      failureThreshold: Math.ceil(model.startupSeconds / PROBE_PERIOD_SECONDS),
-    },
+    startupProbe: { ...http(health.ready), ...startupBudget(model), timeoutSeconds: 5 },
     readinessProbe,
     livenessProbe: { ...http(health.live), periodSeconds: 15, timeoutSeconds: 10, failureThreshold: 6 },
   };

@@ -23,6 +23,7 @@ import {
   plannedEngine,
   podResources,
   spreadOverZonesAndNodes,
+  startupBudget,
 } from "./inferenceService";
 import { hfTokenEnv, LLMD_SERVING_PORT, LLMD_WORKLOAD_SELECTOR } from "./namespace";
 import { vllmEngineArgs } from "./runtimes";
@@ -105,19 +106,11 @@ function podTemplate(
         ...(model.image ? { image: model.image } : {}),
         env,
         resources: podResources(model),
-        ...(multiNodeLeader ? { startupProbe: pipelineLeaderStartup(model) } : {}),
+        // KServe merges it onto the preset's probe field by field (the preset keeps the handler).
+        ...(multiNodeLeader ? { startupProbe: startupBudget(model) } : {}),
       },
     ],
   };
-}
-
-/**
- * The leader's startup budget from the model's predicted load (model.startupSeconds), never below the
- * preset's ten minutes; KServe merges it onto the preset's probe field by field.
- */
-function pipelineLeaderStartup(model: ResolvedModel) {
-  const periodSeconds = 10;
-  return { periodSeconds, failureThreshold: Math.max(60, Math.ceil(model.startupSeconds / periodSeconds)) };
 }
 
 /**

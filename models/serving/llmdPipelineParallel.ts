@@ -117,7 +117,7 @@ function container(role: Role) {
       ? {
           livenessProbe: { ...HEALTH, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 10 },
           readinessProbe: { ...HEALTH, periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 2 },
-          // The model's own budget is set by its template (llmInferenceService.ts); this is the floor.
+          // A default: the model's template replaces the budget with its predicted load (llmInferenceService.ts).
           startupProbe: { ...HEALTH, periodSeconds: 10, failureThreshold: 60 },
         }
       : {}),
