@@ -25,7 +25,7 @@ import { PIPELINE_PARALLEL_PRESET } from "../models/serving/llmdPipelineParallel
 import { PIPELINE_PATH } from "../components/modelDeployment";
 import { validateCustomResource } from "../conformance/crdSchema";
 import { readStackFile } from "../tools/stackFile";
-import { planStack, policyInputs, ROOT } from "../tools/planRunner";
+import { planStack, policyInputs, ROOT, type Plan } from "../tools/planRunner";
 import { runPolicies, stackPolicyConfig } from "../policy/offline";
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -215,16 +215,7 @@ describe("multi-node models", function () {
     assert.match(byPath["models[2].adapters"]!, /does not take LoRA adapters/);
     assert.match(byPath["models[2].engine.extraArgs"]!, /pipeline-parallel preset already passes --nnodes=3/);
     // Through llm-d, with its storage on a shared claim and a fixed replica count: accepted.
-    raw.models[2] = {
-      ...raw.models[2],
-      storageUri: "pvc://llama-405b-weights/Llama-3.1-405B-Instruct",
-      engine: { maxModelLen: 16384 },
-      autoscaling: { minReplicas: 1, maxReplicas: 1, outageOnNodeLoss: "one replica costs $110/h" },
-      adapters: [],
-      llmd: {},
-      // llm-d's v0.8.0 components list gives CUDA 13.0.2 for llm-d-cuda:v0.8.0 (llm-d/llm-d#1819).
-      cudaVersion: "13.0",
-    };
+    raw.models[2] = structuredClone(MULTI_NODE_LLMD_MODEL);
     assert.doesNotThrow(() => validate(raw, "prod"));
     raw.models[2].llmd = { prefill: { replicas: 2 } };
     assert.match(
@@ -248,13 +239,19 @@ describe("multi-node models", function () {
 
 describe("multi-node models through llm-d (LeaderWorkerSet)", function () {
   this.timeout(120_000);
+  let plan: Plan;
+  // The prod budget is 16 GPUs more with the two p5 nodes.
+  const policyConfig = () => {
+    const config = { ...(stackPolicyConfig("prod") as Any) };
+    config["max-gpus-per-stack"] = { ...config["max-gpus-per-stack"], maxGpusPerStack: 64 };
+    return config;
+  };
+  before(async () => {
+    const file = readStackFile(ROOT, "prod");
+    plan = await planStack("prod", { config: multiNodeLlmdStackConfig(file), secretKeys: file.secretKeys });
+  });
 
   it("plans a LeaderWorkerSet model: worker template, the preset it merges, LeaderWorkerSet before the controller; CRDs, charts and policies pass", async () => {
-    const file = readStackFile(ROOT, "prod");
-    const plan = await planStack("prod", {
-      config: multiNodeLlmdStackConfig(file),
-      secretKeys: file.secretKeys,
-    });
     assert.deepEqual(plan.conformance.errors, []);
     const byType = (type: string) =>
       plan.resources.filter((r) => r.type === type).map((r) => r.inputs as Any);
@@ -298,20 +295,11 @@ describe("multi-node models through llm-d (LeaderWorkerSet)", function () {
     assert.deepEqual(budget.spec.selector.matchLabels, {
       "leaderworkerset.sigs.k8s.io/name": "llama-31-405b-kserve-mn",
     });
-    // The prod budget is 16 GPUs more with the two p5 nodes.
-    const config = { ...(stackPolicyConfig("prod") as Any) };
-    config["max-gpus-per-stack"] = { ...config["max-gpus-per-stack"], maxGpusPerStack: 64 };
-    assert.deepEqual(await runPolicies(policyInputs(plan.resources), config), []);
+    assert.deepEqual(await runPolicies(policyInputs(plan.resources), policyConfig()), []);
   });
 
   it("policies: a spanning LLMInferenceService needs LeaderWorkerSet, the preset and EFA in prod; its worker GPUs count", async () => {
-    const file = readStackFile(ROOT, "prod");
-    const plan = await planStack("prod", {
-      config: multiNodeLlmdStackConfig(file),
-      secretKeys: file.secretKeys,
-    });
-    const config = { ...(stackPolicyConfig("prod") as Any) };
-    config["max-gpus-per-stack"] = { ...config["max-gpus-per-stack"], maxGpusPerStack: 64 };
+    const config = policyConfig();
     const without = plan.resources.filter(
       (r) =>
         !String((r.inputs as Any).chart ?? "").endsWith("/lws") &&

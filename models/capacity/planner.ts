@@ -366,7 +366,8 @@ function cheapestFixes(
   oneNodeOnly = false,
 ): string {
   const query = { a, engine, minConcurrency, variants: true, shortContextOk: false };
-  // While the pinned KServe cannot serve a replica across nodes, no fix suggests one.
+  // A replica across nodes is served only through llm-d (config/rules/multiNode.ts; the InferenceService
+  // path has KSERVE_MULTI_NODE_DEFECT), a serving change a fix does not make: fixes stay on one node.
   const search = oneNodeOnly || KSERVE_MULTI_NODE_DEFECT ? options : optionsPreferringOneNode;
   let fixes = search(pools, query);
   if (fixes.length === 0) fixes = search(catalogPools(), query);

@@ -5,7 +5,7 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { stackEnvironment } from "./environment";
 import { LABELS } from "../../models/cluster/nodePools";
-import { K8S, nameOf, predictorOf } from "./k8s";
+import { K8S, llmdRoles, nameOf, predictorOf } from "./k8s";
 import { nodeGroupOfPool } from "./pools";
 
 type PodSpec = { nodeSelector?: Record<string, string> };
@@ -17,27 +17,16 @@ export const multiNodeOnEfaInProd: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     if (stackEnvironment(args.resources) !== "prod") return;
+    // The pool of each model's worker pods (an LLMInferenceService's LeaderWorkerSet workers, an
+    // InferenceService's Ray workers).
     const spanning = args.resources.flatMap((r) => {
-      if (r.type === K8S.llmisvc) {
-        const spec = (r.props.spec ?? {}) as { worker?: PodSpec; template?: PodSpec };
-        return spec.worker
-          ? [
-              {
-                r,
-                pool: spec.worker.nodeSelector?.[LABELS.pool] ?? spec.template?.nodeSelector?.[LABELS.pool],
-              },
-            ]
-          : [];
-      }
-      if (r.type !== K8S.isvc) return [];
-      const predictor = predictorOf(r.props);
-      if (!predictor.workerSpec) return [];
-      return [
-        {
-          r,
-          pool: predictor.workerSpec.nodeSelector?.[LABELS.pool] ?? predictor.nodeSelector?.[LABELS.pool],
-        },
-      ];
+      const worker =
+        r.type === K8S.llmisvc
+          ? (llmdRoles(r.props).find((role) => role.role === "worker")?.template as PodSpec | undefined)
+          : r.type === K8S.isvc
+            ? predictorOf(r.props).workerSpec
+            : undefined;
+      return worker ? [{ r, pool: worker.nodeSelector?.[LABELS.pool] }] : [];
     });
     for (const { r, pool } of spanning) {
       const group = nodeGroupOfPool(args.resources, pool);

@@ -226,7 +226,7 @@ function inferenceServiceFit(isvc: PolicyResource): FitView | undefined {
  */
 function llmInferenceServiceFit(svc: PolicyResource): FitView | undefined {
   const spec = (svc.props.spec ?? {}) as Props;
-  const template = spec.template as Props | undefined;
+  const template = llmdRoles(svc.props)[0]!.template;
   const c = (template?.containers as Container[] | undefined)?.[0];
   if (!template || !c) return undefined;
   const extra = (c as { env?: Array<{ name: string; value?: string }> }).env?.find(
